@@ -1,0 +1,1 @@
+"""ml-platform: training jobs on Kubernetes clusters joined by Karmada."""
