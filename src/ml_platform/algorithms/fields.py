@@ -33,7 +33,7 @@ def _contains_control_character(text: str) -> bool:
 def _check_scalar(value: Any) -> str | int | float | bool | None:
     """Accept one JSON scalar; reject containers, non-finite numbers and unsafe text."""
     if value is None or isinstance(value, bool | int):
-        return value  # type: ignore[no-any-return]
+        return value
     if isinstance(value, float):
         if not math.isfinite(value):
             raise PydanticCustomError("finite_number", "Input should be a finite number")
