@@ -42,9 +42,13 @@ class JaxPjitHyperparameters(TrainingHyperparameters):
     optimizer: Literal["adam", "adamw", "sgd", "adafactor", "lamb", "lion"] = "adamw"
     weight_decay: float = Field(0.0, ge=0, le=1)
     mesh_shape: Annotated[
-        list[Annotated[int, Field(ge=1, le=65_536)]] | None,
+        Annotated[
+            list[Annotated[int, Field(ge=1, le=65_536)]],
+            Field(min_length=1, max_length=MAX_MESH_AXES),
+        ]
+        | None,
         BeforeValidator(_split_sizes),
-        Field(min_length=1, max_length=MAX_MESH_AXES, description="Devices along each axis."),
+        Field(description="Devices along each mesh axis."),
     ] = None
     mesh_axis_names: Annotated[
         list[AxisName],
