@@ -1,0 +1,95 @@
+"""The FastAPI application: create_app() and the lifespan that owns engine and services."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+
+import structlog
+from fastapi import FastAPI
+from starlette.middleware.cors import CORSMiddleware
+
+from ml_platform import api
+from ml_platform.background import BackgroundService
+from ml_platform.config import Settings
+from ml_platform.db.engine import build_engine, build_sessionmaker
+from ml_platform.errors import install_exception_handlers
+from ml_platform.metrics import Metrics
+from ml_platform.middleware import (
+    BodySizeLimitMiddleware,
+    RequestContextMiddleware,
+    RequestTimeoutMiddleware,
+)
+from ml_platform.system.router import router as system_router
+
+log = structlog.get_logger()
+
+CORS_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
+
+
+def build_background_services(app: FastAPI) -> list[BackgroundService]:
+    """Services started with the app; the status monitor is added here."""
+    return []
+
+
+async def _stop_all(services: Sequence[BackgroundService], seconds_each: float) -> None:
+    for service in reversed(services):
+        try:
+            async with asyncio.timeout(seconds_each):
+                await service.stop()
+        except Exception:  # one failing service must not keep the others running
+            log.exception("background.stop_failed", service=service.name)
+
+
+@asynccontextmanager
+async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    """Build the engine and background services on startup; stop and dispose on shutdown."""
+    settings: Settings = app.state.settings
+    engine = build_engine(settings.database)
+    app.state.engine = engine
+    app.state.sessionmaker = build_sessionmaker(engine)
+    app.state.background_services = build_background_services(app)
+    started: list[BackgroundService] = []
+    try:
+        for service in app.state.background_services:
+            await service.start()
+            started.append(service)
+        log.info("app.started", database=engine.dialect.name, services=len(started))
+        yield
+    finally:
+        await _stop_all(started, settings.shutdown_timeout_seconds / 2)
+        await engine.dispose()
+        log.info("app.stopped")
+
+
+def create_app(settings: Settings) -> FastAPI:
+    """A fully wired application for these settings (nothing connects until startup)."""
+    app = FastAPI(
+        title="ml-platform",
+        summary="Submit, watch, stop and clean up training jobs across Karmada clusters.",
+        version="0.1.0",
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.metrics = Metrics()
+    app.state.background_services = []
+    install_exception_handlers(app)
+    app.include_router(api.router)
+    app.include_router(system_router)
+
+    # Added innermost first: context -> CORS -> timeout -> body limit -> routes.
+    app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.http.max_body_bytes)
+    app.add_middleware(
+        RequestTimeoutMiddleware, timeout_seconds=settings.http.request_timeout_seconds
+    )
+    app.add_middleware(
+        CORSMiddleware,
+        allow_origins=settings.http.cors_origins,
+        allow_methods=CORS_METHODS,
+        allow_headers=["*"],
+        expose_headers=["Link", "Location", "X-Request-ID", "Idempotent-Replayed"],
+        max_age=600,
+    )
+    app.add_middleware(RequestContextMiddleware, metrics=app.state.metrics)
+    return app

@@ -1,0 +1,305 @@
+"""Service settings: one root model with nested groups, read from env vars and CLI flags.
+
+Naming rule (the single source of truth for env var and flag names):
+- a field with ``json_schema_extra={"legacy_name": "PORT"}`` is read from that exact env var and
+  from the flag ``--port`` (the names the old deployment used);
+- every other field ``<group>.<field>`` is read from ``ML_PLATFORM_<GROUP>__<FIELD>`` and from
+  the flag ``--<group>-<field>``; top-level fields from ``ML_PLATFORM_<FIELD>`` / ``--<field>``.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Any
+
+import yaml
+from pydantic import BaseModel, Field, field_validator
+from pydantic.fields import FieldInfo
+from pydantic_settings import (
+    BaseSettings,
+    NoDecode,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+)
+
+from ml_platform.db.url import normalize_database_url
+
+ENV_PREFIX = "ML_PLATFORM_"
+NESTED_DELIMITER = "__"
+
+
+class Environment(StrEnum):
+    """Where the service runs; dev relaxes production-only checks."""
+
+    DEV = "dev"
+    PRODUCTION = "production"
+
+
+class LogFormat(StrEnum):
+    """How log lines are rendered."""
+
+    JSON = "json"
+    CONSOLE = "console"
+
+
+class LogLevel(StrEnum):
+    """Minimum level that is logged."""
+
+    DEBUG = "debug"
+    INFO = "info"
+    WARNING = "warning"
+    ERROR = "error"
+
+
+def _check_kubeconfig(value: Path | None) -> Path | None:
+    """A kubeconfig path, when given, must point at a readable YAML mapping."""
+    if value is None:
+        return None
+    try:
+        text = value.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ValueError(f"cannot read {value}: {exc.strerror or exc}") from None
+    try:
+        document = yaml.safe_load(text)
+    except yaml.YAMLError:
+        raise ValueError(f"{value} is not valid YAML") from None
+    if not isinstance(document, dict):
+        raise ValueError(f"{value} is not a kubeconfig (expected a YAML mapping)")
+    return value
+
+
+class KarmadaSettings(BaseModel):
+    """How to reach the Karmada control plane and the management cluster."""
+
+    kubeconfig: Path | None = Field(
+        default=None,
+        description="Kubeconfig of the Karmada API server; must exist and be valid YAML.",
+        json_schema_extra={"legacy_name": "KARMADA_KUBECONFIG"},
+    )
+    mgmt_kubeconfig: Path | None = Field(
+        default=None,
+        description="Optional kubeconfig of the management cluster; must load when given.",
+        json_schema_extra={"legacy_name": "MGMT_KUBECONFIG"},
+    )
+
+    _check = field_validator("kubeconfig", "mgmt_kubeconfig")(_check_kubeconfig)
+
+
+def _check_database_url(value: str | None) -> str | None:
+    """Reject URLs the service cannot use (the parsed form is rebuilt when connecting)."""
+    normalize_database_url(value)
+    return value
+
+
+class DatabaseSettings(BaseModel):
+    """Database connection and pool."""
+
+    url: str | None = Field(
+        default=None,
+        description=(
+            "Database URL (postgresql+psycopg://, postgres://, postgresql://, sqlite+aiosqlite://)"
+            " or a libpq key=value string; empty means the SQLite file ./ml-platform.db."
+        ),
+        json_schema_extra={"legacy_name": "DATABASE_URL"},
+    )
+    pool_size: int = Field(default=10, ge=1, le=1000, description="Connections kept open.")
+    max_overflow: int = Field(
+        default=90, ge=0, le=10000, description="Extra connections opened under load."
+    )
+    pool_recycle_seconds: int = Field(
+        default=3600, ge=1, description="Connections older than this are replaced."
+    )
+    pool_timeout_seconds: float = Field(
+        default=1.0,
+        gt=0,
+        le=60,
+        description="How long a request waits for a pooled connection before answering 503.",
+    )
+    connect_timeout_seconds: int = Field(
+        default=2, ge=1, le=60, description="Timeout for opening a new database connection."
+    )
+    _check_url = field_validator("url")(_check_database_url)
+
+    migrate_on_start: bool = Field(
+        default=True, description="Run the Alembic migrations when `serve` starts."
+    )
+
+
+def _split_origins(value: Any) -> Any:
+    """Accept a comma-separated string as well as a list."""
+    if isinstance(value, str):
+        return [part.strip() for part in value.split(",") if part.strip()]
+    return value
+
+
+class HttpSettings(BaseModel):
+    """HTTP server behaviour."""
+
+    host: str = Field(default="0.0.0.0", description="Address to listen on.")
+    port: int = Field(
+        default=8080,
+        ge=1,
+        le=65535,
+        description="TCP port to listen on.",
+        json_schema_extra={"legacy_name": "PORT"},
+    )
+    cors_origins: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Origins allowed by CORS, comma-separated; '*' allows any.",
+    )
+    request_timeout_seconds: float = Field(
+        default=15.0,
+        gt=0,
+        le=3600,
+        description="Requests running longer are answered 504 (streaming endpoints exempt).",
+    )
+    keep_alive_seconds: int = Field(
+        default=60, ge=1, le=3600, description="Idle keep-alive connections are closed after."
+    )
+    max_body_bytes: int = Field(
+        default=1024 * 1024, ge=1024, description="Larger request bodies are answered 413."
+    )
+
+    _split = field_validator("cors_origins", mode="before")(_split_origins)
+
+
+class LogSettings(BaseModel):
+    """Logging output."""
+
+    level: LogLevel = Field(default=LogLevel.INFO, description="Minimum level logged.")
+    format: LogFormat | None = Field(
+        default=None,
+        description="json or console; default json in production, console in dev.",
+    )
+
+
+class MonitorSettings(BaseModel):
+    """The periodic status monitor."""
+
+    interval_seconds: float = Field(
+        default=1.0, gt=0, le=300, description="Seconds between monitor ticks."
+    )
+
+
+class Settings(BaseSettings):
+    """Root settings of the service."""
+
+    model_config = SettingsConfigDict(
+        env_prefix=ENV_PREFIX,
+        env_nested_delimiter=NESTED_DELIMITER,
+        extra="ignore",
+        validate_default=True,
+    )
+
+    environment: Environment = Field(
+        default=Environment.PRODUCTION, description="dev or production."
+    )
+    shutdown_timeout_seconds: float = Field(
+        default=10.0,
+        gt=0,
+        le=300,
+        description="On SIGTERM/SIGINT, in-flight work gets this long before the process exits.",
+    )
+    karmada: KarmadaSettings = Field(default_factory=KarmadaSettings)
+    database: DatabaseSettings = Field(default_factory=DatabaseSettings)
+    http: HttpSettings = Field(default_factory=HttpSettings)
+    log: LogSettings = Field(default_factory=LogSettings)
+    monitor: MonitorSettings = Field(default_factory=MonitorSettings)
+
+    @property
+    def log_format(self) -> LogFormat:
+        """The effective log format (explicit setting, else by environment)."""
+        if self.log.format is not None:
+            return self.log.format
+        return LogFormat.CONSOLE if self.environment is Environment.DEV else LogFormat.JSON
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        """CLI flags (init kwargs) win over legacy env names, which win over prefixed ones."""
+        return (init_settings, LegacyEnvSource(settings_cls), env_settings)
+
+
+@dataclass(frozen=True)
+class SettingOption:
+    """One leaf setting with its path in the model and its env var and CLI flag names."""
+
+    path: tuple[str, ...]
+    field: FieldInfo
+    env: str
+    flag: str
+
+    @property
+    def dest(self) -> str:
+        """Attribute name used by argparse."""
+        return "setting__" + "__".join(self.path)
+
+
+def _legacy_name(field: FieldInfo) -> str | None:
+    extra = field.json_schema_extra
+    if isinstance(extra, dict):
+        name = extra.get("legacy_name")
+        if isinstance(name, str):
+            return name
+    return None
+
+
+def iter_setting_options() -> Iterator[SettingOption]:
+    """Every leaf setting with its env var and flag, derived from the model."""
+    for name, field in Settings.model_fields.items():
+        annotation = field.annotation
+        if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+            for sub_name, sub_field in annotation.model_fields.items():
+                yield _option((name, sub_name), sub_field)
+        else:
+            yield _option((name,), field)
+
+
+def _option(path: tuple[str, ...], field: FieldInfo) -> SettingOption:
+    legacy = _legacy_name(field)
+    if legacy is not None:
+        return SettingOption(path, field, legacy, "--" + legacy.lower().replace("_", "-"))
+    env = ENV_PREFIX + NESTED_DELIMITER.join(part.upper() for part in path)
+    return SettingOption(path, field, env, "--" + "-".join(path).replace("_", "-"))
+
+
+def option_for_location(loc: tuple[int | str, ...]) -> SettingOption | None:
+    """The setting a pydantic error location points at, if any."""
+    parts = tuple(str(part) for part in loc)
+    for option in iter_setting_options():
+        if parts[: len(option.path)] == option.path:
+            return option
+    return None
+
+
+class LegacyEnvSource(PydanticBaseSettingsSource):
+    """Reads the unprefixed env names of the old deployment (PORT, DATABASE_URL, ...)."""
+
+    def get_field_value(self, field: FieldInfo, field_name: str) -> tuple[Any, str, bool]:
+        """Unused: values are produced as a whole by __call__."""
+        return None, field_name, False
+
+    def __call__(self) -> dict[str, Any]:
+        """Nested dict of the legacy env vars that are set."""
+        values: dict[str, Any] = {}
+        for option in iter_setting_options():
+            if _legacy_name(option.field) is None or option.env not in os.environ:
+                continue
+            raw = os.environ[option.env]
+            if raw == "" and option.field.default is None:
+                continue
+            target = values
+            for part in option.path[:-1]:
+                target = target.setdefault(part, {})
+            target[option.path[-1]] = raw
+        return values

@@ -1,0 +1,50 @@
+"""Builds the async engine and session factory from the settings (called in the lifespan)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import event
+from sqlalchemy.engine import URL
+from sqlalchemy.ext.asyncio import (
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
+from sqlalchemy.pool import NullPool
+
+from ml_platform.config import DatabaseSettings
+from ml_platform.db.url import normalize_database_url
+
+
+def _enable_sqlite_foreign_keys(dbapi_connection: Any, connection_record: Any) -> None:
+    # SQLite ignores ON DELETE CASCADE unless foreign keys are switched on per connection.
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA busy_timeout=5000")
+    cursor.close()
+
+
+def build_engine(settings: DatabaseSettings, *, url: URL | None = None) -> AsyncEngine:
+    """An async engine for Postgres (pooled, bounded waits) or SQLite."""
+    url = url if url is not None else normalize_database_url(settings.url)
+    if url.get_backend_name() == "sqlite":
+        engine = create_async_engine(url, poolclass=NullPool)
+        event.listen(engine.sync_engine, "connect", _enable_sqlite_foreign_keys)
+        return engine
+    return create_async_engine(
+        url,
+        pool_size=settings.pool_size,
+        max_overflow=settings.max_overflow,
+        pool_recycle=settings.pool_recycle_seconds,
+        pool_pre_ping=True,
+        pool_timeout=settings.pool_timeout_seconds,
+        connect_args={"connect_timeout": settings.connect_timeout_seconds},
+    )
+
+
+def build_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    """Sessions that keep loaded objects usable after commit."""
+    return async_sessionmaker(engine, expire_on_commit=False, autoflush=False)

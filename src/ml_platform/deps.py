@@ -1,0 +1,23 @@
+"""FastAPI dependencies as ``Annotated`` aliases."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Request
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from ml_platform.config import Settings
+from ml_platform.db.session import get_session
+
+
+def get_settings(request: Request) -> Settings:
+    """The settings the app was built with."""
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+# scope="function": the commit happens before the response is sent, so a failed commit is
+# reported to the client instead of being lost after a 2xx.
+SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
+SettingsDep = Annotated[Settings, Depends(get_settings)]

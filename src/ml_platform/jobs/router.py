@@ -1,0 +1,159 @@
+"""HTTP routes of the jobs API (``/api/v1/jobs``); thin: parse, call the service, shape."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import structlog
+from fastapi import APIRouter, Header, Query, Request, Response, status
+
+from ml_platform.deps import SessionDep
+from ml_platform.jobs import service
+from ml_platform.jobs.models import JobEvent, TrainingJob
+from ml_platform.jobs.repository import JobFilters
+from ml_platform.jobs.schemas import (
+    ErrorResponse,
+    JobEventResponse,
+    JobStatusResponse,
+    MessageResponse,
+    TrainingJobRequest,
+    TrainingJobResponse,
+)
+
+router = APIRouter(prefix="/jobs", tags=["jobs"])
+
+DEFAULT_PAGE_SIZE = 100
+MAX_PAGE_SIZE = 1000
+
+Responses = dict[int | str, dict[str, Any]]
+_ERRORS: Responses = {code: {"model": ErrorResponse} for code in (400, 422, 503)}
+_NOT_FOUND: Responses = {404: {"model": ErrorResponse}}
+_CONFLICT: Responses = {409: {"model": ErrorResponse}}
+
+
+def to_response(job: TrainingJob) -> TrainingJobResponse:
+    """The wire shape of a stored job."""
+    return TrainingJobResponse(
+        id=job.id,
+        job_name=job.job_name,
+        namespace=job.namespace,
+        algorithm=job.algorithm,
+        priority=job.priority,
+        request=job.request,
+        status=job.status,
+        reason=job.reason,
+        message=job.message or "",
+        target_clusters=list(job.target_clusters),
+        workload_kind=job.workload_kind,
+        created_at=job.created_at,
+        updated_at=job.updated_at,
+        submitted_at=job.submitted_at,
+        started_at=job.started_at,
+        completed_at=job.completed_at,
+    )
+
+
+def _event_response(event: JobEvent) -> JobEventResponse:
+    return JobEventResponse(
+        id=event.id,
+        occurred_at=event.occurred_at,
+        from_status=event.from_status,
+        to_status=event.to_status,
+        reason=event.reason,
+        message=event.message,
+        cluster=event.cluster,
+    )
+
+
+@router.post(
+    "",
+    status_code=status.HTTP_201_CREATED,
+    response_model=TrainingJobResponse,
+    responses={**_ERRORS, **_CONFLICT, 413: {"model": ErrorResponse}},
+)
+async def create_job(
+    body: TrainingJobRequest,
+    request: Request,
+    session: SessionDep,
+    response: Response,
+    idempotency_key: Annotated[
+        str | None,
+        Header(
+            alias="Idempotency-Key",
+            min_length=1,
+            max_length=255,
+            description="A retried request with the same key returns the original job.",
+        ),
+    ] = None,
+) -> TrainingJobResponse:
+    """Store a training job (Pending) and return it."""
+    result = await service.create_job(
+        session=session, request=body, idempotency_key=idempotency_key
+    )
+    response.headers["Location"] = f"{request.url.path}/{result.job.id}"
+    if not result.created:
+        response.headers["Idempotent-Replayed"] = "true"
+    return to_response(result.job)
+
+
+@router.get("", response_model=list[TrainingJobResponse], responses=_ERRORS)
+async def list_jobs(
+    request: Request,
+    response: Response,
+    session: SessionDep,
+    namespace: Annotated[str | None, Query(max_length=63)] = None,
+    status_: Annotated[str | None, Query(alias="status", max_length=16)] = None,
+    algorithm: Annotated[str | None, Query(max_length=63)] = None,
+    q: Annotated[str | None, Query(max_length=63, description="Substring of id/name.")] = None,
+    limit: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = DEFAULT_PAGE_SIZE,
+    cursor: Annotated[str | None, Query(max_length=512)] = None,
+) -> list[TrainingJobResponse]:
+    """Jobs newest first; the next page's URL is in the ``Link`` header."""
+    page = await service.list_jobs(
+        session=session,
+        filters=JobFilters(namespace=namespace, status=status_, algorithm=algorithm, q=q),
+        cursor=cursor,
+        limit=limit,
+    )
+    if page.next_cursor is not None:
+        next_url = request.url.include_query_params(cursor=page.next_cursor)
+        response.headers["Link"] = f'<{next_url}>; rel="next"'
+    return [to_response(job) for job in page.jobs]
+
+
+@router.get("/{job_id}", response_model=TrainingJobResponse, responses=_NOT_FOUND)
+async def get_job(job_id: str, session: SessionDep) -> TrainingJobResponse:
+    """One job."""
+    structlog.contextvars.bind_contextvars(job_id=job_id)
+    return to_response(await service.get_job(session=session, job_id=job_id))
+
+
+@router.delete("/{job_id}", response_model=MessageResponse, responses=_NOT_FOUND)
+async def delete_job(job_id: str, session: SessionDep) -> MessageResponse:
+    """Delete a job (at once if nothing reached a cluster, else after cleanup)."""
+    structlog.contextvars.bind_contextvars(job_id=job_id)
+    return MessageResponse(message=await service.delete_job(session=session, job_id=job_id))
+
+
+@router.post(
+    "/{job_id}/stop", response_model=TrainingJobResponse, responses={**_NOT_FOUND, **_CONFLICT}
+)
+async def stop_job(job_id: str, session: SessionDep) -> TrainingJobResponse:
+    """Stop a job; its record is kept."""
+    structlog.contextvars.bind_contextvars(job_id=job_id)
+    return to_response(await service.stop_job(session=session, job_id=job_id))
+
+
+@router.get("/{job_id}/status", response_model=JobStatusResponse, responses=_NOT_FOUND)
+async def get_job_status(job_id: str, session: SessionDep) -> JobStatusResponse:
+    """Status summary of a job."""
+    structlog.contextvars.bind_contextvars(job_id=job_id)
+    return service.job_status(await service.get_job(session=session, job_id=job_id))
+
+
+@router.get("/{job_id}/events", response_model=list[JobEventResponse], responses=_NOT_FOUND)
+async def get_job_events(job_id: str, session: SessionDep) -> list[JobEventResponse]:
+    """Status transitions of a job, oldest first."""
+    structlog.contextvars.bind_contextvars(job_id=job_id)
+    events = await service.job_events(session=session, job_id=job_id)
+    return [_event_response(event) for event in events]

@@ -1,0 +1,213 @@
+"""HTTP shapes of the jobs API (camelCase on the wire), with the request validation rules."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    StringConstraints,
+    model_validator,
+)
+from pydantic.alias_generators import to_camel
+
+# jobName is a DNS-1035 label short enough that "<jobName>-<8 hex>" (47 chars) still is one,
+# so the id can be used directly as a RayJob / PyTorchJob name.
+JOB_NAME_MAX_LENGTH = 38
+DNS_1035_LABEL = r"^[a-z]([-a-z0-9]*[a-z0-9])?$"
+DNS_1123_LABEL = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$"
+DNS_1123_SUBDOMAIN = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$"
+ENV_VAR_NAME = r"^[A-Za-z_][A-Za-z0-9_]*$"
+MAX_RUNTIME_SECONDS = 30 * 24 * 3600
+PRIORITY_MAX = 1_000_000
+
+JobName = Annotated[
+    str, StringConstraints(min_length=1, max_length=JOB_NAME_MAX_LENGTH, pattern=DNS_1035_LABEL)
+]
+Namespace = Annotated[str, StringConstraints(min_length=1, max_length=63, pattern=DNS_1123_LABEL)]
+ClusterName = Annotated[
+    str, StringConstraints(min_length=1, max_length=253, pattern=DNS_1123_SUBDOMAIN)
+]
+ShortText = Annotated[str, StringConstraints(max_length=1024)]
+ImageRef = Annotated[str, StringConstraints(min_length=1, max_length=512, pattern=r"^\S+$")]
+EnvVarName = Annotated[str, StringConstraints(min_length=1, max_length=128, pattern=ENV_VAR_NAME)]
+Scalar = Annotated[str, StringConstraints(max_length=4096)] | bool | int | float
+
+
+def _rfc3339(value: datetime) -> str:
+    return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+def _require_aware(value: datetime) -> datetime:
+    if value.tzinfo is None:
+        raise ValueError("timestamps must be timezone-aware")
+    return value
+
+
+Timestamp = Annotated[
+    datetime, AfterValidator(_require_aware), PlainSerializer(_rfc3339, return_type=str)
+]
+
+
+class WireModel(BaseModel):
+    """camelCase on the wire, snake_case in Python; unknown fields are an error."""
+
+    model_config = ConfigDict(
+        alias_generator=to_camel, populate_by_name=True, extra="forbid", frozen=True
+    )
+
+
+class AlgorithmSpec(WireModel):
+    """Which algorithm runs: a built-in one by id, or a user container image."""
+
+    source: Literal["builtin", "container"] = Field(description="builtin or container.")
+    algorithm_name: Annotated[str, StringConstraints(min_length=1, max_length=63)] = Field(
+        description="Catalogue id for builtin; a free label for container."
+    )
+    image_uri: ImageRef | None = Field(default=None, description="Image for source=container.")
+
+    @model_validator(mode="after")
+    def _container_needs_image(self) -> AlgorithmSpec:
+        if self.source == "container" and self.image_uri is None:
+            raise ValueError("imageUri is required when source is 'container'")
+        return self
+
+
+class InstanceResources(WireModel):
+    """Resources of one instance (pod)."""
+
+    cpu_cores: int = Field(ge=1, le=256, description="CPU cores per instance.")
+    memory_gi_b: int = Field(alias="memoryGiB", ge=1, le=4096, description="Memory in GiB.")
+    gpu_count: int = Field(default=0, ge=0, le=64, description="GPUs per instance.")
+
+
+class Resources(WireModel):
+    """How many instances and how big."""
+
+    instance_resources: InstanceResources
+    instance_count: int = Field(default=1, ge=1, le=1000, description="Number of instances.")
+    volume_size_gb: int = Field(
+        default=0, alias="volumeSizeGB", ge=0, le=65536, description="Scratch volume, GB."
+    )
+
+
+class StoppingCondition(WireModel):
+    """When the job is stopped regardless of progress."""
+
+    max_runtime_seconds: int = Field(ge=1, le=MAX_RUNTIME_SECONDS, description="1 s to 30 days.")
+
+
+class InputChannel(WireModel):
+    """One input data channel."""
+
+    id: ShortText | None = None
+    channel_name: Annotated[str, StringConstraints(min_length=1, max_length=128)]
+    source_type: ShortText | None = None
+    storage_provider: ShortText | None = None
+    endpoint: ShortText | None = None
+    bucket: ShortText | None = None
+    prefix: ShortText | None = None
+
+
+class OutputDataConfig(WireModel):
+    """Where the job writes its artifacts."""
+
+    artifact_uri: ShortText
+
+
+class TrainingJobRequest(WireModel):
+    """The job description the UI sends (``POST /api/v1/jobs``).
+
+    ``priority`` is 0..1,000,000 (higher runs first where the cluster honours priorities).
+    """
+
+    job_name: JobName = Field(description="DNS-1035 label, at most 38 characters.")
+    priority: int = Field(default=0, ge=0, le=PRIORITY_MAX)
+    algorithm: AlgorithmSpec
+    resources: Resources
+    stopping_condition: StoppingCondition | None = None
+    input_data_config: list[InputChannel] = Field(default_factory=list, max_length=64)
+    output_data_config: OutputDataConfig | None = None
+    hyperparameters: dict[str, dict[str, Any]] = Field(
+        default_factory=dict, description="Keyed by algorithm id; only the selected one allowed."
+    )
+    custom_hyperparameters: dict[EnvVarName, Scalar] = Field(
+        default_factory=dict, max_length=256, description="Extra environment variables."
+    )
+    target_clusters: list[ClusterName] = Field(
+        default_factory=list, max_length=100, description="Candidate clusters; empty = any."
+    )
+    namespace: Namespace = "default"
+    entrypoint: Annotated[str, StringConstraints(min_length=1, max_length=4096)] | None = None
+    head_image: ImageRef | None = None
+    worker_image: ImageRef | None = None
+    pvc_name: (
+        Annotated[str, StringConstraints(max_length=253, pattern=DNS_1123_SUBDOMAIN)] | None
+    ) = None
+
+
+class TrainingJobResponse(WireModel):
+    """A job as the UI reads it."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    id: str
+    job_name: str
+    namespace: str
+    algorithm: str
+    priority: int
+    request: dict[str, Any]
+    status: str
+    reason: str | None
+    message: str
+    target_clusters: list[str]
+    workload_kind: str
+    created_at: Timestamp
+    updated_at: Timestamp
+    submitted_at: Timestamp | None
+    started_at: Timestamp | None
+    completed_at: Timestamp | None
+
+
+class JobStatusResponse(WireModel):
+    """Status summary of a job (``GET /jobs/{id}/status``)."""
+
+    phase: str
+    reason: str | None = None
+    message: str | None = None
+    active: int | None = None
+    succeeded: int | None = None
+    failed: int | None = None
+    start_time: Timestamp | None = None
+    completion_time: Timestamp | None = None
+    cluster_distribution: dict[str, int] | None = None
+
+
+class JobEventResponse(WireModel):
+    """One recorded status transition."""
+
+    id: int
+    occurred_at: Timestamp
+    from_status: str | None
+    to_status: str
+    reason: str | None
+    message: str | None
+    cluster: str | None
+
+
+class MessageResponse(WireModel):
+    """A plain acknowledgement."""
+
+    message: str
+
+
+class ErrorResponse(BaseModel):
+    """Shape of every error body."""
+
+    error: str
+    details: Any = None
