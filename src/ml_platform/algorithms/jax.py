@@ -33,8 +33,10 @@ AxisName = Annotated[str, StringConstraints(max_length=32, pattern=r"^[a-z][a-z0
 
 
 class JaxPjitHyperparameters(TrainingHyperparameters):
-    """Training with ``pjit`` over a device mesh; unset ``mesh_shape`` uses every device on the
-    first axis (pure data parallelism)."""
+    """A step-based ``pjit`` training loop over a named device mesh.
+
+    Unset ``mesh_shape`` puts every device on the first axis (pure data parallelism).
+    """
 
     batch_size: int = Field(128, ge=1, le=1_048_576, description="Global batch size.")
     num_train_steps: int = Field(10_000, ge=1, le=100_000_000)

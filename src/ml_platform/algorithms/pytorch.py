@@ -28,8 +28,10 @@ class PyTorchHyperparameters(EpochTrainingHyperparameters):
 
 
 class DeepSpeedZero3Hyperparameters(PyTorchHyperparameters):
-    """PyTorch training under DeepSpeed ZeRO stage 3 (parameters, gradients and optimizer
-    state partitioned); defaults follow the DeepSpeed configuration documentation."""
+    """PyTorch under DeepSpeed ZeRO stage 3, with the DeepSpeed documentation's defaults.
+
+    Stage 3 partitions parameters, gradients and optimizer state across the workers.
+    """
 
     zero_stage: Literal[3] = Field(3, description="Fixed: this algorithm is ZeRO stage 3.")
     precision: Literal["fp32", "fp16", "bf16"] = "bf16"
