@@ -1,0 +1,224 @@
+"""Shared fixtures: a migrated test database per backend (Postgres and SQLite), the app with its
+lifespan running, and an async HTTP client bound to it.
+
+Every test that uses ``client`` runs once per backend. ``--backend`` restricts that to one.
+The Postgres database is ``ml_platform_test_<pid>``, created here and dropped at the end; the
+configured database of the machine is never touched.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import copy
+import os
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import psycopg
+import pytest
+from fastapi import FastAPI
+from sqlalchemy import text
+
+from ml_platform.app import create_app
+from ml_platform.config import Settings
+from ml_platform.db.engine import build_engine
+from ml_platform.db.migrate import upgrade_to_head
+
+POSTGRES_ADMIN_DSN = os.environ.get(
+    "ML_PLATFORM_TEST_POSTGRES", "host=127.0.0.1 port=5432 user=postgres dbname=postgres"
+)
+BACKENDS = ("postgres", "sqlite")
+
+# The exact request of ui-contract.md.
+UI_REQUEST: dict[str, Any] = {
+    "jobName": "iris-xgb",
+    "priority": 100,
+    "algorithm": {"source": "builtin", "algorithmName": "xgboost"},
+    "resources": {
+        "instanceResources": {"cpuCores": 4, "memoryGiB": 8, "gpuCount": 0},
+        "instanceCount": 2,
+        "volumeSizeGB": 50,
+    },
+    "stoppingCondition": {"maxRuntimeSeconds": 14400},
+    "inputDataConfig": [
+        {
+            "id": "channel-k2j4h5g6a",
+            "channelName": "train",
+            "sourceType": "object-storage",
+            "storageProvider": "minio",
+            "endpoint": "http://minio:9000",
+            "bucket": "datasets",
+            "prefix": "iris/train.csv",
+        },
+        {
+            "id": "channel-p9q8r7s6t",
+            "channelName": "validation",
+            "sourceType": "object-storage",
+            "storageProvider": "minio",
+            "endpoint": "http://minio:9000",
+            "bucket": "datasets",
+            "prefix": "iris/val.csv",
+        },
+    ],
+    "outputDataConfig": {"artifactUri": "storage://output/artifacts/"},
+    "hyperparameters": {
+        "xgboost": {
+            "early_stopping_rounds": None,
+            "csv_weights": 0,
+            "num_round": 100,
+            "booster": "gbtree",
+            "verbosity": 1,
+            "nthread": "auto",
+            "eta": 0.3,
+            "gamma": 0,
+            "max_depth": 6,
+            "min_child_weight": 1,
+            "max_delta_step": 0,
+            "subsample": 1,
+            "sampling_method": "uniform",
+            "colsample_bytree": 1,
+            "colsample_bylevel": 1,
+            "colsample_bynode": 1,
+            "lambda": 1,
+            "alpha": 0,
+            "tree_method": "auto",
+            "sketch_eps": 0.03,
+            "scale_pos_weight": 1,
+            "updater": "auto",
+            "dsplit": "row",
+            "refresh_leaf": 1,
+            "process_type": "default",
+            "grow_policy": "depthwise",
+            "max_leaves": 0,
+            "max_bin": 256,
+            "num_parallel_tree": 1,
+            "sample_type": "uniform",
+            "normalize_type": "tree",
+            "rate_drop": 0,
+            "one_drop": 0,
+            "skip_drop": 0,
+            "lambda_bias": 0,
+            "tweedie_variance_power": 1.5,
+            "objective": "reg:squarederror",
+            "base_score": 0.5,
+            "eval_metric": ["rmse"],
+        }
+    },
+    "customHyperparameters": {},
+    "targetClusters": ["member1"],
+    "namespace": "default",
+}
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--backend",
+        choices=(*BACKENDS, "both"),
+        default="both",
+        help="database backend(s) the API tests run against",
+    )
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if "backend" in metafunc.fixturenames:
+        chosen = metafunc.config.getoption("--backend")
+        backends = BACKENDS if chosen == "both" else (chosen,)
+        metafunc.parametrize("backend", backends, scope="session")
+
+
+@pytest.fixture
+def ui_request() -> dict[str, Any]:
+    """A fresh deep copy of the UI's exact request."""
+    return copy.deepcopy(UI_REQUEST)
+
+
+def _admin(sql: str) -> None:
+    with psycopg.connect(POSTGRES_ADMIN_DSN, autocommit=True, connect_timeout=5) as connection:
+        connection.execute(sql)  # type: ignore[arg-type]
+
+
+def _migrate(url: str) -> None:
+    async def run() -> None:
+        engine = build_engine(Settings(database={"url": url}).database)
+        try:
+            await upgrade_to_head(engine)
+        finally:
+            await engine.dispose()
+
+    asyncio.run(run())
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    """A freshly created and migrated Postgres database for this test session."""
+    name = f"ml_platform_test_{os.getpid()}"
+    _admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    _admin(f'CREATE DATABASE "{name}"')
+    url = f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}"
+    try:
+        _migrate(url)
+        yield url
+    finally:
+        _admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(scope="session")
+def sqlite_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """A migrated SQLite file for this test session."""
+    path: Path = tmp_path_factory.mktemp("sqlite") / "ml-platform-test.db"
+    url = f"sqlite+aiosqlite:///{path}"
+    _migrate(url)
+    return url
+
+
+@pytest.fixture(scope="session")
+def database_url(backend: str, request: pytest.FixtureRequest) -> str:
+    """The migrated test database of the current backend."""
+    return str(request.getfixturevalue(f"{backend}_url"))
+
+
+@pytest.fixture
+def settings(database_url: str) -> Settings:
+    """Settings pointing at the test database."""
+    return Settings(environment="dev", database={"url": database_url})
+
+
+async def _clear_tables(app: FastAPI) -> None:
+    async with app.state.engine.begin() as connection:
+        await connection.execute(text("DELETE FROM job_event"))
+        await connection.execute(text("DELETE FROM training_job"))
+
+
+def _pending_tasks() -> set[asyncio.Task[Any]]:
+    current = asyncio.current_task()
+    return {task for task in asyncio.all_tasks() if task is not current and not task.done()}
+
+
+async def running_app(settings: Settings) -> AsyncIterator[FastAPI]:
+    """An app with its lifespan entered and empty job tables; checks for leaked tasks after."""
+    before = _pending_tasks()
+    app = create_app(settings)
+    async with app.router.lifespan_context(app):
+        await _clear_tables(app)
+        yield app
+    for _ in range(3):
+        await asyncio.sleep(0)
+    leaked = _pending_tasks() - before
+    assert not leaked, f"asyncio tasks leaked by the test: {leaked}"
+
+
+@pytest.fixture
+async def app(settings: Settings) -> AsyncIterator[FastAPI]:
+    """The app on the test database."""
+    async for running in running_app(settings):
+        yield running
+
+
+@pytest.fixture
+async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+    """An async HTTP client talking to the app in-process."""
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+        yield client
