@@ -11,7 +11,8 @@ from __future__ import annotations
 import asyncio
 import copy
 import os
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from pathlib import Path
 from typing import Any
 
@@ -196,12 +197,14 @@ def _pending_tasks() -> set[asyncio.Task[Any]]:
     return {task for task in asyncio.all_tasks() if task is not current and not task.done()}
 
 
-async def running_app(settings: Settings) -> AsyncIterator[FastAPI]:
+@asynccontextmanager
+async def running_app(settings: Settings, *, clear_tables: bool = True) -> AsyncIterator[FastAPI]:
     """An app with its lifespan entered and empty job tables; checks for leaked tasks after."""
     before = _pending_tasks()
     app = create_app(settings)
     async with app.router.lifespan_context(app):
-        await _clear_tables(app)
+        if clear_tables:
+            await _clear_tables(app)
         yield app
     for _ in range(3):
         await asyncio.sleep(0)
@@ -212,8 +215,17 @@ async def running_app(settings: Settings) -> AsyncIterator[FastAPI]:
 @pytest.fixture
 async def app(settings: Settings) -> AsyncIterator[FastAPI]:
     """The app on the test database."""
-    async for running in running_app(settings):
+    async with running_app(settings) as running:
         yield running
+
+
+AppFactory = Callable[..., AbstractAsyncContextManager[FastAPI]]
+
+
+@pytest.fixture
+def app_factory() -> AppFactory:
+    """Starts an app for custom settings: ``async with app_factory(settings) as app``."""
+    return running_app
 
 
 @pytest.fixture

@@ -1,4 +1,4 @@
-"""The ``/api/v1`` router: jobs and the algorithm catalogue."""
+"""The ``/api/v1`` prefix and the algorithm catalogue route."""
 
 from __future__ import annotations
 
@@ -7,15 +7,13 @@ from typing import Any
 from fastapi import APIRouter
 
 from ml_platform.algorithms import catalogue_document
-from ml_platform.jobs.router import router as jobs_router
 
 API_PREFIX = "/api/v1"
 
-router = APIRouter(prefix=API_PREFIX)
-router.include_router(jobs_router)
+router = APIRouter(prefix=API_PREFIX, tags=["algorithms"])
 
 
-@router.get("/algorithms", tags=["algorithms"])
+@router.get("/algorithms")
 async def list_algorithms() -> list[dict[str, Any]]:
     """The algorithm catalogue: id, workload kind, hyperparameter schema and defaults."""
     return catalogue_document()

@@ -15,6 +15,7 @@ from ml_platform.background import BackgroundService
 from ml_platform.config import Settings
 from ml_platform.db.engine import build_engine, build_sessionmaker
 from ml_platform.errors import install_exception_handlers
+from ml_platform.jobs.router import router as jobs_router
 from ml_platform.metrics import Metrics
 from ml_platform.middleware import (
     BodySizeLimitMiddleware,
@@ -75,6 +76,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.state.metrics = Metrics()
     app.state.background_services = []
     install_exception_handlers(app)
+    app.include_router(jobs_router)
     app.include_router(api.router)
     app.include_router(system_router)
 

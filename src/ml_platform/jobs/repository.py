@@ -131,7 +131,7 @@ async def list_events(*, session: AsyncSession, job_id: str) -> list[JobEvent]:
 async def count_by_status(*, session: AsyncSession) -> dict[str, int]:
     """Number of jobs per status."""
     statement = select(TrainingJob.status, func.count()).group_by(TrainingJob.status)
-    rows = (await session.execute(statement)).tuples().all()
+    rows = (await session.execute(statement)).all()
     return dict(rows)
 
 

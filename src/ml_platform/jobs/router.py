@@ -7,6 +7,7 @@ from typing import Annotated, Any
 import structlog
 from fastapi import APIRouter, Header, Query, Request, Response, status
 
+from ml_platform.api import API_PREFIX
 from ml_platform.deps import SessionDep
 from ml_platform.jobs import service
 from ml_platform.jobs.models import JobEvent, TrainingJob
@@ -20,7 +21,8 @@ from ml_platform.jobs.schemas import (
     TrainingJobResponse,
 )
 
-router = APIRouter(prefix="/jobs", tags=["jobs"])
+# The full prefix lives on this router so route templates (metrics labels) are complete paths.
+router = APIRouter(prefix=f"{API_PREFIX}/jobs", tags=["jobs"])
 
 DEFAULT_PAGE_SIZE = 100
 MAX_PAGE_SIZE = 1000
