@@ -1,0 +1,55 @@
+"""Migrations: replicas migrating at once on Postgres, repeated runs on SQLite."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from pathlib import Path
+
+import psycopg
+from sqlalchemy import inspect, text
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from ml_platform.config import DatabaseSettings
+from ml_platform.db.engine import build_engine
+from ml_platform.db.migrate import upgrade_to_head
+
+ADMIN = "host=127.0.0.1 port=5432 user=postgres dbname=postgres"
+
+
+async def _tables_and_revision(engine: AsyncEngine) -> tuple[set[str], str]:
+    async with engine.connect() as connection:
+        tables = await connection.run_sync(lambda sync: set(inspect(sync).get_table_names()))
+        revision = (await connection.execute(text("SELECT version_num FROM alembic_version"))).one()
+    return tables, revision[0]
+
+
+async def test_concurrent_replicas_migrate_postgres_once() -> None:
+    name = f"ml_platform_migrate_{os.getpid()}"
+    with psycopg.connect(ADMIN, autocommit=True) as admin:
+        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')  # type: ignore[arg-type]
+        admin.execute(f'CREATE DATABASE "{name}"')  # type: ignore[arg-type]
+    url = f"postgresql://postgres@127.0.0.1:5432/{name}"
+    engines = [build_engine(DatabaseSettings(url=url)) for _ in range(3)]
+    try:
+        await asyncio.wait_for(asyncio.gather(*(upgrade_to_head(e) for e in engines)), 30)
+        tables, revision = await _tables_and_revision(engines[0])
+        assert {"training_job", "job_event", "alembic_version"} <= tables
+        assert revision == "0001_create_jobs"
+    finally:
+        for engine in engines:
+            await engine.dispose()
+        with psycopg.connect(ADMIN, autocommit=True) as admin:
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')  # type: ignore[arg-type]
+
+
+async def test_sqlite_upgrade_twice_is_a_no_op(tmp_path: Path) -> None:
+    engine = build_engine(DatabaseSettings(url=f"sqlite:///{tmp_path / 'x.db'}"))
+    try:
+        await upgrade_to_head(engine)
+        await upgrade_to_head(engine)
+        tables, revision = await _tables_and_revision(engine)
+        assert {"training_job", "job_event"} <= tables
+        assert revision == "0001_create_jobs"
+    finally:
+        await engine.dispose()

@@ -1,0 +1,157 @@
+"""The real ``ml-platform`` console script: help, usage errors, and graceful shutdown."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests_support import KUBECONFIG, free_port
+
+CLI = str(Path(sys.executable).parent / "ml-platform")
+
+
+def run_cli(*argv: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [CLI, *argv], capture_output=True, text=True, timeout=30, env=env, check=False
+    )
+
+
+def clean_env() -> dict[str, str]:
+    env = {key: value for key, value in os.environ.items() if not key.startswith("ML_PLATFORM_")}
+    for name in ("KARMADA_KUBECONFIG", "MGMT_KUBECONFIG", "DATABASE_URL", "PORT"):
+        env.pop(name, None)
+    return env
+
+
+def test_help_lists_commands() -> None:
+    result = run_cli("--help", env=clean_env())
+    assert result.returncode == 0
+    for command in ("serve", "migrate", "dev"):
+        assert command in result.stdout
+    serve_help = run_cli("serve", "--help", env=clean_env())
+    assert "--karmada-kubeconfig" in serve_help.stdout
+    assert "KARMADA_KUBECONFIG" in serve_help.stdout
+
+
+@pytest.mark.parametrize(
+    ("argv", "env_extra", "named"),
+    [
+        (["serve", "--port=abc"], {}, "--port"),
+        (
+            ["serve", "--karmada-kubeconfig=/etc/kubeconfig/karmada-kubeconfig"],
+            {},
+            "--karmada-kubeconfig",
+        ),
+        (["serve"], {"DATABASE_URL": "mysql://nope/x"}, "DATABASE_URL"),
+        (["serve", "--no-such-flag"], {}, "--no-such-flag"),
+        ([], {}, "command"),
+    ],
+)
+def test_bad_setting_exits_2_with_one_line(
+    argv: list[str], env_extra: dict[str, str], named: str
+) -> None:
+    result = run_cli(*argv, env={**clean_env(), **env_extra})
+    assert result.returncode == 2
+    assert result.stderr.count("\n") == 1, result.stderr
+    assert named in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_migrate_creates_the_sqlite_schema(tmp_path: Path) -> None:
+    database = tmp_path / "m.db"
+    result = run_cli("migrate", f"--database-url=sqlite:///{database}", env=clean_env())
+    assert result.returncode == 0, result.stderr
+    assert database.exists()
+    assert "db.migrated" in result.stderr
+
+
+def _wait_ready(base: str, process: subprocess.Popen[str], deadline_s: float) -> None:
+    deadline = time.monotonic() + deadline_s
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise AssertionError(f"server exited early: {process.returncode}")
+        try:
+            if httpx.get(f"{base}/ready", timeout=1).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        time.sleep(0.1)
+    raise AssertionError("server did not become ready")
+
+
+def test_sigterm_lets_in_flight_request_finish_and_exits_0(
+    tmp_path: Path, database_url: str
+) -> None:
+    kubeconfig = tmp_path / "karmada-kubeconfig"
+    kubeconfig.write_text(KUBECONFIG)
+    port = free_port()
+    process = subprocess.Popen(
+        [
+            CLI,
+            "serve",
+            f"--karmada-kubeconfig={kubeconfig}",
+            f"--database-url={database_url}",
+            f"--port={port}",
+            "--http-host=127.0.0.1",
+            "--log-format=json",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=clean_env(),
+    )
+    try:
+        base = f"http://127.0.0.1:{port}"
+        _wait_ready(base, process, 20)
+        body = json.dumps(
+            {
+                "jobName": "slow-upload",
+                "algorithm": {"source": "builtin", "algorithmName": "xgboost"},
+                "resources": {"instanceResources": {"cpuCores": 1, "memoryGiB": 1}},
+            }
+        ).encode()
+        head = (
+            f"POST /api/v1/jobs HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+            f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n"
+            f"X-Request-ID: slow-1\r\n\r\n"
+        ).encode()
+        with socket.create_connection(("127.0.0.1", port), timeout=10) as conn:
+            # A slow client: headers and half the body, then the server is told to stop.
+            conn.sendall(head + body[: len(body) // 2])
+            time.sleep(0.3)
+            signalled = time.monotonic()
+            process.send_signal(signal.SIGTERM)
+            time.sleep(1.0)
+            conn.sendall(body[len(body) // 2 :])
+            response = b""
+            while b"\r\n\r\n" not in response or not response.rstrip().endswith(b"}"):
+                chunk = conn.recv(65536)
+                if not chunk:
+                    break
+                response += chunk
+        assert response.startswith(b"HTTP/1.1 201"), response[:200]
+        assert b'"slow-upload-' in response
+        _, stderr = process.communicate(timeout=15)
+        elapsed = time.monotonic() - signalled
+        assert process.returncode == 0, stderr[-2000:]
+        assert elapsed < 10
+        lines = [json.loads(line) for line in stderr.splitlines() if line.startswith("{")]
+        requests = [line for line in lines if line.get("event") == "http.request"]
+        assert any(
+            line["status"] == 201 and line["request_id"] == "slow-1" and "duration_ms" in line
+            for line in requests
+        )
+        assert "127.0.0.1:5443" not in stderr
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.communicate(timeout=5)
