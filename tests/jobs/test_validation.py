@@ -196,3 +196,52 @@ async def test_bad_idempotency_key_is_422(
 ) -> None:
     response = await client.post(JOBS, json=ui_request, headers={"Idempotency-Key": key})
     assert response.status_code == 422, response.text
+
+
+HOSTILE_BODIES: dict[str, bytes] = {
+    "NUL in a free string": b'{"jobName": "a", "entrypoint": "x\\u0000y"}',
+    "NUL in hyperparameters": (
+        b'{"jobName": "a", "algorithm": {"source": "builtin", "algorithmName": "lightgbm"},'
+        b' "resources": {"instanceResources": {"cpuCores": 1, "memoryGiB": 1}},'
+        b' "hyperparameters": {"lightgbm": {"x": "\\u0000"}}}'
+    ),
+    "NaN custom value": b'{"jobName": "a", "customHyperparameters": {"A": NaN}}',
+    "Infinity priority": b'{"jobName": "a", "priority": Infinity}',
+    "huge integer": b'{"jobName": "a", "priority": 1' + b"0" * 400 + b"}",
+    "deep nesting": b'{"jobName": "a", "hyperparameters": {"x": '
+    + b"[" * 5000
+    + b"]" * 5000
+    + b"}}",
+    "lone surrogate": b'{"jobName": "\\ud800"}',
+    "wrong types everywhere": b'{"jobName": [], "algorithm": 1, "resources": "big"}',
+    "null body": b"null",
+    "string body": b'"hello"',
+    "empty object": b"{}",
+}
+
+
+@pytest.mark.parametrize("case", sorted(HOSTILE_BODIES))
+async def test_hostile_body_is_4xx(client: httpx.AsyncClient, case: str) -> None:
+    response = await client.post(
+        JOBS, content=HOSTILE_BODIES[case], headers={"content-type": "application/json"}
+    )
+    assert 400 <= response.status_code < 500, response.text
+    assert set(response.json()) == {"error", "details"}
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        f"{JOBS}/a%00b",
+        f"{JOBS}/{'x' * 5000}",
+        f"{JOBS}/%F0%9F%92%A5",
+        f"{JOBS}?q=%00",
+        f"{JOBS}?namespace=%00",
+        f"{JOBS}?cursor=WyIyMDI2LTAxLTAxVDAwOjAwOjAwKzAwOjAwIiwgImFcdTAwMDAiXQ",
+        f"{JOBS}?limit=99999999999999999999999",
+    ],
+)
+async def test_hostile_paths_and_queries_are_4xx(client: httpx.AsyncClient, path: str) -> None:
+    response = await client.get(path)
+    assert 400 <= response.status_code < 500, response.text
+    assert set(response.json()) == {"error", "details"}

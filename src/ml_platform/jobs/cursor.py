@@ -26,6 +26,7 @@ def decode_cursor(cursor: str) -> Position:
         position = Position(datetime.fromisoformat(created_at), job_id)
     except (ValueError, TypeError, UnicodeError, binascii.Error, orjson.JSONDecodeError):
         raise InvalidRequestError("invalid cursor", {"cursor": cursor[:200]}) from None
-    if position.created_at.tzinfo is None or not isinstance(position.id, str):
+    valid_id = isinstance(position.id, str) and "\x00" not in position.id
+    if position.created_at.tzinfo is None or not valid_id:
         raise InvalidRequestError("invalid cursor", {"cursor": cursor[:200]})
     return position

@@ -24,6 +24,8 @@ from ml_platform.jobs.schemas import (
 # The full prefix lives on this router so route templates (metrics labels) are complete paths.
 router = APIRouter(prefix=f"{API_PREFIX}/jobs", tags=["jobs"])
 
+# Query strings are compared in SQL; NUL cannot be sent to Postgres.
+NO_NUL = r"^[^\x00]*$"
 DEFAULT_PAGE_SIZE = 100
 MAX_PAGE_SIZE = 1000
 
@@ -103,12 +105,14 @@ async def list_jobs(
     request: Request,
     response: Response,
     session: SessionDep,
-    namespace: Annotated[str | None, Query(max_length=63)] = None,
-    status_: Annotated[str | None, Query(alias="status", max_length=16)] = None,
-    algorithm: Annotated[str | None, Query(max_length=63)] = None,
-    q: Annotated[str | None, Query(max_length=63, description="Substring of id/name.")] = None,
+    namespace: Annotated[str | None, Query(max_length=63, pattern=NO_NUL)] = None,
+    status_: Annotated[str | None, Query(alias="status", max_length=16, pattern=NO_NUL)] = None,
+    algorithm: Annotated[str | None, Query(max_length=63, pattern=NO_NUL)] = None,
+    q: Annotated[
+        str | None, Query(max_length=63, pattern=NO_NUL, description="Substring of id or name.")
+    ] = None,
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = DEFAULT_PAGE_SIZE,
-    cursor: Annotated[str | None, Query(max_length=512)] = None,
+    cursor: Annotated[str | None, Query(max_length=512, pattern=NO_NUL)] = None,
 ) -> list[TrainingJobResponse]:
     """Jobs newest first; the next page's URL is in the ``Link`` header."""
     page = await service.list_jobs(

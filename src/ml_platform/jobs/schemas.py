@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
@@ -120,11 +121,36 @@ class OutputDataConfig(WireModel):
     artifact_uri: ShortText
 
 
+def reject_unstorable_values(data: Any) -> Any:
+    """Refuse NUL characters and non-finite numbers anywhere in the body.
+
+    Postgres cannot store either in JSONB or text, and JSON has no spelling for NaN/Infinity;
+    the walk is iterative so a deeply nested body cannot exhaust the stack.
+    """
+    stack = [data]
+    while stack:
+        value = stack.pop()
+        if isinstance(value, str):
+            if "\x00" in value:
+                raise ValueError("strings must not contain NUL characters")
+        elif isinstance(value, float):
+            if not math.isfinite(value):
+                raise ValueError("numbers must be finite (no NaN or Infinity)")
+        elif isinstance(value, dict):
+            stack.extend(value.keys())
+            stack.extend(value.values())
+        elif isinstance(value, list):
+            stack.extend(value)
+    return data
+
+
 class TrainingJobRequest(WireModel):
     """The job description the UI sends (``POST /api/v1/jobs``).
 
     ``priority`` is 0..1,000,000 (higher runs first where the cluster honours priorities).
     """
+
+    _storable = model_validator(mode="before")(reject_unstorable_values)
 
     job_name: JobName = Field(description="DNS-1035 label, at most 38 characters.")
     priority: int = Field(default=0, ge=0, le=PRIORITY_MAX)

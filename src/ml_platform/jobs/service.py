@@ -29,6 +29,7 @@ from ml_platform.jobs.schemas import JobStatusResponse, TrainingJobRequest
 log = structlog.get_logger()
 
 CONTAINER_ALGORITHM_ID = "container"
+MAX_JOB_ID_LENGTH = 63
 
 
 @dataclass(frozen=True)
@@ -168,6 +169,9 @@ def _replay(existing: TrainingJob, sent: dict[str, Any]) -> CreatedJob:
 
 async def get_job(*, session: AsyncSession, job_id: str, for_update: bool = False) -> TrainingJob:
     """The job, or 404."""
+    if len(job_id) > MAX_JOB_ID_LENGTH or "\x00" in job_id:
+        # Cannot be a stored id; answering here also keeps NUL away from Postgres.
+        raise NotFoundError(f"job {job_id[:80]!r} not found", {"id": job_id[:80]})
     job = await repository.get_job(session=session, job_id=job_id, for_update=for_update)
     if job is None:
         raise NotFoundError(f"job {job_id!r} not found", {"id": job_id})
