@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import httpx
 import pytest
 from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -127,3 +128,22 @@ async def test_stop_of_submitted_job_goes_through_stopping(app: FastAPI) -> None
         assert "being deleted" in message
         assert (await service.get_job(session=session, job_id=job.id)).status == "Deleting"
         await session.commit()
+
+
+async def test_stop_of_finished_job_is_409_over_http(app: FastAPI) -> None:
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+        async with app.state.sessionmaker() as session:
+            job = await _stored_job(session)
+            for status in (JobStatus.SUBMITTED, JobStatus.RUNNING, JobStatus.SUCCEEDED):
+                await transition(session=session, job=job, to=status, reason=status, now=utcnow())
+            await session.commit()
+        response = await client.post(f"/api/v1/jobs/{job.id}/stop")
+        assert response.status_code == 409
+        body = response.json()
+        assert set(body) == {"error", "details"}
+        assert body["details"] == {"status": "Succeeded", "requested": "Stopped"}
+        status = (await client.get(f"/api/v1/jobs/{job.id}/status")).json()
+        assert status["phase"] == "Succeeded"
+        assert status["startTime"] is not None
+        assert status["completionTime"] is not None
