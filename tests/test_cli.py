@@ -155,3 +155,17 @@ def test_sigterm_lets_in_flight_request_finish_and_exits_0(
         if process.poll() is None:
             process.kill()
             process.communicate(timeout=5)
+
+
+def test_serve_with_database_down_exits_4_without_traceback(tmp_path: Path) -> None:
+    result = run_cli(
+        "serve",
+        "--database-url=postgresql://postgres:secret-pw@127.0.0.1:1/none",
+        f"--port={free_port()}",
+        "--log-format=json",
+        env=clean_env(),
+    )
+    assert result.returncode == 4
+    assert "Traceback" not in result.stderr
+    assert "db.migration_failed" in result.stderr
+    assert "secret-pw" not in result.stderr

@@ -13,6 +13,8 @@ from typing import Any, NoReturn
 import structlog
 import uvicorn
 from pydantic import ValidationError
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import TimeoutError as SQLAlchemyTimeoutError
 
 from ml_platform.app import create_app
 from ml_platform.config import Environment, Settings, iter_setting_options, option_for_location
@@ -24,6 +26,7 @@ log = structlog.get_logger()
 
 EXIT_USAGE = 2
 EXIT_STARTUP_FAILURE = 3
+EXIT_DATABASE_UNAVAILABLE = 4
 
 
 class _OneLineParser(argparse.ArgumentParser):
@@ -105,6 +108,11 @@ async def _migrate(settings: Settings) -> None:
         await engine.dispose()
 
 
+def _first_line(exc: BaseException) -> str:
+    text = str(getattr(exc, "orig", None) or exc)
+    return text.strip().splitlines()[0] if text.strip() else type(exc).__name__
+
+
 def _ignore_signal(signum: int, frame: FrameType | None) -> None:
     # uvicorn re-raises the shutdown signal after a graceful stop; by then there is nothing
     # left to do, and the process should exit 0.
@@ -113,7 +121,12 @@ def _ignore_signal(signum: int, frame: FrameType | None) -> None:
 
 async def _serve(settings: Settings) -> int:
     if settings.database.migrate_on_start:
-        await _migrate(settings)
+        try:
+            await _migrate(settings)
+        except (DBAPIError, SQLAlchemyTimeoutError, OSError) as exc:
+            # One line, no traceback: the orchestrator restarts us once the database is up.
+            log.error("db.migration_failed", error=type(exc).__name__, detail=_first_line(exc))
+            return EXIT_DATABASE_UNAVAILABLE
     config = uvicorn.Config(
         create_app(settings),
         host=settings.http.host,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
 from datetime import datetime
 from typing import Any
@@ -305,3 +306,24 @@ async def test_created_timestamps_are_ordered(client: httpx.AsyncClient) -> None
     created = datetime.fromisoformat(job["createdAt"])
     assert created.tzinfo is not None
     assert job["createdAt"] == job["updatedAt"]
+
+
+async def test_concurrent_retries_with_one_idempotency_key_create_one_job(
+    client: httpx.AsyncClient,
+) -> None:
+    headers = {"Idempotency-Key": "burst-1"}
+    responses = await asyncio.gather(
+        *(client.post(JOBS, json=minimal_request(), headers=headers) for _ in range(5))
+    )
+    assert {response.status_code for response in responses} == {201}
+    assert len({response.json()["id"] for response in responses}) == 1
+    assert len((await client.get(JOBS)).json()) == 1
+
+
+async def test_concurrent_creates_and_reads_all_succeed(client: httpx.AsyncClient) -> None:
+    creates = [client.post(JOBS, json=minimal_request(f"c{i}")) for i in range(15)]
+    reads = [client.get(JOBS) for _ in range(5)]
+    responses = await asyncio.gather(*creates, *reads)
+    assert [r.status_code for r in responses[:15]] == [201] * 15
+    assert [r.status_code for r in responses[15:]] == [200] * 5
+    assert len((await client.get(JOBS)).json()) == 15
