@@ -206,6 +206,11 @@ async def measure(
                 "GET /api/v1/jobs?limit=50&namespace=team-3 (filtered)",
                 ["/api/v1/jobs?limit=50&namespace=team-3"],
             ),
+            # Substring search that matches ~11 of the jobs: scans the keyset index to the end.
+            (
+                "GET /api/v1/jobs?limit=50&q=job-9999 (rare search)",
+                ["/api/v1/jobs?limit=50&q=job-9999"],
+            ),
         ]
         results = []
         for name, urls in plan:

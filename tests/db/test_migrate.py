@@ -35,7 +35,7 @@ async def test_concurrent_replicas_migrate_postgres_once() -> None:
         await asyncio.wait_for(asyncio.gather(*(upgrade_to_head(e) for e in engines)), 30)
         tables, revision = await _tables_and_revision(engines[0])
         assert {"training_job", "job_event", "alembic_version"} <= tables
-        assert revision == "0001_create_jobs"
+        assert revision == "0002_job_search_trgm"
     finally:
         for engine in engines:
             await engine.dispose()
@@ -50,6 +50,6 @@ async def test_sqlite_upgrade_twice_is_a_no_op(tmp_path: Path) -> None:
         await upgrade_to_head(engine)
         tables, revision = await _tables_and_revision(engine)
         assert {"training_job", "job_event"} <= tables
-        assert revision == "0001_create_jobs"
+        assert revision == "0002_job_search_trgm"
     finally:
         await engine.dispose()
