@@ -127,11 +127,14 @@ async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
 
 
 def _is_unavailable(exc: Exception) -> bool:
+    """Pool wait timeouts and lost/refused connections, as opposed to bugs in a statement."""
     if isinstance(exc, sa_exc.TimeoutError):
         return True
     if isinstance(exc, sa_exc.DBAPIError):
-        return exc.connection_invalidated or isinstance(exc, sa_exc.OperationalError)
-    return isinstance(exc, sa_exc.InterfaceError | ConnectionError | OSError)
+        return exc.connection_invalidated or isinstance(
+            exc, sa_exc.OperationalError | sa_exc.InterfaceError
+        )
+    return False
 
 
 async def _database_error(request: Request, exc: Exception) -> JSONResponse:

@@ -17,8 +17,12 @@ from ml_platform.algorithms import (
     validate_hyperparameters,
 )
 from ml_platform.db.base import utcnow
-from ml_platform.errors import ConflictError, InvalidRequestError, NotFoundError
-from ml_platform.errors import validation_details as _validation_details
+from ml_platform.errors import (
+    ConflictError,
+    InvalidRequestError,
+    NotFoundError,
+    validation_details,
+)
 from ml_platform.jobs import lifecycle, repository
 from ml_platform.jobs.cursor import decode_cursor, encode_cursor
 from ml_platform.jobs.lifecycle import JobStatus
@@ -69,7 +73,7 @@ def _hyperparameter_details(
         loc = error.get("loc", ())
         loc = list(loc) if isinstance(loc, list | tuple) else [loc]
         prefixed.append({**error, "loc": ["body", "hyperparameters", algorithm_id, *loc]})
-    return _validation_details(prefixed)
+    return validation_details(prefixed)
 
 
 def resolve_algorithm(request: TrainingJobRequest) -> ResolvedAlgorithm:
