@@ -26,91 +26,12 @@ from ml_platform.app import create_app
 from ml_platform.config import Settings
 from ml_platform.db.engine import build_engine
 from ml_platform.db.migrate import upgrade_to_head
+from tests_support import UI_REQUEST
 
 POSTGRES_ADMIN_DSN = os.environ.get(
     "ML_PLATFORM_TEST_POSTGRES", "host=127.0.0.1 port=5432 user=postgres dbname=postgres"
 )
 BACKENDS = ("postgres", "sqlite")
-
-# The exact request of ui-contract.md.
-UI_REQUEST: dict[str, Any] = {
-    "jobName": "iris-xgb",
-    "priority": 100,
-    "algorithm": {"source": "builtin", "algorithmName": "xgboost"},
-    "resources": {
-        "instanceResources": {"cpuCores": 4, "memoryGiB": 8, "gpuCount": 0},
-        "instanceCount": 2,
-        "volumeSizeGB": 50,
-    },
-    "stoppingCondition": {"maxRuntimeSeconds": 14400},
-    "inputDataConfig": [
-        {
-            "id": "channel-k2j4h5g6a",
-            "channelName": "train",
-            "sourceType": "object-storage",
-            "storageProvider": "minio",
-            "endpoint": "http://minio:9000",
-            "bucket": "datasets",
-            "prefix": "iris/train.csv",
-        },
-        {
-            "id": "channel-p9q8r7s6t",
-            "channelName": "validation",
-            "sourceType": "object-storage",
-            "storageProvider": "minio",
-            "endpoint": "http://minio:9000",
-            "bucket": "datasets",
-            "prefix": "iris/val.csv",
-        },
-    ],
-    "outputDataConfig": {"artifactUri": "storage://output/artifacts/"},
-    "hyperparameters": {
-        "xgboost": {
-            "early_stopping_rounds": None,
-            "csv_weights": 0,
-            "num_round": 100,
-            "booster": "gbtree",
-            "verbosity": 1,
-            "nthread": "auto",
-            "eta": 0.3,
-            "gamma": 0,
-            "max_depth": 6,
-            "min_child_weight": 1,
-            "max_delta_step": 0,
-            "subsample": 1,
-            "sampling_method": "uniform",
-            "colsample_bytree": 1,
-            "colsample_bylevel": 1,
-            "colsample_bynode": 1,
-            "lambda": 1,
-            "alpha": 0,
-            "tree_method": "auto",
-            "sketch_eps": 0.03,
-            "scale_pos_weight": 1,
-            "updater": "auto",
-            "dsplit": "row",
-            "refresh_leaf": 1,
-            "process_type": "default",
-            "grow_policy": "depthwise",
-            "max_leaves": 0,
-            "max_bin": 256,
-            "num_parallel_tree": 1,
-            "sample_type": "uniform",
-            "normalize_type": "tree",
-            "rate_drop": 0,
-            "one_drop": 0,
-            "skip_drop": 0,
-            "lambda_bias": 0,
-            "tweedie_variance_power": 1.5,
-            "objective": "reg:squarederror",
-            "base_score": 0.5,
-            "eval_metric": ["rmse"],
-        }
-    },
-    "customHyperparameters": {},
-    "targetClusters": ["member1"],
-    "namespace": "default",
-}
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:

@@ -10,8 +10,10 @@ from typing import Any
 import httpx
 import pytest
 from fastapi import FastAPI
+from sqlalchemy import text
 
 from ml_platform.config import Settings
+from ml_platform.deps import SessionDep
 
 JOBS = "/api/v1/jobs"
 MINIMAL = {
@@ -210,3 +212,28 @@ async def test_exhausted_pool_answers_503_within_about_a_second(
         assert response.status_code == 503
         assert response.json()["error"] == "database unavailable"
         assert 0.4 < elapsed < 1.5
+
+
+async def test_slow_database_query_is_answered_504_and_frees_the_connection(
+    postgres_url: str, app_factory: Any
+) -> None:
+    settings = Settings(
+        database={"url": postgres_url, "pool_size": 1, "max_overflow": 0},
+        http={"request_timeout_seconds": 0.5},
+    )
+    async with app_factory(settings, clear_tables=False) as app:
+
+        @app.get("/api/v1/slow-query")
+        async def slow_query(session: SessionDep) -> dict[str, str]:
+            await session.execute(text("SELECT pg_sleep(5)"))
+            return {"done": "late"}
+
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+            started = time.perf_counter()
+            response = await client.get("/api/v1/slow-query")
+            assert response.status_code == 504, response.text
+            assert time.perf_counter() - started < 2
+            # The only pooled connection must be usable again.
+            after = await client.get(JOBS)
+            assert after.status_code == 200
