@@ -146,3 +146,10 @@ def test_kubeconfig_that_is_not_yaml_is_rejected(
         load_settings(parse(f"--karmada-kubeconfig={broken}"))
     assert exited.value.code == 2
     assert "not valid YAML" in capsys.readouterr().err
+
+
+def test_cors_defaults_by_environment() -> None:
+    assert Settings().cors_origins == []
+    assert Settings(environment="dev").cors_origins == ["*"]
+    explicit = Settings(environment="dev", http={"cors_origins": "http://ui.example"})
+    assert explicit.cors_origins == ["http://ui.example"]

@@ -87,7 +87,7 @@ def create_app(settings: Settings) -> FastAPI:
     )
     app.add_middleware(
         CORSMiddleware,
-        allow_origins=settings.http.cors_origins,
+        allow_origins=settings.cors_origins,
         allow_methods=CORS_METHODS,
         allow_headers=["*"],
         expose_headers=["Link", "Location", "X-Request-ID", "Idempotent-Replayed"],

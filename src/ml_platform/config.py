@@ -149,7 +149,10 @@ class HttpSettings(BaseModel):
     )
     cors_origins: Annotated[list[str], NoDecode] = Field(
         default_factory=list,
-        description="Origins allowed by CORS, comma-separated; '*' allows any.",
+        description=(
+            "Origins allowed by CORS, comma-separated; '*' allows any. Empty: none in"
+            " production, any in dev (so a local UI dev server works)."
+        ),
     )
     request_timeout_seconds: float = Field(
         default=15.0,
@@ -216,6 +219,13 @@ class Settings(BaseSettings):
         if self.log.format is not None:
             return self.log.format
         return LogFormat.CONSOLE if self.environment is Environment.DEV else LogFormat.JSON
+
+    @property
+    def cors_origins(self) -> list[str]:
+        """The effective CORS origins (explicit setting, else any in dev, none in production)."""
+        if self.http.cors_origins:
+            return self.http.cors_origins
+        return ["*"] if self.environment is Environment.DEV else []
 
     @classmethod
     def settings_customise_sources(

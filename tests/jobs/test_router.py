@@ -9,6 +9,8 @@ from typing import Any
 
 import httpx
 import pytest
+from fastapi import FastAPI
+from sqlalchemy import text
 
 JOBS = "/api/v1/jobs"
 RFC3339_UTC = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$")
@@ -127,15 +129,21 @@ async def test_stop_pending_job_becomes_stopped_with_event(client: httpx.AsyncCl
 
 
 async def test_delete_unsubmitted_job_removes_it_and_its_events(
-    client: httpx.AsyncClient,
+    client: httpx.AsyncClient, app: FastAPI
 ) -> None:
     job = await create(client, minimal_request())
+    await client.post(f"{JOBS}/{job['id']}/stop")
     response = await client.delete(f"{JOBS}/{job['id']}")
     assert response.status_code == 200
     assert response.json() == {"message": f"job {job['id']} deleted"}
     assert_error(await client.get(f"{JOBS}/{job['id']}"), 404)
     assert_error(await client.get(f"{JOBS}/{job['id']}/events"), 404)
     assert_error(await client.delete(f"{JOBS}/{job['id']}"), 404)
+    async with app.state.engine.connect() as connection:
+        events = await connection.execute(
+            text("SELECT count(*) FROM job_event WHERE job_id = :id"), {"id": job["id"]}
+        )
+        assert events.scalar_one() == 0
 
 
 async def test_idempotency_key_returns_original_job(client: httpx.AsyncClient) -> None:
