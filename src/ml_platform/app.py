@@ -34,12 +34,20 @@ def build_background_services(app: FastAPI) -> list[BackgroundService]:
     return []
 
 
-async def _stop_all(services: Sequence[BackgroundService], seconds_each: float) -> None:
+# The shutdown budget: in-flight requests get the first share (uvicorn's graceful timeout),
+# background services the next; the rest is left for disposing the pool and exiting.
+REQUEST_DRAIN_SHARE = 0.6
+SERVICE_STOP_SHARE = 0.3
+
+
+async def stop_services(services: Sequence[BackgroundService], budget_seconds: float) -> None:
+    """Stop services newest first, all within one shared deadline."""
+    deadline = asyncio.get_running_loop().time() + budget_seconds
     for service in reversed(services):
         try:
-            async with asyncio.timeout(seconds_each):
+            async with asyncio.timeout_at(deadline):
                 await service.stop()
-        except Exception:  # one failing service must not keep the others running
+        except Exception:  # one failing or slow service must not keep the others running
             log.exception("background.stop_failed", service=service.name)
 
 
@@ -59,7 +67,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         log.info("app.started", database=engine.dialect.name, services=len(started))
         yield
     finally:
-        await _stop_all(started, settings.shutdown_timeout_seconds / 2)
+        await stop_services(started, settings.shutdown_timeout_seconds * SERVICE_STOP_SHARE)
         await engine.dispose()
         log.info("app.stopped")
 

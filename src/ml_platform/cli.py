@@ -16,7 +16,7 @@ from pydantic import ValidationError
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.exc import TimeoutError as SQLAlchemyTimeoutError
 
-from ml_platform.app import create_app
+from ml_platform.app import REQUEST_DRAIN_SHARE, create_app
 from ml_platform.config import Environment, Settings, iter_setting_options, option_for_location
 from ml_platform.db.engine import build_engine
 from ml_platform.db.migrate import upgrade_to_head
@@ -132,7 +132,9 @@ async def _serve(settings: Settings) -> int:
         host=settings.http.host,
         port=settings.http.port,
         timeout_keep_alive=settings.http.keep_alive_seconds,
-        timeout_graceful_shutdown=max(1, int(settings.shutdown_timeout_seconds) - 2),
+        timeout_graceful_shutdown=max(
+            1, round(settings.shutdown_timeout_seconds * REQUEST_DRAIN_SHARE)
+        ),
         log_config=None,
         access_log=False,
         lifespan="on",
