@@ -169,3 +169,34 @@ def test_serve_with_database_down_exits_4_without_traceback(tmp_path: Path) -> N
     assert "Traceback" not in result.stderr
     assert "db.migration_failed" in result.stderr
     assert "secret-pw" not in result.stderr
+
+
+def test_idle_keep_alive_connection_is_closed_after_the_timeout(sqlite_url: str) -> None:
+    port = free_port()
+    process = subprocess.Popen(
+        [
+            CLI,
+            "serve",
+            f"--database-url={sqlite_url}",
+            f"--port={port}",
+            "--http-host=127.0.0.1",
+            "--http-keep-alive-seconds=1",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        text=True,
+        env=clean_env(),
+    )
+    try:
+        _wait_ready(f"http://127.0.0.1:{port}", process, 20)
+        with socket.create_connection(("127.0.0.1", port), timeout=5) as conn:
+            conn.sendall(b"GET /health HTTP/1.1\r\nHost: x\r\n\r\n")
+            assert conn.recv(65536).startswith(b"HTTP/1.1 200")
+            idle_since = time.monotonic()
+            closed = conn.recv(1) == b""
+            idle = time.monotonic() - idle_since
+        assert closed
+        assert 0.8 < idle < 3
+    finally:
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=15) == 0
