@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import BigInteger, ForeignKey, Index, Integer, String, Text
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column
 
 from ml_platform.db.base import Base, JsonType, UtcDateTime, utcnow
 
@@ -44,10 +44,6 @@ class TrainingJob(Base):
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
 
-    events: Mapped[list[JobEvent]] = relationship(
-        back_populates="job", passive_deletes=True, order_by="JobEvent.id"
-    )
-
     __table_args__ = (
         # Keyset pagination (newest first), alone and behind each equality filter.
         Index("ix_training_job_created", created_at.desc(), id.desc()),
@@ -74,5 +70,3 @@ class JobEvent(Base):
     reason: Mapped[str | None] = mapped_column(String(128))
     message: Mapped[str | None] = mapped_column(Text)
     cluster: Mapped[str | None] = mapped_column(String(253))
-
-    job: Mapped[TrainingJob] = relationship(back_populates="events")
