@@ -103,10 +103,11 @@ server {
 ${security_headers}
     }
 
-    # Vite writes content-hashed file names under /assets: cache them for a year.
+    # Vite writes content-hashed file names under /assets: cache them for a year (without
+    # "always", so a 404 for a stale name is not cached).
     location /assets/ {
         try_files \$uri =404;
-        add_header Cache-Control "public, max-age=31536000, immutable" always;
+        add_header Cache-Control "public, max-age=31536000, immutable";
 ${security_headers}
     }
 
