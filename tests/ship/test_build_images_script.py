@@ -16,6 +16,8 @@ from typing import Any
 
 import pytest
 
+BASH = shutil.which("bash") or "/bin/bash"
+
 # A docker stand-in: logs argv as JSON lines; `info` fails when FAKE_DOCKER_DOWN=1.
 FAKE_DOCKER = """#!{python}
 import json, os, sys
@@ -30,7 +32,7 @@ def run_script(
     repo_root: Path, *args: str, env: dict[str, str]
 ) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        ["bash", str(repo_root / "build-images.sh"), *args],
+        [BASH, str(repo_root / "build-images.sh"), *args],
         env=env,
         stdin=subprocess.DEVNULL,
         capture_output=True,
@@ -62,9 +64,15 @@ def docker_calls(env: dict[str, str]) -> list[list[str]]:
 
 
 def test_without_docker_it_says_so_and_fails(repo_root: Path, tmp_path: Path) -> None:
-    # PATH without any directory that holds a docker executable.
-    kept = [d for d in os.environ["PATH"].split(os.pathsep) if not (Path(d) / "docker").exists()]
-    env = {**os.environ, "PATH": os.pathsep.join(kept)}
+    # A PATH holding only the tools the script needs, so docker cannot be found wherever the
+    # machine has it installed.
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    for tool in ("bash", "dirname", "cat", "git"):
+        found = shutil.which(tool)
+        assert found, tool
+        (bin_dir / tool).symlink_to(found)
+    env = {**os.environ, "PATH": str(bin_dir)}
     assert shutil.which("docker", path=env["PATH"]) is None
     result = run_script(repo_root, "--tag", "t1", env=env)
     assert result.returncode != 0

@@ -81,7 +81,7 @@ def run_deploy(
     repo_root: Path, sandbox: Sandbox, *args: str, env: dict[str, str] | None = None
 ) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        ["bash", str(repo_root / "deploy.sh"), *args],
+        [shutil.which("bash") or "/bin/bash", str(repo_root / "deploy.sh"), *args],
         env=env or sandbox.env,
         stdin=subprocess.DEVNULL,
         capture_output=True,
@@ -253,3 +253,15 @@ def test_failed_rollout_exits_non_zero(repo_root: Path, sandbox: Sandbox, tmp_pa
     result = run_deploy(repo_root, sandbox, env=env)
     assert result.returncode != 0
     assert "did not become ready" in result.stderr
+
+
+def test_missing_kubectl_is_reported(repo_root: Path, sandbox: Sandbox, tmp_path: Path) -> None:
+    bare = tmp_path / "bare-bin"
+    bare.mkdir()
+    for tool in ("bash", "dirname"):
+        found = shutil.which(tool)
+        assert found, tool
+        (bare / tool).symlink_to(found)
+    result = run_deploy(repo_root, sandbox, env={**sandbox.env, "PATH": str(bare)})
+    assert result.returncode != 0
+    assert "kubectl was not found on PATH" in result.stderr
