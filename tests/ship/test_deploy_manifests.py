@@ -45,10 +45,14 @@ def pod_spec(documents: list[dict[str, Any]], deployment: str) -> dict[str, Any]
     return spec["template"]["spec"]
 
 
-def test_every_document_passes_strict_schema_validation(documents: list[dict[str, Any]]) -> None:
+# The newest schemas bundled, and the oldest Kubernetes the manifests are meant to run on.
+@pytest.mark.parametrize("version", [K8S_VERSION, "1.27.0"])
+def test_every_document_passes_strict_schema_validation(
+    documents: list[dict[str, Any]], version: str
+) -> None:
     assert len(documents) == 9
     for document in documents:
-        kubernetes_validate.validate(document, K8S_VERSION, strict=True)
+        kubernetes_validate.validate(document, version, strict=True)
 
 
 def test_strict_validation_rejects_a_misspelt_field(documents: list[dict[str, Any]]) -> None:

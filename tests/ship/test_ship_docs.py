@@ -156,7 +156,10 @@ def env_name(settings_cls: Any, path: tuple[str, ...], field: FieldInfo) -> str:
 
 @pytest.fixture(scope="module")
 def settings_env_names() -> dict[str, tuple[str, ...]]:
-    from ml_platform.config import Settings
+    try:
+        from ml_platform.config import Settings
+    except ImportError as exc:
+        pytest.fail(f"ml_platform.config.Settings (service core) is not importable: {exc}")
 
     names = {env_name(Settings, path, field): path for path, field in leaf_fields(Settings)}
     assert {"KARMADA_KUBECONFIG", "MGMT_KUBECONFIG", "DATABASE_URL", "PORT"} <= set(names)
