@@ -15,6 +15,7 @@ Options:
                           default: ./kubeconfig/mgmt.kubeconfig)
   --context NAME          kubectl context of the target cluster (env KUBE_CONTEXT)
   --timeout DURATION      rollout wait per Deployment (env ROLLOUT_TIMEOUT; default: 300s)
+  --skip-ui               deploy without the web UI (e.g. before its image exists)
   --dry-run               check prerequisites and print what would be applied; change nothing
   -h, --help              show this help
 
@@ -37,6 +38,7 @@ rollout_timeout="${ROLLOUT_TIMEOUT:-300s}"
 backend_image="${BACKEND_IMAGE:-ml-platform:latest}"
 frontend_image="${FRONTEND_IMAGE:-ml-platform-ui:latest}"
 dry_run=false
+skip_ui=false
 
 die() {
   echo "deploy: error: $*" >&2
@@ -58,6 +60,7 @@ while [ $# -gt 0 ]; do
     --timeout) [ $# -ge 2 ] || die "$1 needs a value"; rollout_timeout="$2"; shift 2 ;;
     --timeout=*) rollout_timeout="${1#*=}"; shift ;;
     --dry-run) dry_run=true; shift ;;
+    --skip-ui) skip_ui=true; shift ;;
     -h | --help) usage; exit 0 ;;
     *) usage >&2; die "unknown option: $1" ;;
   esac
@@ -140,7 +143,21 @@ mkdir "${overlay}"
   echo "images:"
   image_entry ml-platform "${backend_image}"
   image_entry ml-platform-ui "${frontend_image}"
+  if [ "${skip_ui}" = true ]; then
+    echo "patches:"
+    for kind in "apps/v1 Deployment" "v1 Service"; do
+      # "$patch: delete" is kustomize syntax, not a shell variable.
+      # shellcheck disable=SC2016
+      printf '  - patch: |-\n      $patch: delete\n      apiVersion: %s\n      kind: %s\n' \
+        "${kind% *}" "${kind#* }"
+      printf '      metadata:\n        name: ml-platform-frontend\n'
+    done
+  fi
 } >"${overlay}/kustomization.yaml"
+deployments=(ml-platform-postgres ml-platform-backend)
+[ "${skip_ui}" = true ] || deployments+=(ml-platform-frontend)
+ui_note="frontend ${frontend_image}"
+[ "${skip_ui}" = true ] && ui_note="no web UI"
 
 # --- database password: reuse the stored one (Postgres keeps the first), else generate -----
 existing_password=""
@@ -169,7 +186,7 @@ if [ "${dry_run}" = true ]; then
     "(${karmada_kubeconfig}) and mgmt.kubeconfig (${mgmt_kubeconfig})"
   echo "  - create or update secret ${namespace}/${db_secret} (POSTGRES_USER=${db_user}," \
     "POSTGRES_DB=${db_name}, POSTGRES_PASSWORD and DATABASE_URL: ${password_note})"
-  echo "  - apply these manifests (backend ${backend_image}, frontend ${frontend_image}):"
+  echo "  - apply these manifests (backend ${backend_image}, ${ui_note}):"
   echo "---"
   kube kustomize "${overlay}"
   exit 0
@@ -194,10 +211,10 @@ kube -n "${namespace}" create secret generic "${db_secret}" \
   --from-file=DATABASE_URL="${work_dir}/DATABASE_URL" \
   --dry-run=client -o yaml | kube apply -f -
 
-step "manifests (backend ${backend_image}, frontend ${frontend_image})"
+step "manifests (backend ${backend_image}, ${ui_note})"
 kube apply -k "${overlay}"
 
-for deployment in ml-platform-postgres ml-platform-backend ml-platform-frontend; do
+for deployment in "${deployments[@]}"; do
   step "waiting for deployment/${deployment} (timeout ${rollout_timeout})"
   if ! kube -n "${namespace}" rollout status "deployment/${deployment}" --timeout="${rollout_timeout}"; then
     kube -n "${namespace}" get pods -o wide >&2 || true
@@ -214,6 +231,6 @@ fi
 node_ip="${node_ip%% *}"
 node_ip="${node_ip:-<node-ip>}"
 step "ml-platform is running in namespace ${namespace}:"
-echo "  web UI:  http://${node_ip}:30181/"
+[ "${skip_ui}" = true ] || echo "  web UI:  http://${node_ip}:30181/"
 echo "  API:     http://${node_ip}:30180/api/v1/jobs"
 echo "  health:  http://${node_ip}:30180/health"

@@ -265,3 +265,21 @@ def test_missing_kubectl_is_reported(repo_root: Path, sandbox: Sandbox, tmp_path
     result = run_deploy(repo_root, sandbox, env={**sandbox.env, "PATH": str(bare)})
     assert result.returncode != 0
     assert "kubectl was not found on PATH" in result.stderr
+
+
+def test_skip_ui_leaves_the_frontend_out(repo_root: Path, sandbox: Sandbox) -> None:
+    result = run_deploy(repo_root, sandbox, "--skip-ui")
+    assert result.returncode == 0, result.stderr
+    calls = sandbox.calls()
+    apply_k = next(call for call in calls if command(call)[:2] == ["apply", "-k"])
+    names = {
+        (document["kind"], document["metadata"]["name"])
+        for document in yaml.safe_load_all(apply_k["rendered"])
+        if document
+    }
+    assert ("Deployment", "ml-platform-backend") in names
+    assert all(name != "ml-platform-frontend" for _, name in names)
+    rollouts = [command(call)[2] for call in calls if command(call)[0] == "rollout"]
+    assert rollouts == ["deployment/ml-platform-postgres", "deployment/ml-platform-backend"]
+    assert ":30181" not in result.stdout
+    assert "http://10.1.2.3:30180/" in result.stdout
