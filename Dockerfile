@@ -13,9 +13,10 @@ ENV PIP_NO_CACHE_DIR=1 \
 WORKDIR /src
 RUN python -m venv /opt/venv
 # Dependencies first, from the lock, so source edits do not invalidate this layer.
-COPY constraints.txt pyproject.toml README.md ./
-RUN /opt/venv/bin/python -c "import tomllib; print('\\n'.join(tomllib.load(open('pyproject.toml', 'rb'))['project']['dependencies']))" > /tmp/requirements.txt
-RUN /opt/venv/bin/pip install --no-compile -c constraints.txt -r /tmp/requirements.txt
+COPY constraints.txt pyproject.toml ./
+RUN /opt/venv/bin/python -c "import tomllib; print('\\n'.join(tomllib.load(open('pyproject.toml', 'rb'))['project']['dependencies']))" > /tmp/requirements.txt \
+ && /opt/venv/bin/pip install --no-compile -c constraints.txt -r /tmp/requirements.txt
+COPY README.md ./
 COPY src ./src
 # The wheel carries the package data (Alembic migrations); --no-deps because the lock is installed.
 RUN /opt/venv/bin/pip wheel --no-deps --wheel-dir /tmp/wheels . \

