@@ -8,17 +8,17 @@ ARG PYTHON_IMAGE=python:3.11-slim-bookworm
 
 FROM ${PYTHON_IMAGE} AS build
 ENV PIP_NO_CACHE_DIR=1 \
-    PIP_DISABLE_PIP_VERSION_CHECK=1 \
-    PYTHONDONTWRITEBYTECODE=1
+    PIP_DISABLE_PIP_VERSION_CHECK=1
 WORKDIR /src
 RUN python -m venv /opt/venv
 # Dependencies first, from the lock, so source edits do not invalidate this layer.
 COPY constraints.txt pyproject.toml ./
 RUN /opt/venv/bin/python -c "import tomllib; print('\\n'.join(tomllib.load(open('pyproject.toml', 'rb'))['project']['dependencies']))" > /tmp/requirements.txt \
- && /opt/venv/bin/pip install --no-compile -c constraints.txt -r /tmp/requirements.txt
+ && /opt/venv/bin/pip install -c constraints.txt -r /tmp/requirements.txt
 COPY README.md ./
 COPY src ./src
 # The wheel carries the package data (Alembic migrations); --no-deps because the lock is installed.
+# pip byte-compiles everything here: the runtime's root filesystem is read-only.
 RUN /opt/venv/bin/pip wheel --no-deps --wheel-dir /tmp/wheels . \
  && /opt/venv/bin/pip install --no-deps -c constraints.txt /tmp/wheels/*.whl \
  && /opt/venv/bin/pip uninstall --yes pip setuptools wheel
