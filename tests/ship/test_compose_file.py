@@ -35,6 +35,7 @@ def test_postgres_is_15_alpine_with_a_volume(compose: dict[str, Any]) -> None:
     assert volume in compose["volumes"]
     assert "pg_isready" in " ".join(postgres["healthcheck"]["test"])
     assert "ports" not in postgres
+    assert postgres["command"] == ["-c", "max_connections=200"]
 
 
 def test_build_contexts_and_dockerfiles_exist(repo_root: Path, compose: dict[str, Any]) -> None:

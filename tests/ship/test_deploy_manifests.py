@@ -209,3 +209,14 @@ def test_frontend_listens_where_nginx_conf_says(
     assert f"listen {port};" in nginx_conf
     # nginx proxies /api to the backend Service by name.
     assert "proxy_pass http://ml-platform-backend:8080;" in nginx_conf
+
+
+def test_postgres_accepts_a_full_backend_pool(documents: list[dict[str, Any]]) -> None:
+    config = by_kind_name(documents, "ConfigMap", "ml-platform-config")["data"]
+    pool = int(config["ML_PLATFORM_DATABASE__POOL_SIZE"])
+    overflow = int(config["ML_PLATFORM_DATABASE__MAX_OVERFLOW"])
+    replicas = by_kind_name(documents, "Deployment", "ml-platform-backend")["spec"]["replicas"]
+    args = pod_spec(documents, "ml-platform-postgres")["containers"][0]["args"]
+    settings = dict(arg.split("=", 1) for arg in args if "=" in arg)
+    reserved_for_admin = 10
+    assert int(settings["max_connections"]) >= replicas * (pool + overflow) + reserved_for_admin
