@@ -22,6 +22,7 @@ class Resource:
     # Field selectors beyond metadata.name / metadata.namespace that the apiserver accepts.
     extra_field_selectors: tuple[str, ...] = ()
     categories: tuple[str, ...] = ()
+    # Made by the simulator itself: the HTTP API serves get/list/watch only.
     read_only: bool = False
     subresources: tuple[str, ...] = ()
 
@@ -122,6 +123,7 @@ RESOURCE_BINDING = Resource(
     "resourcebinding",
     ("rb",),
     custom=True,
+    read_only=True,
 )
 CLUSTER = Resource(
     "cluster.karmada.io",
@@ -131,6 +133,7 @@ CLUSTER = Resource(
     False,
     "cluster",
     custom=True,
+    read_only=True,
     subresources=("status", "proxy"),
 )
 

@@ -481,13 +481,13 @@ class Store:
                 patched = json_patch(current, patch)
             elif patch_type == "strategic":
                 if res.custom:
-                    raise errors.unsupported_media_type("application/strategic-merge-patch+json")
+                    raise errors.unsupported_media_type()
                 if not isinstance(patch, dict):
                     raise errors.bad_request("a strategic merge patch must be a JSON object")
                 # Built-in kinds: merge semantics (list merge keys are not modelled).
                 patched = merge_patch(current, patch)
             else:
-                raise errors.unsupported_media_type(patch_type)
+                raise errors.unsupported_media_type()
         except PatchError as exc:
             raise errors.ApiError(
                 422,
