@@ -79,9 +79,14 @@ class BatchJobController:
             return self._suspend(obj, status, run)
         if condition_true(status, "Suspended"):
             status["conditions"] = set_condition(
-                status["conditions"], type_="Suspended", status="False", reason="JobResumed",
-                message="Job resumed", now=rfc3339(from_epoch(now)), stamp="lastProbeTime",
-            )  # fmt: skip
+                status["conditions"],
+                type_="Suspended",
+                status="False",
+                reason="JobResumed",
+                message="Job resumed",
+                now=rfc3339(from_epoch(now)),
+                stamp="lastProbeTime",
+            )
             status.pop("startTime", None)
             return self._write(obj, status)
         if run is None:
@@ -127,8 +132,10 @@ class BatchJobController:
         ctx = self.ctx
         meta, spec = obj["metadata"], obj.get("spec") or {}
         namespace, name, uid = meta["namespace"], meta["name"], meta["uid"]
-        wave = _Wave(running_at=now + run.plan.init_seconds,
-                     end_at=now + run.plan.init_seconds + run.plan.run_seconds)  # fmt: skip
+        wave = _Wave(
+            running_at=now + run.plan.init_seconds,
+            end_at=now + run.plan.init_seconds + run.plan.run_seconds,
+        )
         parallelism = int(spec.get("parallelism", 1))
         indexed = spec.get("completionMode") == "Indexed"
         if indexed:
@@ -141,9 +148,11 @@ class BatchJobController:
         template = spec.get("template") or {}
         for index in slots:
             labels = {
-                "job-name": name, "batch.kubernetes.io/job-name": name,
-                "controller-uid": uid, "batch.kubernetes.io/controller-uid": uid,
-            }  # fmt: skip
+                "job-name": name,
+                "batch.kubernetes.io/job-name": name,
+                "controller-uid": uid,
+                "batch.kubernetes.io/controller-uid": uid,
+            }
             annotations = None
             if index is None:
                 pod = f"{name}-{ctx.pod_suffix()}"
@@ -152,14 +161,24 @@ class BatchJobController:
                 labels["batch.kubernetes.io/job-completion-index"] = str(index)
                 annotations = {"batch.kubernetes.io/job-completion-index": str(index)}
             ip = create_pod(
-                ctx, name=pod, namespace=namespace, labels=labels, owner=obj, template=template,
-                default_container="main", annotations=annotations,
+                ctx,
+                name=pod,
+                namespace=namespace,
+                labels=labels,
+                owner=obj,
+                template=template,
+                default_container="main",
+                annotations=annotations,
                 script=LogScript(
-                    role="trainer", title=f"Job {name}" + ("" if index is None else f"[{index}]"),
-                    started=wave.running_at, run_start=wave.running_at, end=wave.end_at,
-                    succeed=run.plan.succeed, interval=ctx.timings.log_interval_seconds,
+                    role="trainer",
+                    title=f"Job {name}" + ("" if index is None else f"[{index}]"),
+                    started=wave.running_at,
+                    run_start=wave.running_at,
+                    end=wave.end_at,
+                    succeed=run.plan.succeed,
+                    interval=ctx.timings.log_interval_seconds,
                 ),
-            )  # fmt: skip
+            )
             wave.pods.append((pod, index, ip))
         return wave
 
@@ -172,9 +191,14 @@ class BatchJobController:
         conditions = status.get("conditions") or []
         for type_ in ("SuccessCriteriaMet", "Complete"):
             conditions = set_condition(
-                conditions, type_=type_, status="True", reason=_SUCCESS[0], message=_SUCCESS[1],
-                now=stamp, stamp="lastProbeTime",
-            )  # fmt: skip
+                conditions,
+                type_=type_,
+                status="True",
+                reason=_SUCCESS[0],
+                message=_SUCCESS[1],
+                now=stamp,
+                stamp="lastProbeTime",
+            )
         status["conditions"] = conditions
         status["completionTime"] = stamp
         self._runs.pop((obj["metadata"]["namespace"], obj["metadata"]["name"]), None)
@@ -194,9 +218,14 @@ class BatchJobController:
         conditions = status.get("conditions") or []
         for type_ in ("FailureTarget", "Failed"):
             conditions = set_condition(
-                conditions, type_=type_, status="True", reason=why[0], message=why[1],
-                now=stamp, stamp="lastProbeTime",
-            )  # fmt: skip
+                conditions,
+                type_=type_,
+                status="True",
+                reason=why[0],
+                message=why[1],
+                now=stamp,
+                stamp="lastProbeTime",
+            )
         status["conditions"] = conditions
         status.pop("active", None)
         status["ready"] = 0
@@ -213,10 +242,14 @@ class BatchJobController:
             self._kill_wave(meta["namespace"], run, now, delete=True)
             self._runs.pop((meta["namespace"], meta["name"]), None)
         status["conditions"] = set_condition(
-            status.get("conditions") or [], type_="Suspended", status="True",
-            reason="JobSuspended", message="Job suspended", now=rfc3339(from_epoch(now)),
+            status.get("conditions") or [],
+            type_="Suspended",
+            status="True",
+            reason="JobSuspended",
+            message="Job suspended",
+            now=rfc3339(from_epoch(now)),
             stamp="lastProbeTime",
-        )  # fmt: skip
+        )
         status.pop("active", None)
         status["ready"] = 0
         self._write(obj, status)
@@ -242,8 +275,11 @@ class BatchJobController:
         result = dict(status)
         active = 0 if run.wave is None else len(run.wave.pods)
         running = 0 if run.wave is None or not run.wave.started else active
-        for field_name, value in (("active", active), ("succeeded", run.succeeded),
-                                  ("failed", run.failed)):  # fmt: skip
+        for field_name, value in (
+            ("active", active),
+            ("succeeded", run.succeeded),
+            ("failed", run.failed),
+        ):
             if value:
                 result[field_name] = value
             else:

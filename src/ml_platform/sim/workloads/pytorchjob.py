@@ -44,17 +44,27 @@ class Flavor:
 
 
 PYTORCH = Flavor(
-    resources.PYTORCHJOB, "pytorchReplicaSpecs", ("Master", "Worker"), "pytorch",
+    resources.PYTORCHJOB,
+    "pytorchReplicaSpecs",
+    ("Master", "Worker"),
+    "pytorch",
     "pytorchjob-controller",
-)  # fmt: skip
+)
 TENSORFLOW = Flavor(
-    resources.TFJOB, "tfReplicaSpecs", ("Chief", "Master", "PS", "Worker", "Evaluator"),
-    "tensorflow", "tfjob-controller",
-)  # fmt: skip
+    resources.TFJOB,
+    "tfReplicaSpecs",
+    ("Chief", "Master", "PS", "Worker", "Evaluator"),
+    "tensorflow",
+    "tfjob-controller",
+)
 MPI = Flavor(
-    resources.MPIJOB, "mpiReplicaSpecs", ("Launcher", "Worker"), "mpi", "mpi-operator",
+    resources.MPIJOB,
+    "mpiReplicaSpecs",
+    ("Launcher", "Worker"),
+    "mpi",
+    "mpi-operator",
     launcher_is_job=True,
-)  # fmt: skip
+)
 
 _LEADERS = ("Master", "Chief", "Launcher")
 
@@ -107,10 +117,13 @@ class KubeflowJobController:
             return self._suspend(obj, status, run)
         if condition_true(status, "Suspended"):
             status["conditions"] = set_condition(
-                status.get("conditions") or [], type_="Suspended", status="False",
-                reason=f"{self.kind}Resumed", message=f"{self.kind} {name} is resumed.",
+                status.get("conditions") or [],
+                type_="Suspended",
+                status="False",
+                reason=f"{self.kind}Resumed",
+                message=f"{self.kind} {name} is resumed.",
                 now=self._ts(),
-            )  # fmt: skip
+            )
             return self._write(obj, status)
         if run is None:
             return self._create(obj, status)
@@ -137,9 +150,12 @@ class KubeflowJobController:
         plan = plan_for(obj, ctx.timings)
         now = ctx.now()
         run = _Run(
-            uid=meta["uid"], plan=plan, created=now, running_at=now + plan.init_seconds,
+            uid=meta["uid"],
+            plan=plan,
+            created=now,
+            running_at=now + plan.init_seconds,
             end_at=now + plan.init_seconds + plan.run_seconds,
-        )  # fmt: skip
+        )
         specs = (obj.get("spec") or {}).get(self.flavor.replica_specs_field) or {}
         for replica_type in self._replica_types(specs):
             spec = specs[replica_type] or {}
@@ -154,17 +170,25 @@ class KubeflowJobController:
                     template=spec.get("template"),
                     default_container=self.flavor.container,
                     script=LogScript(
-                        role="trainer", title=f"{self.kind} {name} {replica_type.lower()}-{index}",
-                        started=run.running_at, run_start=run.running_at, end=run.end_at,
-                        succeed=plan.succeed, interval=ctx.timings.log_interval_seconds,
+                        role="trainer",
+                        title=f"{self.kind} {name} {replica_type.lower()}-{index}",
+                        started=run.running_at,
+                        run_start=run.running_at,
+                        end=run.end_at,
+                        succeed=plan.succeed,
+                        interval=ctx.timings.log_interval_seconds,
                     ),
-                )  # fmt: skip
+                )
                 run.pods.append((replica_type, pod, ip))
         self._runs[(namespace, name)] = run
         status["conditions"] = set_condition(
-            status.get("conditions") or [], type_="Created", status="True",
-            reason=f"{self.kind}Created", message=f"{self.kind} {name} is created.", now=self._ts(),
-        )  # fmt: skip
+            status.get("conditions") or [],
+            type_="Created",
+            status="True",
+            reason=f"{self.kind}Created",
+            message=f"{self.kind} {name} is created.",
+            now=self._ts(),
+        )
         status["replicaStatuses"] = {t: {} for t in self._replica_types(specs)}
         status["startTime"] = rfc3339(from_epoch(now))
         self._write(obj, status)
@@ -175,15 +199,18 @@ class KubeflowJobController:
         for _, pod, ip in run.pods:
             start_pod(self.ctx, meta["namespace"], pod, at=run.running_at, ip=ip)
         status["conditions"] = set_condition(
-            status.get("conditions") or [], type_="Running", status="True",
+            status.get("conditions") or [],
+            type_="Running",
+            status="True",
             reason=f"{self.kind}Running",
             message=f"{self.kind} {meta['namespace']}/{meta['name']} is running.",
             now=rfc3339(from_epoch(run.running_at)),
-        )  # fmt: skip
+        )
         status["replicaStatuses"] = self._replica_statuses(run, "active")
         self._write(obj, status)
-        log.debug("sim.kubeflow.running", cluster=self.ctx.cluster, kind=self.kind,
-                  name=meta["name"])  # fmt: skip
+        log.debug(
+            "sim.kubeflow.running", cluster=self.ctx.cluster, kind=self.kind, name=meta["name"]
+        )
 
     def _finish(
         self,
@@ -209,9 +236,13 @@ class KubeflowJobController:
         leader = next((t for t, _, _ in run.pods if t in _LEADERS), "Master")
         if succeeded:
             conditions = set_condition(
-                conditions, type_="Succeeded", status="True", reason=f"{self.kind}Succeeded",
-                message=f"{self.kind} {namespace}/{name} successfully completed.", now=now,
-            )  # fmt: skip
+                conditions,
+                type_="Succeeded",
+                status="True",
+                reason=f"{self.kind}Succeeded",
+                message=f"{self.kind} {namespace}/{name} successfully completed.",
+                now=now,
+            )
         else:
             why = (
                 "it has reached the specified active deadline"
@@ -219,9 +250,13 @@ class KubeflowJobController:
                 else f"1 {leader} replica(s) failed"
             )
             conditions = set_condition(
-                conditions, type_="Failed", status="True", reason=f"{self.kind}Failed",
-                message=f"{self.kind} {namespace}/{name} has failed because {why}.", now=now,
-            )  # fmt: skip
+                conditions,
+                type_="Failed",
+                status="True",
+                reason=f"{self.kind}Failed",
+                message=f"{self.kind} {namespace}/{name} has failed because {why}.",
+                now=now,
+            )
         status["conditions"] = conditions
         status["completionTime"] = now
         status["replicaStatuses"] = self._replica_statuses(
@@ -231,8 +266,13 @@ class KubeflowJobController:
         if clean in ("All", "Running"):
             self._delete_pods(namespace, run)
         self._write(obj, status)
-        log.debug("sim.kubeflow.finished", cluster=self.ctx.cluster, kind=self.kind, name=name,
-                  succeeded=succeeded)  # fmt: skip
+        log.debug(
+            "sim.kubeflow.finished",
+            cluster=self.ctx.cluster,
+            kind=self.kind,
+            name=name,
+            succeeded=succeeded,
+        )
         return None
 
     def _suspend(
@@ -244,15 +284,22 @@ class KubeflowJobController:
             del self._runs[(meta["namespace"], meta["name"])]
         now = self._ts()
         conditions = set_condition(
-            status.get("conditions") or [], type_="Suspended", status="True",
-            reason=f"{self.kind}Suspended", message=f"{self.kind} {meta['name']} is suspended.",
+            status.get("conditions") or [],
+            type_="Suspended",
+            status="True",
+            reason=f"{self.kind}Suspended",
+            message=f"{self.kind} {meta['name']} is suspended.",
             now=now,
-        )  # fmt: skip
+        )
         if condition_true(status, "Running"):
             conditions = set_condition(
-                conditions, type_="Running", status="False", reason=f"{self.kind}Suspended",
-                message=f"{self.kind} {meta['name']} is suspended.", now=now,
-            )  # fmt: skip
+                conditions,
+                type_="Running",
+                status="False",
+                reason=f"{self.kind}Suspended",
+                message=f"{self.kind} {meta['name']} is suspended.",
+                now=now,
+            )
         status["conditions"] = conditions
         status.pop("startTime", None)
         status["replicaStatuses"] = {t: {} for t in status.get("replicaStatuses") or {}}

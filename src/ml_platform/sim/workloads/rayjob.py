@@ -112,9 +112,11 @@ class RayJobController:
         if problem is not None:
             if deployment != "ValidationFailed":
                 status.update(
-                    jobDeploymentStatus="ValidationFailed", reason="ValidationFailed",
-                    message=problem, observedGeneration=meta.get("generation", 1),
-                )  # fmt: skip
+                    jobDeploymentStatus="ValidationFailed",
+                    reason="ValidationFailed",
+                    message=problem,
+                    observedGeneration=meta.get("generation", 1),
+                )
                 self._write(obj, status)
             return None
 
@@ -161,9 +163,12 @@ class RayJobController:
         if FINALIZER not in (meta.get("finalizers") or []):
             finalizers = [*(meta.get("finalizers") or []), FINALIZER]
             ctx.store.patch(
-                self.resource, namespace, name, {"metadata": {"finalizers": finalizers}},
+                self.resource,
+                namespace,
+                name,
+                {"metadata": {"finalizers": finalizers}},
                 patch_type="merge",
-            )  # fmt: skip
+            )
             obj = ctx.store.get(self.resource, namespace, name)
         now = ctx.now()
         plan = plan_for(obj, ctx.timings)
@@ -185,15 +190,18 @@ class RayJobController:
                 "apiVersion": "ray.io/v1",
                 "kind": "RayCluster",
                 "metadata": {
-                    "name": cluster, "namespace": namespace,
-                    "labels": {"ray.io/originated-from-crd": "RayJob",
-                               "ray.io/originated-from-cr-name": name},
+                    "name": cluster,
+                    "namespace": namespace,
+                    "labels": {
+                        "ray.io/originated-from-crd": "RayJob",
+                        "ray.io/originated-from-cr-name": name,
+                    },
                     "ownerReferences": [owner_reference(obj)],
                 },
                 "spec": cluster_spec,
             },
             namespace=namespace,
-        )  # fmt: skip
+        )
         head_template = (cluster_spec.get("headGroupSpec") or {}).get("template")
         attempt.head_ip = create_pod(
             ctx,
@@ -204,10 +212,13 @@ class RayJobController:
             template=head_template,
             default_container="ray-head",
             script=LogScript(
-                role="ray-head", title=attempt.job_id, started=attempt.ready_at,
-                run_start=attempt.ready_at, end=None,
+                role="ray-head",
+                title=attempt.job_id,
+                started=attempt.ready_at,
+                run_start=attempt.ready_at,
+                end=None,
             ),
-        )  # fmt: skip
+        )
         for group in cluster_spec.get("workerGroupSpecs") or []:
             group_name = group.get("groupName") or "workergroup"
             for _ in range(int(group.get("replicas", group.get("minReplicas", 1)) or 0)):
@@ -221,10 +232,13 @@ class RayJobController:
                     template=group.get("template"),
                     default_container="ray-worker",
                     script=LogScript(
-                        role="ray-worker", title=attempt.job_id, started=attempt.ready_at,
-                        run_start=attempt.ready_at, end=None,
+                        role="ray-worker",
+                        title=attempt.job_id,
+                        started=attempt.ready_at,
+                        run_start=attempt.ready_at,
+                        end=None,
                     ),
-                )  # fmt: skip
+                )
                 attempt.worker_pods.append((pod, ip))
         self._attempts[(namespace, name)] = attempt
         status = {
@@ -261,17 +275,20 @@ class RayJobController:
             self._create_submitter(obj, attempt, dashboard)
         workers = len(attempt.worker_pods)
         cluster_status = {
-                "state": "ready",
-                "desiredWorkerReplicas": workers,
-                "availableWorkerReplicas": workers,
-                "readyWorkerReplicas": workers,
-                "endpoints": {"client": "10001", "dashboard": "8265", "gcs-server": "6379",
-                              "metrics": "8080"},
-                "head": {"podName": attempt.head_pod, "podIP": attempt.head_ip,
-                         "serviceName": service},
-                "lastUpdateTime": rfc3339(from_epoch(attempt.ready_at)),
-                "observedGeneration": 1,
-        }  # fmt: skip
+            "state": "ready",
+            "desiredWorkerReplicas": workers,
+            "availableWorkerReplicas": workers,
+            "readyWorkerReplicas": workers,
+            "endpoints": {
+                "client": "10001",
+                "dashboard": "8265",
+                "gcs-server": "6379",
+                "metrics": "8080",
+            },
+            "head": {"podName": attempt.head_pod, "podIP": attempt.head_ip, "serviceName": service},
+            "lastUpdateTime": rfc3339(from_epoch(attempt.ready_at)),
+            "observedGeneration": 1,
+        }
         if ctx.store.find(resources.RAYCLUSTER, namespace, attempt.cluster) is not None:
             ctx.store.update_status(
                 resources.RAYCLUSTER, namespace, attempt.cluster, cluster_status
@@ -306,38 +323,52 @@ class RayJobController:
                 "apiVersion": "batch/v1",
                 "kind": "Job",
                 "metadata": {
-                    "name": name, "namespace": namespace, "labels": job_labels,
+                    "name": name,
+                    "namespace": namespace,
+                    "labels": job_labels,
                     "ownerReferences": [owner_reference(obj)],
                 },
-                "spec": {"backoffLimit": 2, "completions": 1, "parallelism": 1,
-                         "template": template},
+                "spec": {
+                    "backoffLimit": 2,
+                    "completions": 1,
+                    "parallelism": 1,
+                    "template": template,
+                },
             },
             namespace=namespace,
-        )  # fmt: skip
+        )
         uid = job["metadata"]["uid"]
         ctx.store.update_status(
-            resources.JOB, namespace, name,
+            resources.JOB,
+            namespace,
+            name,
             {"active": 1, "ready": 1, "startTime": rfc3339(from_epoch(attempt.ready_at))},
-        )  # fmt: skip
+        )
         attempt.submitter_pod = f"{name}-{ctx.pod_suffix()}"
         attempt.submitter_ip = create_pod(
             ctx,
             name=attempt.submitter_pod,
             namespace=namespace,
             labels={
-                "job-name": name, "batch.kubernetes.io/job-name": name,
-                "controller-uid": uid, "batch.kubernetes.io/controller-uid": uid,
+                "job-name": name,
+                "batch.kubernetes.io/job-name": name,
+                "controller-uid": uid,
+                "batch.kubernetes.io/controller-uid": uid,
             },
             owner=job,
             template=template,
             default_container="ray-job-submitter",
             script=LogScript(
-                role="ray-driver", title=attempt.job_id, started=attempt.ready_at,
-                run_start=attempt.running_at, end=attempt.end_at,
-                succeed=attempt.plan.succeed, interval=ctx.timings.log_interval_seconds,
+                role="ray-driver",
+                title=attempt.job_id,
+                started=attempt.ready_at,
+                run_start=attempt.running_at,
+                end=attempt.end_at,
+                succeed=attempt.plan.succeed,
+                interval=ctx.timings.log_interval_seconds,
                 extra={"dashboard": dashboard},
             ),
-        )  # fmt: skip
+        )
         start_pod(
             ctx, namespace, attempt.submitter_pod, at=attempt.ready_at, ip=attempt.submitter_ip
         )
@@ -374,8 +405,12 @@ class RayJobController:
             status["message"] = "Job entrypoint command failed with exit code 1"
         self._finish_submitter(namespace, obj["metadata"]["name"], attempt, succeeded)
         self._write(obj, status)
-        log.debug("sim.rayjob.finished", cluster=ctx.cluster, rayjob=obj["metadata"]["name"],
-                  succeeded=succeeded)  # fmt: skip
+        log.debug(
+            "sim.rayjob.finished",
+            cluster=ctx.cluster,
+            rayjob=obj["metadata"]["name"],
+            succeeded=succeeded,
+        )
         return ctx.now()
 
     def _finish_submitter(
@@ -396,16 +431,26 @@ class RayJobController:
         )
         first = "SuccessCriteriaMet" if succeeded else "FailureTarget"
         conditions = [
-            {"type": t, "status": "True", "reason": reason, "message": message,
-             "lastProbeTime": at, "lastTransitionTime": at}
+            {
+                "type": t,
+                "status": "True",
+                "reason": reason,
+                "message": message,
+                "lastProbeTime": at,
+                "lastTransitionTime": at,
+            }
             for t in (first, kind)
-        ]  # fmt: skip
+        ]
         job_status = {
             "startTime": job.get("status", {}).get("startTime", at),
-            "active": 0, "ready": 0, "terminating": 0, "uncountedTerminatedPods": {},
-            "succeeded": 1 if succeeded else 0, "failed": 0 if succeeded else 1,
+            "active": 0,
+            "ready": 0,
+            "terminating": 0,
+            "uncountedTerminatedPods": {},
+            "succeeded": 1 if succeeded else 0,
+            "failed": 0 if succeeded else 1,
             "conditions": conditions,
-        }  # fmt: skip
+        }
         if succeeded:
             job_status["completionTime"] = at
         ctx.store.update_status(resources.JOB, namespace, name, job_status)
