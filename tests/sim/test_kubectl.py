@@ -1,0 +1,125 @@
+"""`kubectl` against the simulator through a generated kubeconfig."""
+
+from __future__ import annotations
+
+import subprocess
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import orjson
+import pytest
+from api_helpers import api_client
+from kubernetes import client
+
+from ml_platform.sim.members import ClusterSpec
+from ml_platform.sim.server import SimulatorServer
+from ml_platform.sim.simulator import Simulator
+
+KUBECTL = "/usr/bin/kubectl"
+
+
+@pytest.fixture(scope="module")
+def server() -> Iterator[SimulatorServer]:
+    clusters = [ClusterSpec.parse("member1@eu-west/a"), ClusterSpec.parse("member2@us-east/b")]
+    with SimulatorServer(Simulator(clusters, seed=1)) as srv:
+        yield srv
+
+
+@pytest.fixture(scope="module")
+def kubeconfig(server: SimulatorServer, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return server.write_kubeconfig(tmp_path_factory.mktemp("kube") / "config")
+
+
+@pytest.fixture(scope="module")
+def submitted(server: SimulatorServer) -> str:
+    """A namespace holding one RayJob propagated to exactly one cluster."""
+    ns = f"k-{uuid.uuid4().hex[:6]}"
+    policy = {
+        "apiVersion": "policy.karmada.io/v1alpha1",
+        "kind": "PropagationPolicy",
+        "metadata": {"name": "train-pp"},
+        "spec": {
+            "resourceSelectors": [{"apiVersion": "ray.io/v1", "kind": "RayJob", "name": "train"}],
+            "placement": {
+                "clusterAffinity": {"clusterNames": ["member1", "member2"]},
+                "spreadConstraints": [{"spreadByField": "cluster", "maxGroups": 1, "minGroups": 1}],
+            },
+        },
+    }
+    job = {
+        "apiVersion": "ray.io/v1",
+        "kind": "RayJob",
+        "metadata": {"name": "train", "labels": {"team": "vision"}},
+        "spec": {"entrypoint": "python train.py"},
+    }
+    with api_client(server.url) as api:
+        crd = client.CustomObjectsApi(api)
+        crd.create_namespaced_custom_object(
+            "policy.karmada.io", "v1alpha1", ns, "propagationpolicies", policy
+        )
+        crd.create_namespaced_custom_object("ray.io", "v1", ns, "rayjobs", job)
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            bindings = crd.list_namespaced_custom_object(
+                "work.karmada.io", "v1alpha2", ns, "resourcebindings"
+            )["items"]
+            if bindings and bindings[0].get("spec", {}).get("clusters"):
+                return ns
+            time.sleep(0.05)
+    raise AssertionError("the RayJob was never bound to a cluster")
+
+
+def kubectl(kubeconfig: Path, *args: str) -> str:
+    done = subprocess.run(
+        [KUBECTL, "--kubeconfig", str(kubeconfig), *args],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
+def kubectl_json(kubeconfig: Path, *args: str) -> dict[str, Any]:
+    loaded: dict[str, Any] = orjson.loads(kubectl(kubeconfig, *args, "-o", "json"))
+    return loaded
+
+
+def test_get_rayjobs_in_all_namespaces(kubeconfig: Path, submitted: str) -> None:
+    table = kubectl(kubeconfig, "get", "rayjobs", "-A")
+    assert table.splitlines()[0].split()[:2] == ["NAMESPACE", "NAME"]
+    assert any(line.split()[:2] == [submitted, "train"] for line in table.splitlines())
+    selected = kubectl_json(kubeconfig, "get", "rayjobs", "-A", "-l", "team=vision")
+    assert [
+        i["metadata"]["name"] for i in selected["items"] if i["metadata"]["namespace"] == submitted
+    ] == ["train"]
+    assert kubectl_json(kubeconfig, "get", "rayjobs", "-A", "-l", "team=none")["items"] == []
+
+
+def test_get_clusters(kubeconfig: Path) -> None:
+    clusters = kubectl_json(kubeconfig, "get", "clusters")
+    assert [c["metadata"]["name"] for c in clusters["items"]] == ["member1", "member2"]
+    assert clusters["items"][0]["spec"]["region"] == "eu-west"
+    assert "member2" in kubectl(kubeconfig, "get", "clusters")
+
+
+def test_get_policies_and_bindings_by_short_name(kubeconfig: Path, submitted: str) -> None:
+    policies = kubectl_json(kubeconfig, "get", "pp", "-n", submitted)
+    assert [p["metadata"]["name"] for p in policies["items"]] == ["train-pp"]
+    bindings = kubectl_json(kubeconfig, "get", "rb", "-A")
+    mine = [b for b in bindings["items"] if b["metadata"]["namespace"] == submitted]
+    assert [b["metadata"]["name"] for b in mine] == ["train-rayjob"]
+    assert len(mine[0]["spec"]["clusters"]) == 1
+
+
+def test_member_context_goes_through_the_cluster_proxy(kubeconfig: Path, submitted: str) -> None:
+    found = []
+    for member in ("member1", "member2"):
+        listed = kubectl_json(kubeconfig, "--context", member, "get", "rayjobs", "-n", submitted)
+        found += [(member, i["metadata"]["name"]) for i in listed["items"]]
+    assert len(found) == 1
+    assert found[0][1] == "train"
