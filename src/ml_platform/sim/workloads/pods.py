@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import hashlib
 from typing import Any
 
 from .. import resources
@@ -100,6 +101,8 @@ def start_pod(ctx: MemberContext, namespace: str, name: str, *, at: float, ip: s
             {
                 "name": c["name"],
                 "image": c.get("image", ""),
+                "imageID": _image_id(c.get("image", "")),
+                "containerID": f"containerd://{ctx.rng.getrandbits(256):064x}",
                 "ready": True,
                 "started": True,
                 "restartCount": 0,
@@ -157,6 +160,11 @@ def delete_pod(ctx: MemberContext, namespace: str, name: str, *, at: float) -> N
         ctx.store.delete(resources.POD, namespace, name)
     ctx.logs.remove(namespace, name)
     ctx.on_pods_changed()
+
+
+def _image_id(image: str) -> str:
+    digest = hashlib.sha256(image.encode()).hexdigest()
+    return f"{image.split(':')[0]}@sha256:{digest}"
 
 
 def _ts(ctx: MemberContext) -> str:
