@@ -38,7 +38,9 @@ class LogScript:
 
     def lines(self, now: float) -> list[LogLine]:
         """Every line printed up to `now`, oldest first."""
-        cutoff = now if self.stopped is None else min(now, self.stopped)
+        killed = self.stopped is not None and (self.end is None or self.stopped < self.end)
+        # A container that ran to its planned end prints its ending; a killed one stops short.
+        cutoff = min(now, self.stopped) if killed and self.stopped is not None else now
         return [line for line in self._script() if line[0].timestamp() <= cutoff]
 
     def _script(self) -> list[LogLine]:
