@@ -131,6 +131,7 @@ def test_pytorchjob_suspend_deletes_pods_and_resume_recreates_them(
     m2: client.ApiClient, sim_server: SimulatorServer, ns: str
 ) -> None:
     create(m2, KUBEFLOW, ns, "pytorchjobs", pytorchjob("pause", workers=1))
+    sim_server.advance(0)
     sim_server.advance(30)
     client.CustomObjectsApi(m2).patch_namespaced_custom_object(
         *KUBEFLOW, ns, "pytorchjobs", "pause", {"spec": {"runPolicy": {"suspend": True}}}
