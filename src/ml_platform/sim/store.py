@@ -11,7 +11,6 @@ import asyncio
 import base64
 import bisect
 import builtins
-import copy
 import secrets
 import string
 import uuid
@@ -52,6 +51,11 @@ _DNS1123_SUBDOMAIN_MSG = (
 def random_suffix(length: int = 5) -> str:
     """Lowercase alphanumerics, as the apiserver's generateName and KubeRay use."""
     return "".join(secrets.choice(_SUFFIX_ALPHABET) for _ in range(length))
+
+
+def clone(value: Any) -> Any:
+    """A deep copy of a JSON document (several times faster than `copy.deepcopy`)."""
+    return orjson.loads(orjson.dumps(value))
 
 
 def _valid_subdomain(name: str) -> bool:
@@ -345,7 +349,7 @@ class Store:
         self, res: Resource, obj: dict[str, Any], *, namespace: str | None = None
     ) -> dict[str, Any]:
         """Create an object and return a copy as stored (uid, timestamps, versions set)."""
-        obj = copy.deepcopy(obj)
+        obj = clone(obj)
         meta = _meta(obj)
         if res.namespaced:
             body_ns = meta.get("namespace")
@@ -448,7 +452,7 @@ class Store:
                     )
                 ],
             )
-        return self._update(res, entry, copy.deepcopy(obj), subresource=subresource)
+        return self._update(res, entry, clone(obj), subresource=subresource)
 
     def update_status(
         self, res: Resource, namespace: str | None, name: str, status: dict[str, Any]
@@ -456,7 +460,7 @@ class Store:
         """Controller helper: set `.status` (no generation bump); a no-op write changes nothing."""
         entry = self._entry(res, namespace, name)
         new = dict(entry.obj)
-        new["status"] = copy.deepcopy(status)
+        new["status"] = clone(status)
         return self._update(res, entry, new, subresource="status")
 
     def patch(
