@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 from ml_platform.sim.errors import bad_request
 
+_NO_LABELS: Mapping[str, str] = {}
 _OPERATORS = ("==", "!=", "=", "(", ")", ",", "!", ">", "<")
 _KEY = re.compile(
     r"^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*/)?"
@@ -25,32 +26,43 @@ class Requirement:
     op: str  # exists, !, =, !=, in, notin, gt, lt
     values: frozenset[str] = frozenset()
 
+    @property
+    def value(self) -> str:
+        """The single value of `=`, `!=`, `gt` and `lt` clauses."""
+        return next(iter(self.values))
+
     def matches(self, labels: Mapping[str, str]) -> bool:
         """Whether a label set satisfies this clause."""
-        present = self.key in labels
-        op = self.op
-        if op == "exists":
-            return present
-        if op == "!":
-            return not present
-        if op == "in":
-            return present and labels[self.key] in self.values
-        if op == "notin":
-            return not present or labels[self.key] not in self.values
-        if op in ("gt", "lt"):
-            if not present:
-                return False
-            try:
-                have = int(labels[self.key])
-            except ValueError:
-                return False
-            bound = int(next(iter(self.values)))
-            return have > bound if op == "gt" else have < bound
-        # "=" and "!=" carry one value.
-        (value,) = self.values
+        return self.compile()(labels)
+
+    def compile(self) -> Callable[[Mapping[str, str]], bool]:
+        """A fast predicate for this clause (LISTs evaluate it once per object)."""
+        key, op, values = self.key, self.op, self.values
         if op == "=":
-            return present and labels[self.key] == value
-        return not present or labels[self.key] != value
+            value = self.value
+            return lambda labels: labels.get(key) == value
+        if op == "!=":
+            value = self.value
+            return lambda labels: labels.get(key) != value
+        if op == "exists":
+            return lambda labels: key in labels
+        if op == "!":
+            return lambda labels: key not in labels
+        if op == "in":
+            return lambda labels: labels.get(key) in values
+        if op == "notin":
+            return lambda labels: labels.get(key) not in values
+        bound = int(self.value)
+        greater = op == "gt"
+
+        def compare(labels: Mapping[str, str]) -> bool:
+            try:
+                have = int(labels[key])
+            except (KeyError, ValueError):
+                return False
+            return have > bound if greater else have < bound
+
+        return compare
 
 
 @dataclass(frozen=True)
@@ -58,11 +70,21 @@ class LabelSelector:
     """A parsed label selector; the empty selector matches everything."""
 
     requirements: tuple[Requirement, ...] = ()
+    _predicates: tuple[Callable[[Mapping[str, str]], bool], ...] = field(
+        default=(), init=False, repr=False, compare=False
+    )
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_predicates", tuple(r.compile() for r in self.requirements))
 
     def matches(self, labels: Mapping[str, str] | None) -> bool:
         """Whether an object with these labels is selected."""
-        have = labels or {}
-        return all(req.matches(have) for req in self.requirements)
+        have = labels or _NO_LABELS
+        # A plain loop rather than all(...): this runs once per object on every LIST.
+        for predicate in self._predicates:  # noqa: SIM110
+            if not predicate(have):
+                return False
+        return True
 
     @property
     def empty(self) -> bool:
