@@ -136,3 +136,73 @@ def json_patch(target: Any, operations: Any) -> Any:
         else:
             raise PatchError(f"unknown operation {kind!r}")
     return doc
+
+
+# Built-in list fields that strategic merge patches merge by a key instead of replacing.
+_MERGE_KEYS = {
+    "containers": "name",
+    "initContainers": "name",
+    "ephemeralContainers": "name",
+    "volumes": "name",
+    "volumeMounts": "mountPath",
+    "env": "name",
+    "ports": "containerPort",
+    "imagePullSecrets": "name",
+    "conditions": "type",
+    "ownerReferences": "uid",
+}
+# Built-in primitive lists that strategic merge patches union instead of replacing.
+_MERGED_PRIMITIVE_LISTS = frozenset({"finalizers"})
+
+
+def strategic_merge_patch(target: Any, patch: Any) -> Any:
+    """Apply a strategic merge patch as built-in kinds define it, for the common fields.
+
+    Named lists (containers, env, volumes, conditions, ...) merge by their key, `finalizers`
+    unions, `$patch: replace|delete` directives are honoured; other lists are replaced.
+    """
+    if not isinstance(patch, dict):
+        return copy.deepcopy(patch)
+    directive = patch.get("$patch")
+    if directive == "replace":
+        return {k: copy.deepcopy(v) for k, v in patch.items() if k != "$patch"}
+    if directive == "delete":
+        return None
+    result = dict(target) if isinstance(target, dict) else {}
+    for key, value in patch.items():
+        if key.startswith("$"):
+            continue
+        if value is None:
+            result.pop(key, None)
+        elif isinstance(value, list) and isinstance(result.get(key), list):
+            result[key] = _merge_list(key, result[key], value)
+        else:
+            merged = strategic_merge_patch(result.get(key), value)
+            if merged is None:
+                result.pop(key, None)
+            else:
+                result[key] = merged
+    return result
+
+
+def _merge_list(field: str, current: list[Any], patch: list[Any]) -> list[Any]:
+    if field in _MERGED_PRIMITIVE_LISTS:
+        return current + [item for item in patch if item not in current]
+    merge_key = _MERGE_KEYS.get(field)
+    if merge_key is None or not all(
+        isinstance(item, dict) and merge_key in item for item in current + patch
+    ):
+        return copy.deepcopy(patch)
+    merged = list(current)
+    for item in patch:
+        index = next(
+            (i for i, have in enumerate(merged) if have[merge_key] == item[merge_key]), None
+        )
+        if item.get("$patch") == "delete":
+            if index is not None:
+                merged.pop(index)
+        elif index is None:
+            merged.append(copy.deepcopy(item))
+        else:
+            merged[index] = strategic_merge_patch(merged[index], item)
+    return merged

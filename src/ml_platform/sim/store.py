@@ -24,7 +24,7 @@ import structlog
 
 from ml_platform.sim import errors
 from ml_platform.sim.clock import Clock
-from ml_platform.sim.patch import PatchError, json_patch, merge_patch
+from ml_platform.sim.patch import PatchError, json_patch, merge_patch, strategic_merge_patch
 from ml_platform.sim.resources import JOB, NAMESPACE, Resource
 from ml_platform.sim.selectors import (
     FieldSelector,
@@ -488,8 +488,7 @@ class Store:
                     raise errors.unsupported_media_type()
                 if not isinstance(patch, dict):
                     raise errors.bad_request("a strategic merge patch must be a JSON object")
-                # Built-in kinds: merge semantics (list merge keys are not modelled).
-                patched = merge_patch(current, patch)
+                patched = strategic_merge_patch(current, patch)
             else:
                 raise errors.unsupported_media_type()
         except PatchError as exc:
