@@ -11,6 +11,7 @@ from __future__ import annotations
 import copy
 import uuid
 import zlib
+from collections import Counter
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -19,6 +20,7 @@ import structlog
 
 from . import interpreters
 from .clock import Clock
+from .errors import ApiError
 from .members import MemberCluster
 from .resources import (
     CLUSTER,
@@ -217,6 +219,9 @@ class KarmadaController:
         self._generations: dict[TemplateKey, int] = {}
         self._work_ids: dict[tuple[str, str, str], str] = {}
         self._unscheduled: set[TemplateKey] = set()
+        self._placements: dict[tuple[str, str], tuple[str, ...]] = {}
+        self._applied: dict[tuple[str, Resource, str, str], tuple[Any, ...]] = {}
+        self._load: Counter[str] = Counter()
         store.add_listener(self._on_event)
         for member in members.values():
             member.add_listener(self._on_member_event)
@@ -230,6 +235,7 @@ class KarmadaController:
         elif res == PROPAGATION_POLICY:
             self._on_policy(event, obj)
         elif res == RESOURCE_BINDING:
+            self._count_placement(event, obj)
             target = (obj.get("spec") or {}).get("resource") or {}
             kind = _BY_API_KIND.get((target.get("apiVersion", ""), target.get("kind", "")))
             if kind is not None:
@@ -237,6 +243,20 @@ class KarmadaController:
         elif res == CLUSTER:
             for key in list(self._unscheduled):
                 self.queue.mark(key)
+
+    def _count_placement(self, event: str, binding: dict[str, Any]) -> None:
+        """Keep per-cluster binding counts current (the scheduler's tie-breaker)."""
+        key = (binding["metadata"]["namespace"], binding["metadata"]["name"])
+        before = self._placements.pop(key, ())
+        for name in before:
+            self._load[name] -= 1
+        if event == "DELETED":
+            return
+        after = tuple(c["name"] for c in (binding.get("spec") or {}).get("clusters") or [])
+        if after:
+            self._placements[key] = after
+            for name in after:
+                self._load[name] += 1
 
     def _on_policy(self, event: str, policy: dict[str, Any]) -> None:
         meta = policy["metadata"]
@@ -278,9 +298,9 @@ class KarmadaController:
 
     # -- reconcile ------------------------------------------------------------------------
 
-    def reconcile(self) -> int:
-        """Handle every template that changed; returns how many were handled."""
-        keys = self.queue.pop_ready(self.clock.now().timestamp())
+    def reconcile(self, limit: int | None = None) -> int:
+        """Handle templates that changed (at most `limit`); returns how many were handled."""
+        keys = self.queue.pop_ready(self.clock.now().timestamp(), limit)
         for key in keys:
             self.reconcile_template(*key)
         return len(keys)
@@ -292,8 +312,8 @@ class KarmadaController:
     def reconcile_template(self, res: Resource, namespace: str, name: str) -> None:
         """Bring one template's binding, member objects and status up to date."""
         key = (res, namespace, name)
-        template = self.store.find(res, namespace, name)
-        binding = self.store.find(RESOURCE_BINDING, namespace, binding_name(name, res.kind))
+        template = _peek(self.store, res, namespace, name)
+        binding = _peek(self.store, RESOURCE_BINDING, namespace, binding_name(name, res.kind))
         if binding is not None and template is not None and not _owned_by(binding, template):
             # A binding left over from an earlier object with this name: clean it up first.
             self._release(res, binding)
@@ -475,7 +495,7 @@ class KarmadaController:
             return binding
         current = [c["name"] for c in spec.get("clusters") or []]
         clusters = list(self.store.items(CLUSTER))
-        result = schedule(placement, clusters, current=current, load=self._load())
+        result = schedule(placement, clusters, current=current, load=self._load)
         now = self.clock.timestamp()
         meta = binding["metadata"]
         if result.scheduled:
@@ -513,13 +533,6 @@ class KarmadaController:
             now,
         )
         return self._write_binding_status(binding, new_status)
-
-    def _load(self) -> dict[str, int]:
-        load: dict[str, int] = {}
-        for binding in self.store.items(RESOURCE_BINDING):
-            for cluster in (binding.get("spec") or {}).get("clusters") or []:
-                load[cluster["name"]] = load.get(cluster["name"], 0) + 1
-        return load
 
     # -- binding controller: propagation --------------------------------------------------
 
@@ -589,15 +602,30 @@ class KarmadaController:
         template: dict[str, Any],
         binding: dict[str, Any],
     ) -> None:
+        meta = template["metadata"]
+        namespace, name = meta["namespace"], meta["name"]
+        existing = _peek(member.store, res, namespace, name)
+        if existing is not None and existing["metadata"].get("deletionTimestamp"):
+            return  # the old object is still going away; apply once it is gone
+        # What the member copy derives from; unchanged means nothing to re-apply (status
+        # write-backs to the template do not count).
+        fingerprint = (
+            meta["uid"],
+            meta.get("generation") or meta["resourceVersion"],
+            tuple(sorted((meta.get("labels") or {}).items())),
+            tuple(sorted((meta.get("annotations") or {}).items())),
+            None if existing is None else existing["metadata"]["uid"],
+        )
+        applied_key = (member.name, res, namespace, name)
+        if existing is not None and self._applied.get(applied_key) == fingerprint:
+            return
         desired = self._desired(member, res, template, binding)
-        namespace, name = desired["metadata"]["namespace"], desired["metadata"]["name"]
-        existing = member.store.find(res, namespace, name)
         if existing is None:
-            member.store.create(res, desired, namespace=namespace)
+            created = member.store.create(res, desired, namespace=namespace)
+            self._applied[applied_key] = (*fingerprint[:4], created["metadata"]["uid"])
             log.debug("karmada.work.applied", cluster=member.name, kind=res.kind, name=name)
             return
-        if existing["metadata"].get("deletionTimestamp"):
-            return  # the old object is still going away; apply once it is gone
+        self._applied[applied_key] = fingerprint
         if _same_content(existing, desired):
             return
         updated = {k: v for k, v in desired.items() if k != "metadata"}
@@ -652,6 +680,7 @@ class KarmadaController:
         self._unscheduled.discard((res, namespace, name))
         for cluster in self.members:
             self._work_ids.pop((meta["namespace"], meta["name"], cluster), None)
+            self._applied.pop((cluster, res, namespace, name), None)
         if self.store.find(RESOURCE_BINDING, meta["namespace"], meta["name"]) is not None:
             self.store.remove_finalizer(
                 RESOURCE_BINDING, meta["namespace"], meta["name"], BINDING_FINALIZER
@@ -681,7 +710,7 @@ class KarmadaController:
                     }
                 )
                 continue
-            obj = member.store.find(res, meta["namespace"], meta["name"])
+            obj = _peek(member.store, res, meta["namespace"], meta["name"])
             if obj is None:
                 items.append(
                     {
@@ -729,6 +758,14 @@ class KarmadaController:
 
 
 # -- helpers ------------------------------------------------------------------------------
+
+
+def _peek(store: Store, res: Resource, namespace: str, name: str) -> dict[str, Any] | None:
+    """A read-only live view of an object (no copy), or None."""
+    try:
+        return store.get_entry(res, namespace, name).obj
+    except ApiError:
+        return None
 
 
 def _owner_reference(template: dict[str, Any]) -> dict[str, Any]:

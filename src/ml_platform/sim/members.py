@@ -118,10 +118,10 @@ class MemberCluster:
     def _mark_pods_changed(self) -> None:
         self._pods_changed = True
 
-    def reconcile(self) -> int:
-        """Handle every object that changed or is due; returns how many were handled."""
+    def reconcile(self, limit: int | None = None) -> int:
+        """Handle objects that changed or are due (at most `limit`); returns how many."""
         now = self.clock.now().timestamp()
-        keys = self.queue.pop_ready(now)
+        keys = self.queue.pop_ready(now, limit)
         for key in keys:
             res, namespace, name = key
             if res == resources.PVC:

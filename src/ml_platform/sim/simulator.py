@@ -29,6 +29,8 @@ log = structlog.get_logger()
 KUBERNETES_VERSION = "v1.31.4"
 # Bound the passes of one reconcile: each pass handles what the previous one changed.
 MAX_PASSES = 64
+# Objects one step of the background loop handles before letting HTTP requests in.
+STEP_BUDGET = 300
 # The Cluster objects' resourceSummary is refreshed at most this often (wall seconds).
 SUMMARY_INTERVAL = 1.0
 
@@ -82,11 +84,16 @@ class Simulator:
         self._wake = asyncio.Event()
         try:
             while True:
+                busy = False
                 try:
-                    self.reconcile()
+                    busy = self.reconcile(budget=STEP_BUDGET) >= STEP_BUDGET
                 except Exception:
                     # A controller bug must not stop the whole simulator; it is logged loudly.
                     log.exception("sim.reconcile.failed")
+                if busy:
+                    # More is queued: let the API server answer requests, then go on.
+                    await asyncio.sleep(0)
+                    continue
                 self._wake.clear()
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._wake.wait(), timeout=interval)
@@ -97,15 +104,17 @@ class Simulator:
         if self._wake is not None:
             self._wake.set()
 
-    def reconcile(self) -> int:
-        """Run the controllers until nothing is left to do now; returns the work done."""
+    def reconcile(self, budget: int | None = None) -> int:
+        """Run the controllers until nothing is left to do now, or until about `budget`
+        objects were handled; returns how many were handled."""
         total = 0
         for _ in range(MAX_PASSES):
-            handled = self.controller.reconcile()
+            left = None if budget is None else max(budget - total, 1)
+            handled = self.controller.reconcile(left)
             for member in self._members.values():
-                handled += member.reconcile()
+                handled += member.reconcile(left)
             total += handled
-            if handled == 0:
+            if handled == 0 or (budget is not None and total >= budget):
                 break
         self._refresh_summaries()
         return total

@@ -35,15 +35,24 @@ class WorkQueue(Generic[K]):
         self._seq += 1
         heapq.heappush(self._timers, (at, self._seq, key))
 
-    def pop_ready(self, now: float) -> list[K]:
-        """Every key that is dirty or due by `now`; they leave the queue."""
+    def pop_ready(self, now: float, limit: int | None = None) -> list[K]:
+        """Keys that are dirty or due by `now` (at most `limit`); they leave the queue."""
         while self._timers and self._timers[0][0] <= now:
             at, _, key = heapq.heappop(self._timers)
             if self._due.get(key) == at:
                 del self._due[key]
                 self._dirty[key] = None
-        ready = list(self._dirty)
-        self._dirty.clear()
+        if limit is None or len(self._dirty) <= limit:
+            ready = list(self._dirty)
+            self._dirty.clear()
+            return ready
+        ready = []
+        for key in self._dirty:
+            ready.append(key)
+            if len(ready) == limit:
+                break
+        for key in ready:
+            del self._dirty[key]
         return ready
 
     def has_ready(self, now: float) -> bool:
