@@ -40,6 +40,8 @@ _PATCH_TYPES = {
 DEFAULT_WATCH_SECONDS = 1800.0
 # How often a `follow` log stream looks for new lines (wall time).
 LOG_POLL_SECONDS = 0.1
+# Queued into open watch streams to end them at shutdown.
+_CLOSE = "CLOSE"
 
 
 class Member(Protocol):
@@ -156,6 +158,15 @@ class ApiServer:
         self.backend = backend
         self.faults = Faults()
         self.stats = RequestStats()
+        # Open watch queues, so shutting down can end their streams cleanly.
+        self._streams: set[asyncio.Queue[tuple[str, dict[str, Any]]]] = set()
+        self.closing = False
+
+    def close_streams(self) -> None:
+        """End every open watch and log stream (before the server shuts down)."""
+        self.closing = True
+        for queue in self._streams:
+            queue.put_nowait((_CLOSE, {}))
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """ASGI entry point."""
@@ -373,10 +384,13 @@ class ApiServer:
             resource_version=query.get("resourceVersion", ""),
         )
 
+        queue = watcher.queue
+        self._streams.add(queue)
+
         async def events() -> AsyncIterator[bytes]:
             deadline = asyncio.get_running_loop().time() + timeout
             try:
-                while True:
+                while not self.closing:
                     remaining = deadline - asyncio.get_running_loop().time()
                     if remaining <= 0:
                         return
@@ -384,10 +398,13 @@ class ApiServer:
                         kind, obj = await asyncio.wait_for(watcher.queue.get(), remaining)
                     except TimeoutError:
                         return
+                    if kind == _CLOSE:
+                        return
                     yield orjson.dumps({"type": kind, "object": obj}) + b"\n"
                     if kind == "ERROR":
                         return
             finally:
+                self._streams.discard(queue)
                 store.close_watch(watcher)
 
         return StreamingResponse(events(), media_type=JSON)
@@ -516,7 +533,7 @@ class ApiServer:
             seen = len(lines)
             if first:
                 yield first
-            while budget is None or budget > 0:
+            while (budget is None or budget > 0) and not self.closing:
                 await asyncio.sleep(LOG_POLL_SECONDS)
                 pod = store.find(POD, namespace, name)
                 try:

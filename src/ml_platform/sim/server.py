@@ -118,6 +118,10 @@ class SimulatorServer:
     def stop(self) -> None:
         """Stop serving and reconciling and join the thread (idempotent)."""
         if self._server is not None:
+            if self._loop is not None and self._thread is not None and self._thread.is_alive():
+                # End long-lived watch and log streams so the shutdown is graceful.
+                with contextlib.suppress(RuntimeError, concurrent.futures.TimeoutError):
+                    self.call(self.api.close_streams)
             self._server.should_exit = True
         if self._thread is not None:
             self._thread.join(_STOP_TIMEOUT_SECONDS)
