@@ -84,6 +84,7 @@ def policy(
     placement: dict[str, Any] | None = None,
     priority: int | None = None,
     label_selector: dict[str, Any] | None = None,
+    propagate_deps: bool = False,
 ) -> dict[str, Any]:
     """A PropagationPolicy selecting one kind (by name, labels, or all of it)."""
     selector: dict[str, Any] = {"apiVersion": api_version, "kind": kind}
@@ -97,6 +98,8 @@ def policy(
     }
     if priority is not None:
         spec["priority"] = priority
+    if propagate_deps:
+        spec["propagateDeps"] = True
     return {
         "apiVersion": "policy.karmada.io/v1alpha1",
         "kind": "PropagationPolicy",

@@ -376,3 +376,32 @@ def test_selected_pvc_propagates_and_is_bound(
     assert claim.status.phase == "Bound"
     binding = get(karmada, WORK, ns, "resourcebindings", "data-persistentvolumeclaim")
     assert binding["status"]["aggregatedStatus"][0]["health"] == "Healthy"
+
+
+def test_propagate_deps_sends_referenced_secrets_along(
+    karmada: client.ApiClient, sim_server: SimulatorServer, member: Member, ns: str
+) -> None:
+    core = client.CoreV1Api(karmada)
+    core.create_namespaced_secret(ns, {"metadata": {"name": "creds"}, "stringData": {"k": "v"}})
+    body = rayjob("deps")
+    head = body["spec"]["rayClusterSpec"]["headGroupSpec"]["template"]["spec"]["containers"][0]
+    head["envFrom"] = [{"secretRef": {"name": "creds"}}]
+    create(karmada, RAY, ns, "rayjobs", body)
+    pp = policy("deps", target="deps", propagate_deps=True)
+    create(karmada, POLICY, ns, "propagationpolicies", pp)
+    sim_server.advance(0)
+    cluster = binding_clusters(get(karmada, WORK, ns, "resourcebindings", "deps-rayjob"))[0]
+    attached = get(karmada, WORK, ns, "resourcebindings", "creds-secret")
+    assert attached["spec"]["requiredBy"] == [
+        {"namespace": ns, "name": "deps-rayjob", "clusters": [{"name": cluster}]}
+    ]
+    copy = client.CoreV1Api(member(cluster)).read_namespaced_secret("creds", ns)
+    assert copy.metadata.labels["karmada.io/managed"] == "true"
+    other = next(c for c in ("member1", "member2") if c != cluster)
+    assert client.CoreV1Api(member(other)).list_namespaced_secret(ns).items == []
+
+    client.CustomObjectsApi(karmada).delete_namespaced_custom_object(*RAY, ns, "rayjobs", "deps")
+    sim_server.advance(0)
+    assert items(karmada, WORK, ns, "resourcebindings") == []
+    assert client.CoreV1Api(member(cluster)).list_namespaced_secret(ns).items == []
+    assert core.read_namespaced_secret("creds", ns).metadata.name == "creds"

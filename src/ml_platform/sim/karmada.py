@@ -20,6 +20,7 @@ import structlog
 
 from . import interpreters
 from .clock import Clock
+from .dependencies import dependencies
 from .errors import ApiError
 from .members import MemberCluster
 from .resources import (
@@ -221,6 +222,9 @@ class KarmadaController:
         self._unscheduled: set[TemplateKey] = set()
         self._placements: dict[tuple[str, str], tuple[str, ...]] = {}
         self._applied: dict[tuple[str, Resource, str, str], tuple[Any, ...]] = {}
+        # dependency -> {requiring binding name: its clusters}; parent -> its dependencies
+        self._required_by: dict[TemplateKey, dict[str, tuple[str, ...]]] = {}
+        self._deps: dict[TemplateKey, set[TemplateKey]] = {}
         self._load: Counter[str] = Counter()
         store.add_listener(self._on_event)
         for member in members.values():
@@ -321,10 +325,12 @@ class KarmadaController:
         if template is None or template["metadata"].get("deletionTimestamp"):
             self._unscheduled.discard(key)
             self._generations.pop(key, None)
+            self._require(key, None, set())
             if binding is not None:
                 self._release(res, binding)
             return
         if binding is not None and binding["metadata"].get("deletionTimestamp"):
+            self._require(key, None, set())
             self._release(res, binding)
             return
         policy = self.policies.match(template)
@@ -332,11 +338,22 @@ class KarmadaController:
             policy = self._ensure_policy_id(policy)
             template = self._claim(res, template, policy)
             binding = self._ensure_binding(res, template, policy, binding)
+        elif self._required_by.get(key):
+            binding = self._ensure_attached_binding(res, template, binding)
+        elif binding is not None and _attached(binding):
+            # No workload needs this dependency any more.
+            self._release(res, binding)
+            return
         if binding is None:
             return  # no policy, no binding: nothing runs
-        binding = self._schedule(key, binding)
+        if not _attached(binding):
+            binding = self._schedule(key, binding)
         self._propagate(res, template, binding)
         self._collect(res, template, binding)
+        wanted: set[TemplateKey] = set()
+        if (binding.get("spec") or {}).get("propagateDeps"):
+            wanted = {(kind, namespace, dep) for kind, dep in dependencies(res, template)}
+        self._require(key, binding, wanted)
 
     # -- detector -------------------------------------------------------------------------
 
@@ -537,7 +554,7 @@ class KarmadaController:
     # -- binding controller: propagation --------------------------------------------------
 
     def _propagate(self, res: Resource, template: dict[str, Any], binding: dict[str, Any]) -> None:
-        targets = {c["name"] for c in (binding.get("spec") or {}).get("clusters") or []}
+        targets = set(_targets(binding))
         meta = template["metadata"]
         for member in self.members.values():
             if not member.ready:
@@ -687,6 +704,78 @@ class KarmadaController:
             )
             log.info("karmada.binding.removed", binding=meta["name"], namespace=meta["namespace"])
 
+    # -- dependencies distributor ---------------------------------------------------------
+
+    def _require(
+        self, parent: TemplateKey, binding: dict[str, Any] | None, wanted: set[TemplateKey]
+    ) -> None:
+        """Record which dependencies `parent` needs on which clusters; mark changed ones."""
+        clusters = tuple(_targets(binding)) if binding is not None else ()
+        previous = self._deps.pop(parent, set())
+        if wanted:
+            self._deps[parent] = wanted
+        parent_binding = binding_name(parent[2], parent[0].kind)
+        for dep in previous | wanted:
+            requirers = self._required_by.setdefault(dep, {})
+            before = requirers.get(parent_binding)
+            if dep in wanted and clusters:
+                requirers[parent_binding] = clusters
+            else:
+                requirers.pop(parent_binding, None)
+            if not requirers:
+                del self._required_by[dep]
+            if requirers.get(parent_binding) != before:
+                self.queue.mark(dep)
+
+    def _ensure_attached_binding(
+        self, res: Resource, template: dict[str, Any], binding: dict[str, Any] | None
+    ) -> dict[str, Any]:
+        """The binding Karmada attaches to a dependency: placed where its requirers run."""
+        meta = template["metadata"]
+        key = (res, meta["namespace"], meta["name"])
+        required_by = [
+            {
+                "namespace": meta["namespace"],
+                "name": parent,
+                "clusters": [{"name": c} for c in clusters],
+            }
+            for parent, clusters in sorted(self._required_by.get(key, {}).items())
+        ]
+        resource_ref = {
+            "apiVersion": template["apiVersion"],
+            "kind": template["kind"],
+            "namespace": meta["namespace"],
+            "name": meta["name"],
+            "uid": meta["uid"],
+            "resourceVersion": meta["resourceVersion"],
+        }
+        if binding is None:
+            return self.store.create(
+                RESOURCE_BINDING,
+                {
+                    "apiVersion": RESOURCE_BINDING.api_version,
+                    "kind": RESOURCE_BINDING.kind,
+                    "metadata": {
+                        "name": binding_name(meta["name"], res.kind),
+                        "namespace": meta["namespace"],
+                        "labels": {BINDING_ID_LABEL: str(uuid.uuid4())},
+                        "ownerReferences": [_owner_reference(template)],
+                        "finalizers": [BINDING_FINALIZER],
+                    },
+                    "spec": {"resource": resource_ref, "requiredBy": required_by},
+                },
+                namespace=meta["namespace"],
+            )
+        if (binding.get("spec") or {}).get("requiredBy") == required_by:
+            return binding
+        return self.store.patch(
+            RESOURCE_BINDING,
+            meta["namespace"],
+            binding["metadata"]["name"],
+            {"spec": {"requiredBy": required_by, "resource": resource_ref}},
+            patch_type="merge",
+        )
+
     # -- status controller ----------------------------------------------------------------
 
     def _collect(self, res: Resource, template: dict[str, Any], binding: dict[str, Any]) -> None:
@@ -694,7 +783,7 @@ class KarmadaController:
         status = binding.get("status") or {}
         previous = {item.get("clusterName"): item for item in status.get("aggregatedStatus") or []}
         items: list[dict[str, Any]] = []
-        for cluster in sorted(c["name"] for c in (binding.get("spec") or {}).get("clusters") or []):
+        for cluster in _targets(binding):
             member = self.members.get(cluster)
             if member is None:
                 continue
@@ -778,6 +867,21 @@ def _owner_reference(template: dict[str, Any]) -> dict[str, Any]:
         "controller": True,
         "blockOwnerDeletion": True,
     }
+
+
+def _attached(binding: dict[str, Any]) -> bool:
+    """Whether a binding exists only because workloads depend on its resource."""
+    annotations = binding["metadata"].get("annotations") or {}
+    return POLICY_NAME_ANNOTATION not in annotations and "requiredBy" in (binding.get("spec") or {})
+
+
+def _targets(binding: dict[str, Any]) -> list[str]:
+    """Clusters a binding places its resource on: scheduled ones plus its requirers'."""
+    spec = binding.get("spec") or {}
+    names = {c["name"] for c in spec.get("clusters") or []}
+    for requirer in spec.get("requiredBy") or []:
+        names.update(c["name"] for c in requirer.get("clusters") or [])
+    return sorted(names)
 
 
 def _owned_by(binding: dict[str, Any], template: dict[str, Any]) -> bool:
