@@ -365,3 +365,68 @@ def test_unknown_paths_are_404_status(api: client.ApiClient) -> None:
         response = api.rest_client.pool_manager.request("GET", api.configuration.host + path)
         assert response.status == 404
         assert orjson.loads(response.data)["kind"] == "Status"
+
+
+def test_job_delete_orphans_pods_by_default_with_a_warning(api: client.ApiClient, ns: str) -> None:
+    batch = client.BatchV1Api(api)
+    core = client.CoreV1Api(api)
+    job = batch.create_namespaced_job(
+        ns,
+        client.V1Job(
+            metadata=client.V1ObjectMeta(name="prep"),
+            spec=client.V1JobSpec(
+                template=client.V1PodTemplateSpec(
+                    spec=client.V1PodSpec(
+                        restart_policy="Never",
+                        containers=[client.V1Container(name="main", image="busybox")],
+                    )
+                )
+            ),
+        ),
+    )
+    ref = client.V1OwnerReference(
+        api_version="batch/v1", kind="Job", name="prep", uid=job.metadata.uid, controller=True
+    )
+    core.create_namespaced_pod(
+        ns,
+        client.V1Pod(
+            metadata=client.V1ObjectMeta(
+                name="prep-abcde", labels={"job-name": "prep"}, owner_references=[ref]
+            ),
+            spec=client.V1PodSpec(containers=[client.V1Container(name="main", image="busybox")]),
+        ),
+    )
+    _, code, headers = batch.delete_namespaced_job_with_http_info("prep", ns)
+    assert code == 200
+    assert "child pods are preserved by default" in headers["Warning"]
+    orphan = core.read_namespaced_pod("prep-abcde", ns)
+    assert orphan.metadata.owner_references is None
+
+
+def test_delete_collection_and_pod_phase_field_selector(api: client.ApiClient, ns: str) -> None:
+    core = client.CoreV1Api(api)
+    for name in ("a", "b", "c"):
+        core.create_namespaced_config_map(
+            ns, client.V1ConfigMap(metadata=client.V1ObjectMeta(name=name, labels={"drop": name}))
+        )
+    core.delete_collection_namespaced_config_map(ns, label_selector="drop in (a,b)")
+    assert [c.metadata.name for c in core.list_namespaced_config_map(ns).items] == ["c"]
+    spec = client.V1PodSpec(containers=[client.V1Container(name="main", image="x")])
+    core.create_namespaced_pod(ns, client.V1Pod(metadata=client.V1ObjectMeta(name="p"), spec=spec))
+    core.patch_namespaced_pod_status("p", ns, {"status": {"phase": "Running"}})
+    running = core.list_namespaced_pod(ns, field_selector="status.phase=Running")
+    assert [p.metadata.name for p in running.items] == ["p"]
+    assert core.list_namespaced_pod(ns, field_selector="status.phase=Pending").items == []
+
+
+def test_namespace_delete_terminates_then_removes(api: client.ApiClient, ns: str) -> None:
+    core = client.CoreV1Api(api)
+    core.create_namespace(client.V1Namespace(metadata=client.V1ObjectMeta(name=ns)))
+    core.create_namespaced_config_map(
+        ns, client.V1ConfigMap(metadata=client.V1ObjectMeta(name="c"))
+    )
+    core.delete_namespace(ns)
+    with pytest.raises(ApiException) as gone:
+        core.read_namespace(ns)
+    assert gone.value.status == 404
+    assert core.list_namespaced_config_map(ns).items == []

@@ -296,3 +296,28 @@ def test_clock_advance_moves_time_and_wakes() -> None:
     clock.advance(3600)
     assert (clock.now() - before).total_seconds() >= 3600
     assert woken == [True]
+
+
+def test_namespace_deletion_waits_for_finalized_contents(store: Store) -> None:
+    held = rayjob("held")
+    held["metadata"]["finalizers"] = ["ray.io/rayjob-finalizer"]
+    store.create(RAYJOB, held, namespace="team")
+    store.create(CONFIGMAP, {"metadata": {"name": "cfg"}}, namespace="team")
+    terminating = store.delete(NAMESPACE, None, "team")
+    assert terminating["status"]["phase"] == "Terminating"
+    assert store.find(CONFIGMAP, "team", "cfg") is None
+    assert store.get(RAYJOB, "team", "held")["metadata"]["deletionTimestamp"]
+    with pytest.raises(ApiError) as refused:
+        store.create(CONFIGMAP, {"metadata": {"name": "new"}}, namespace="team")
+    assert (refused.value.code, refused.value.reason) == (403, "Forbidden")
+    store.remove_finalizer(RAYJOB, "team", "held", "ray.io/rayjob-finalizer")
+    assert store.find(NAMESPACE, None, "team") is None
+    store.create(CONFIGMAP, {"metadata": {"name": "again"}}, namespace="team")
+    assert store.get(NAMESPACE, None, "team")["status"]["phase"] == "Active"
+
+
+def test_empty_namespace_is_removed_at_once(store: Store) -> None:
+    store.create(CONFIGMAP, {"metadata": {"name": "cfg"}}, namespace="solo")
+    store.delete(NAMESPACE, None, "solo")
+    assert store.find(NAMESPACE, None, "solo") is None
+    assert store.find(CONFIGMAP, "solo", "cfg") is None

@@ -25,7 +25,7 @@ from ml_platform.sim.clock import Clock
 from ml_platform.sim.control import handle_control
 from ml_platform.sim.faults import Faults, RequestStats
 from ml_platform.sim.podlogs import LogOptions, parse_bool, render, select_lines, truncate
-from ml_platform.sim.resources import CLUSTER, NAMESPACE, POD, Resource, by_plural
+from ml_platform.sim.resources import CLUSTER, JOB, NAMESPACE, POD, Resource, by_plural
 from ml_platform.sim.store import Store
 
 log = structlog.get_logger()
@@ -40,6 +40,12 @@ _PATCH_TYPES = {
 DEFAULT_WATCH_SECONDS = 1800.0
 # How often a `follow` log stream looks for new lines (wall time).
 LOG_POLL_SECONDS = 0.1
+# What the apiserver warns when a Job is deleted without a propagation policy.
+_JOB_ORPHAN_WARNING = (
+    '299 - "child pods are preserved by default when jobs are deleted; set '
+    "propagationPolicy=Background to remove them or set propagationPolicy=Orphan to suppress "
+    'this warning"'
+)
 # Queued into open watch streams to end them at shutdown.
 _CLOSE = "CLOSE"
 
@@ -472,8 +478,12 @@ class ApiServer:
             preconditions=preconditions,
         )
         if res == POD or target.store.find(res, addr.namespace, addr.name) is not None:
-            return json_response(last)
-        return json_response(errors.success_status(res, addr.name, last["metadata"]["uid"]))
+            response = json_response(last)
+        else:
+            response = json_response(errors.success_status(res, addr.name, last["metadata"]["uid"]))
+        if res == JOB and policy is None:
+            response.headers["Warning"] = _JOB_ORPHAN_WARNING
+        return response
 
     async def delete_collection(self, request: Request, addr: Address, target: Target) -> Response:
         """DELETE on a collection: delete every selected object; answer with their list."""

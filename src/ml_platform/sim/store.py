@@ -211,6 +211,8 @@ class Store:
         self._watchers: list[_Watcher] = []
         # owner uid -> keys of dependents naming it in ownerReferences
         self._dependents: dict[str, set[tuple[Resource, str, str]]] = {}
+        # uid -> where the object lives, for owner lookups during garbage collection
+        self._by_uid: dict[str, tuple[Resource, Key]] = {}
 
     # ----------------------------------------------------------------------------- reads
 
@@ -410,7 +412,16 @@ class Store:
 
     def _ensure_namespace(self, namespace: str) -> None:
         key = ("", namespace)
-        if key in self._table(NAMESPACE).entries:
+        existing = self._table(NAMESPACE).entries.get(key)
+        if existing is not None:
+            if existing.obj["metadata"].get("deletionTimestamp"):
+                raise errors.ApiError(
+                    403,
+                    "Forbidden",
+                    f"unable to create new content in namespace {namespace} because it is "
+                    "being terminated",
+                    {"name": namespace, "kind": "namespaces"},
+                )
             return
         obj = {
             "apiVersion": "v1",
@@ -586,6 +597,8 @@ class Store:
         entry = self._entry(res, namespace, name)
         obj = entry.obj
         meta = obj["metadata"]
+        if res == NAMESPACE and not preconditions:
+            return self._terminate_namespace(name)
         if preconditions:
             want_uid = preconditions.get("uid")
             if want_uid and want_uid != meta["uid"]:
@@ -691,6 +704,7 @@ class Store:
         rv = self._next_rv()
         obj["metadata"] = {**obj["metadata"], "resourceVersion": str(rv)}
         self._table(res).put(key, Entry(obj))
+        self._by_uid[obj["metadata"]["uid"]] = (res, key)
         self._index_owners(res, key, old, obj)
         self._emit(_Event(rv, kind, res, obj, old))
 
@@ -702,13 +716,14 @@ class Store:
         rv = self._next_rv()
         last = {**last, "metadata": {**last["metadata"], "resourceVersion": str(rv)}}
         table.pop(key)
+        self._by_uid.pop(last["metadata"]["uid"], None)
         self._index_owners(res, key, old.obj, None)
         self._emit(_Event(rv, "DELETED", res, last, old.obj))
         uid = last["metadata"]["uid"]
-        if res == NAMESPACE:
-            self._delete_namespace_contents(key[1])
         self._collect_dependents(uid)
         self._release_foreground_owners(last)
+        if res.namespaced:
+            self._finish_namespace(key[0])
 
     def _emit(self, event: _Event) -> None:
         self._history.append(event)
@@ -790,19 +805,14 @@ class Store:
             self.delete(res, meta.get("namespace"), meta["name"], propagation_policy="Background")
 
     def _uid_alive(self, uid: str) -> bool:
-        # Owners are looked up by uid only when several owners exist, which is rare.
-        for table in self._tables.values():
-            for entry in table.entries.values():
-                if entry.obj["metadata"]["uid"] == uid:
-                    return True
-        return False
+        return uid in self._by_uid
 
     def _release_foreground_owners(self, removed: dict[str, Any]) -> None:
         for ref in removed["metadata"].get("ownerReferences") or []:
             uid = str(ref.get("uid"))
             if self._blocking_dependents(uid):
                 continue
-            owner = self._find_by_uid(uid, ref.get("kind"))
+            owner = self._find_by_uid(uid)
             if owner is None:
                 continue
             res, meta = owner
@@ -811,22 +821,44 @@ class Store:
                     res, meta.get("namespace"), meta["name"], "foregroundDeletion"
                 )
 
-    def _find_by_uid(self, uid: str, kind: Any) -> tuple[Resource, dict[str, Any]] | None:
-        for res, table in self._tables.items():
-            if kind and res.kind != kind:
-                continue
-            for entry in table.entries.values():
-                if entry.obj["metadata"]["uid"] == uid:
-                    return res, entry.obj["metadata"]
-        return None
+    def _find_by_uid(self, uid: str) -> tuple[Resource, dict[str, Any]] | None:
+        found = self._by_uid.get(uid)
+        if found is None:
+            return None
+        res, key = found
+        entry = self._table(res).entries.get(key)
+        return (res, entry.obj["metadata"]) if entry is not None else None
 
-    def _delete_namespace_contents(self, namespace: str) -> None:
+    def _terminate_namespace(self, name: str) -> dict[str, Any]:
+        """Mark a namespace Terminating, delete its contents, remove it once it is empty."""
+        key = ("", name)
+        entry = self._table(NAMESPACE).entries[key]
+        if entry.obj["metadata"].get("deletionTimestamp"):
+            return entry.copy()
+        new = dict(entry.obj)
+        new["metadata"] = {**entry.obj["metadata"], "deletionTimestamp": self.clock.timestamp()}
+        new["status"] = {**(entry.obj.get("status") or {}), "phase": "Terminating"}
+        self._write(NAMESPACE, key, new, entry.obj, "MODIFIED")
+        last = self._table(NAMESPACE).entries[key].copy()
         for res, table in list(self._tables.items()):
             if not res.namespaced:
                 continue
-            for name in list(table.by_namespace.get(namespace, {})):
-                if (namespace, name) in table.entries:
-                    self.delete(res, namespace, name, propagation_policy="Background")
+            for obj_name in list(table.by_namespace.get(name, {})):
+                if (name, obj_name) in table.entries:
+                    self.delete(res, name, obj_name, propagation_policy="Background")
+        # Removal happens in _finish_namespace once the last object is gone (maybe already).
+        self._finish_namespace(name)
+        return last
+
+    def _finish_namespace(self, name: str) -> None:
+        entry = self._table(NAMESPACE).entries.get(("", name))
+        if entry is None or not entry.obj["metadata"].get("deletionTimestamp"):
+            return
+        if any(
+            table.by_namespace.get(name) for res, table in self._tables.items() if res.namespaced
+        ):
+            return
+        self._remove(NAMESPACE, ("", name), entry.obj)
 
     # ------------------------------------------------------------------ listeners, watch
 
