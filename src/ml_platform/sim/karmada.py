@@ -77,6 +77,8 @@ APPLIED_PLACEMENT_ANNOTATION = "policy.karmada.io/applied-placement"
 _CLAIM_KEYS = (POLICY_ID_LABEL, POLICY_NAME_ANNOTATION, POLICY_NAMESPACE_ANNOTATION)
 
 TemplateKey = tuple[Resource, str, str]
+# Simulated seconds before a template whose reconcile raised is tried again.
+RETRY_SECONDS = 1.0
 
 
 def binding_name(name: str, kind: str) -> str:
@@ -304,9 +306,17 @@ class KarmadaController:
 
     def reconcile(self, limit: int | None = None) -> int:
         """Handle templates that changed (at most `limit`); returns how many were handled."""
-        keys = self.queue.pop_ready(self.clock.now().timestamp(), limit)
+        now = self.clock.now().timestamp()
+        keys = self.queue.pop_ready(now, limit)
         for key in keys:
-            self.reconcile_template(*key)
+            try:
+                self.reconcile_template(*key)
+            except Exception:
+                # One broken template must not starve the rest: log it and try again later.
+                log.exception(
+                    "karmada.reconcile_failed", kind=key[0].kind, namespace=key[1], name=key[2]
+                )
+                self.queue.schedule(key, now + RETRY_SECONDS)
         return len(keys)
 
     def has_work(self) -> bool:

@@ -10,6 +10,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
 
+import structlog
+
 from . import errors, resources
 from .clock import Clock
 from .resources import Resource
@@ -21,6 +23,10 @@ from .workloads.pytorchjob import MPI, PYTORCH, TENSORFLOW, KubeflowJobControlle
 from .workloads.rayjob import RayJobController
 from .workqueue import WorkQueue
 
+log = structlog.get_logger()
+
+# Simulated seconds before an object whose reconcile raised is tried again.
+RETRY_SECONDS = 1.0
 _CLUSTER_NAME = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
 
 # What each simulated cluster offers (3 nodes); `allocated` grows with running pods.
@@ -127,7 +133,19 @@ class MemberCluster:
             if res == resources.PVC:
                 self._bind_claim(namespace, name)
                 continue
-            due = self._controllers[res].reconcile(namespace, name)
+            try:
+                due = self._controllers[res].reconcile(namespace, name)
+            except Exception:
+                # One broken object must not starve the rest: log it and try again later.
+                log.exception(
+                    "sim.member.reconcile_failed",
+                    cluster=self.name,
+                    kind=res.kind,
+                    namespace=namespace,
+                    name=name,
+                )
+                self.queue.schedule(key, now + RETRY_SECONDS)
+                continue
             if due is not None:
                 if due <= now:
                     self.queue.mark(key)
