@@ -30,7 +30,7 @@ KUBERNETES_VERSION = "v1.31.4"
 # Bound the passes of one reconcile: each pass handles what the previous one changed.
 MAX_PASSES = 64
 # Objects one step of the background loop handles before letting HTTP requests in.
-STEP_BUDGET = 300
+STEP_BUDGET = 50
 # The Cluster objects' resourceSummary is refreshed at most this often (wall seconds).
 SUMMARY_INTERVAL = 1.0
 
@@ -109,10 +109,16 @@ class Simulator:
         objects were handled; returns how many were handled."""
         total = 0
         for _ in range(MAX_PASSES):
-            left = None if budget is None else max(budget - total, 1)
-            handled = self.controller.reconcile(left)
-            for member in self._members.values():
-                handled += member.reconcile(left)
+            handled = 0
+            controllers: list[KarmadaController | MemberCluster] = [
+                self.controller,
+                *self._members.values(),
+            ]
+            for controller in controllers:
+                left = None if budget is None else budget - total - handled
+                if left is not None and left <= 0:
+                    break
+                handled += controller.reconcile(left)
             total += handled
             if handled == 0 or (budget is not None and total >= budget):
                 break

@@ -520,6 +520,8 @@ class RayJobController:
 
     def _write(self, obj: dict[str, Any], status: dict[str, Any]) -> float | None:
         """Store `status` when it differs; ask to be reconciled again right away."""
+        if status.get("jobDeploymentStatus"):
+            status = {**status, "observedGeneration": obj["metadata"].get("generation", 1)}
         if status != (obj.get("status") or {}):
             meta = obj["metadata"]
             self.ctx.store.update_status(self.resource, meta["namespace"], meta["name"], status)
