@@ -266,6 +266,13 @@ class FieldSelector:
                 return False
         return True
 
+    def matches_values(self, values: Mapping[str, str]) -> bool:
+        """Whether precomputed field values (path -> string) are selected."""
+        for req in self.requirements:
+            if (values.get(req.field, "") == req.value) == req.negate:
+                return False
+        return True
+
     def exact(self, field: str) -> str | None:
         """The value this selector pins `field` to with `=`, if any (used to narrow lookups)."""
         for req in self.requirements:

@@ -29,6 +29,7 @@ from ml_platform.sim.resources import JOB, NAMESPACE, Resource
 from ml_platform.sim.selectors import (
     FieldSelector,
     LabelSelector,
+    field_value,
     parse_field_selector,
     parse_label_selector,
 )
@@ -140,13 +141,31 @@ class _Table:
         return self.sorted_keys
 
 
+@dataclass(frozen=True)
+class _View:
+    """What watch filtering needs of one object version (kept instead of the whole object)."""
+
+    namespace: str | None
+    labels: dict[str, str] | None
+    fields: dict[str, str]
+
+
+def _view(res: Resource, obj: dict[str, Any]) -> _View:
+    meta = obj["metadata"]
+    fields = {path: field_value(obj, path) for path in Store.field_selectors(res)}
+    return _View(meta.get("namespace"), meta.get("labels"), fields)
+
+
 @dataclass
 class _Event:
+    """One write, as watch history keeps it: JSON bytes (untracked by the GC) and views."""
+
     rv: int
     type: str
     res: Resource
-    obj: dict[str, Any]
-    old: dict[str, Any] | None
+    raw: bytes
+    now: _View
+    before: _View | None
 
 
 class _Watcher:
@@ -159,29 +178,29 @@ class _Watcher:
         self.fields = fields
         self.queue: asyncio.Queue[tuple[str, dict[str, Any]]] = asyncio.Queue()
 
-    def selects(self, obj: dict[str, Any] | None) -> bool:
-        if obj is None:
+    def selects(self, view: _View | None) -> bool:
+        if view is None:
             return False
-        meta = obj["metadata"]
-        if self.namespace is not None and meta.get("namespace") != self.namespace:
+        if self.namespace is not None and view.namespace != self.namespace:
             return False
-        return self.labels.matches(meta.get("labels")) and self.fields.matches(obj)
+        return self.labels.matches(view.labels) and self.fields.matches_values(view.fields)
 
-    def translate(self, event: _Event) -> tuple[str, dict[str, Any]] | None:
-        """The event as this watcher sees it: objects moving in or out become ADDED/DELETED."""
+    def translate(self, event: _Event) -> str | None:
+        """The event type as this watcher sees it: objects moving in or out become
+        ADDED/DELETED; None when the watcher does not see the event at all."""
         if event.res != self.res:
             return None
-        now = self.selects(event.obj)
-        before = self.selects(event.old)
-        if event.type == "MODIFIED":
-            if now and before:
-                return ("MODIFIED", event.obj)
-            if now:
-                return ("ADDED", event.obj)
-            if before:
-                return ("DELETED", event.obj)
-            return None
-        return (event.type, event.obj) if now else None
+        now = self.selects(event.now)
+        if event.type != "MODIFIED":
+            return event.type if now else None
+        before = self.selects(event.before)
+        if now and before:
+            return "MODIFIED"
+        if now:
+            return "ADDED"
+        if before:
+            return "DELETED"
+        return None
 
 
 def _meta(obj: dict[str, Any]) -> dict[str, Any]:
@@ -703,10 +722,12 @@ class Store:
     ) -> None:
         rv = self._next_rv()
         obj["metadata"] = {**obj["metadata"], "resourceVersion": str(rv)}
-        self._table(res).put(key, Entry(obj))
+        entry = Entry(obj)
+        self._table(res).put(key, entry)
         self._by_uid[obj["metadata"]["uid"]] = (res, key)
         self._index_owners(res, key, old, obj)
-        self._emit(_Event(rv, kind, res, obj, old))
+        # Serialising here (once per write) keeps every LIST body warm.
+        self._emit(rv, kind, res, obj, entry.raw, old)
 
     def _remove(self, res: Resource, key: Key, last: dict[str, Any]) -> None:
         table = self._table(res)
@@ -718,14 +739,23 @@ class Store:
         table.pop(key)
         self._by_uid.pop(last["metadata"]["uid"], None)
         self._index_owners(res, key, old.obj, None)
-        self._emit(_Event(rv, "DELETED", res, last, old.obj))
+        self._emit(rv, "DELETED", res, last, orjson.dumps(last), old.obj)
         uid = last["metadata"]["uid"]
         self._collect_dependents(uid)
         self._release_foreground_owners(last)
         if res.namespaced:
             self._finish_namespace(key[0])
 
-    def _emit(self, event: _Event) -> None:
+    def _emit(
+        self,
+        rv: int,
+        kind: str,
+        res: Resource,
+        obj: dict[str, Any],
+        raw: bytes,
+        old: dict[str, Any] | None,
+    ) -> None:
+        event = _Event(rv, kind, res, raw, _view(res, obj), _view(res, old) if old else None)
         self._history.append(event)
         if len(self._history) > HISTORY_LIMIT:
             dropped = self._history.popleft()
@@ -733,12 +763,12 @@ class Store:
         for watcher in self._watchers:
             seen = watcher.translate(event)
             if seen is not None:
-                watcher.queue.put_nowait(seen)
+                watcher.queue.put_nowait((seen, obj))
         for listener in list(self._listeners):
             try:
-                listener(event.type, event.res, event.obj)
+                listener(kind, res, obj)
             except Exception:
-                log.exception("sim.store.listener_failed", store=self.name, kind=event.res.kind)
+                log.exception("sim.store.listener_failed", store=self.name, kind=res.kind)
 
     # ----------------------------------------------------------- ownership and collection
 
@@ -912,7 +942,7 @@ class Store:
         if resource_version in ("", "0"):
             for key in self._table(res).keys_in_order():
                 obj = self._table(res).entries[key].obj
-                if watcher.selects(obj):
+                if watcher.selects(_view(res, obj)):
                     watcher.queue.put_nowait(("ADDED", obj))
         else:
             try:
@@ -929,7 +959,7 @@ class Store:
                     if event.rv > start:
                         seen = watcher.translate(event)
                         if seen is not None:
-                            watcher.queue.put_nowait(seen)
+                            watcher.queue.put_nowait((seen, orjson.loads(event.raw)))
         self._watchers.append(watcher)
         return watcher
 
