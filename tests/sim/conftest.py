@@ -19,7 +19,6 @@ SLOW = Timings(
     initializing_seconds=30.0,
     running_seconds=60.0,
     pending_seconds=5.0,
-    transition_seconds=5.0,
     log_interval_seconds=10.0,
 )
 CLUSTERS = ("member1@eu-west/a", "member2@us-east/b")

@@ -319,10 +319,6 @@ class KarmadaController:
                 self.queue.schedule(key, now + RETRY_SECONDS)
         return len(keys)
 
-    def has_work(self) -> bool:
-        """Whether a reconcile now would handle anything."""
-        return self.queue.has_ready(self.clock.now().timestamp())
-
     def reconcile_template(self, res: Resource, namespace: str, name: str) -> None:
         """Bring one template's binding, member objects and status up to date."""
         key = (res, namespace, name)

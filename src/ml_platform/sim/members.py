@@ -153,10 +153,6 @@ class MemberCluster:
                     self.queue.schedule(key, due)
         return len(keys)
 
-    def has_work(self) -> bool:
-        """Whether a reconcile now would handle anything."""
-        return self.queue.has_ready(self.clock.now().timestamp())
-
     def _bind_claim(self, namespace: str, name: str) -> None:
         """A provisioner binds every claim at once (there is no storage to wait for)."""
         claim = self.store.find(resources.PVC, namespace, name)

@@ -38,8 +38,6 @@ class Timings:
     """Training time once the workload runs."""
     pending_seconds: float = 1.0
     """RayJob: submitter pod start until the Ray job reports RUNNING."""
-    transition_seconds: float = 0.5
-    """Short controller hops: Suspending -> Suspended, Retrying -> New."""
     log_interval_seconds: float = 1.0
     """Simulated seconds between two training log lines."""
 

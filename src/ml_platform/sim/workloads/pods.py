@@ -11,13 +11,6 @@ from .common import MemberContext, from_epoch, owner_reference, rfc3339
 from .logs import LogScript
 
 
-def container_names(template: dict[str, Any] | None, default: str) -> list[str]:
-    """Container names of a pod template, or `[default]` when it names none."""
-    spec = (template or {}).get("spec") or {}
-    names = [c.get("name") or default for c in spec.get("containers") or []]
-    return names or [default]
-
-
 def create_pod(
     ctx: MemberContext,
     *,
