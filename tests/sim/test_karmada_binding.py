@@ -376,6 +376,7 @@ def test_selected_pvc_propagates_and_is_bound(
     assert claim.status.phase == "Bound"
     binding = get(karmada, WORK, ns, "resourcebindings", "data-persistentvolumeclaim")
     assert binding["status"]["aggregatedStatus"][0]["health"] == "Healthy"
+    assert core.read_namespaced_persistent_volume_claim("data", ns).status.phase == "Bound"
 
 
 def test_propagate_deps_sends_referenced_secrets_along(

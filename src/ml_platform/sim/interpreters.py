@@ -87,7 +87,16 @@ def aggregate(
         return _aggregate_kubeflow(res, current, items, now=now)
     if res == JOB:
         return _aggregate_job(current, items, now=now)
+    if res == PVC:
+        return _aggregate_claim(current, items)
     return None
+
+
+def _aggregate_claim(current: dict[str, Any], items: Sequence[AggregatedItem]) -> dict[str, Any]:
+    """A claim is Bound only when bound everywhere; Lost anywhere wins over Pending."""
+    phases = {(item.get("status") or {}).get("phase", "Pending") for item in items}
+    phase = "Lost" if "Lost" in phases else "Pending" if phases - {"Bound"} else "Bound"
+    return {**current, "phase": phase}
 
 
 def _aggregate_rayjob(current: dict[str, Any], items: Sequence[AggregatedItem]) -> dict[str, Any]:
