@@ -406,3 +406,25 @@ def test_propagate_deps_sends_referenced_secrets_along(
     assert items(karmada, WORK, ns, "resourcebindings") == []
     assert client.CoreV1Api(member(cluster)).list_namespaced_secret(ns).items == []
     assert core.read_namespaced_secret("creds", ns).metadata.name == "creds"
+
+
+def test_deleting_the_policy_drops_the_claim_but_keeps_the_workload(
+    karmada: client.ApiClient, sim_server: SimulatorServer, member: Member, ns: str
+) -> None:
+    submit(karmada, sim_server, ns, "kept")
+    client.CustomObjectsApi(karmada).delete_namespaced_custom_object(
+        *POLICY, ns, "propagationpolicies", "kept"
+    )
+    sim_server.advance(0)
+    template = get(karmada, RAY, ns, "rayjobs", "kept")
+    assert "propagationpolicy.karmada.io/name" not in (
+        template["metadata"].get("annotations") or {}
+    )
+    assert "propagationpolicy.karmada.io/permanent-id" not in template["metadata"]["labels"]
+    binding = get(karmada, WORK, ns, "resourcebindings", "kept-rayjob")
+    assert "propagationpolicy.karmada.io/name" not in binding["metadata"]["annotations"]
+    cluster = binding_clusters(binding)[0]
+    assert get(member(cluster), RAY, ns, "rayjobs", "kept")["metadata"]["name"] == "kept"
+    # status keeps flowing back without a policy
+    sim_server.advance(31)
+    assert get(karmada, RAY, ns, "rayjobs", "kept")["status"]["jobDeploymentStatus"] == "Running"

@@ -350,6 +350,11 @@ class KarmadaController:
             # No workload needs this dependency any more.
             self._release(res, binding)
             return
+        elif POLICY_NAME_ANNOTATION in (template["metadata"].get("annotations") or {}):
+            # Its policy is gone: Karmada drops the claim but keeps binding and workloads.
+            template = self._unclaim(res, template)
+            if binding is not None:
+                binding = self._unclaim(RESOURCE_BINDING, binding)
         if binding is None:
             return  # no policy, no binding: nothing runs
         if not _attached(binding):
@@ -397,6 +402,25 @@ class KarmadaController:
             meta["namespace"],
             meta["name"],
             {"metadata": {"labels": wanted_labels, "annotations": wanted_annotations}},
+            patch_type="merge",
+        )
+
+    def _unclaim(self, res: Resource, obj: dict[str, Any]) -> dict[str, Any]:
+        """Remove a (deleted) policy's claim labels and annotations from `obj`."""
+        meta = obj["metadata"]
+        return self.store.patch(
+            res,
+            meta.get("namespace"),
+            meta["name"],
+            {
+                "metadata": {
+                    "labels": {POLICY_ID_LABEL: None},
+                    "annotations": {
+                        POLICY_NAME_ANNOTATION: None,
+                        POLICY_NAMESPACE_ANNOTATION: None,
+                    },
+                }
+            },
             patch_type="merge",
         )
 
