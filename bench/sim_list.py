@@ -183,7 +183,7 @@ def main() -> None:
     samples = asyncio.run(server_side(server.api, args.repeat, args.jobs))
     print(f"LIST -A -l {LABEL} server side (handler, no socket): {summary(samples)}")
     print(
-        f"  first (serialising every object): {samples[0]:.1f} ms; target 200 ms; "
+        f"  first (cold caches): {samples[0]:.1f} ms; target 200 ms; "
         f"median/target = {statistics.median(samples[1:] or samples) / 200:.2f}"
     )
 

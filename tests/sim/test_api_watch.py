@@ -147,3 +147,34 @@ def test_watch_times_out_when_asked(crd: client.CustomObjectsApi, ns: str) -> No
         *RAY, ns, "rayjobs", watch=True, timeout_seconds=1, _preload_content=False
     )
     assert response.data == b""
+
+
+def test_bookmarks_when_allowed(
+    server: SimulatorServer, crd: client.CustomObjectsApi, ns: str
+) -> None:
+    crd.create_namespaced_custom_object(*RAY, ns, "rayjobs", rayjob("train"))
+    server.api.bookmark_interval = 0.2
+    try:
+        response = crd.list_namespaced_custom_object(
+            *RAY,
+            ns,
+            "rayjobs",
+            watch=True,
+            allow_watch_bookmarks=True,
+            timeout_seconds=1,
+            _preload_content=False,
+        )
+        events = [orjson.loads(line) for line in response.data.split(b"\n") if line]
+        plain = crd.list_namespaced_custom_object(
+            *RAY, ns, "rayjobs", watch=True, timeout_seconds=1, _preload_content=False
+        )
+    finally:
+        server.api.bookmark_interval = 60.0
+    assert events[0]["type"] == "ADDED"
+    bookmarks = [e for e in events if e["type"] == "BOOKMARK"]
+    assert len(bookmarks) >= 2
+    assert set(bookmarks[0]["object"]) == {"kind", "apiVersion", "metadata"}
+    assert int(bookmarks[-1]["object"]["metadata"]["resourceVersion"]) >= int(
+        events[0]["object"]["metadata"]["resourceVersion"]
+    )
+    assert b"BOOKMARK" not in plain.data

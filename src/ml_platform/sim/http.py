@@ -167,6 +167,8 @@ class ApiServer:
         # Open watch queues, so shutting down can end their streams cleanly.
         self._streams: set[asyncio.Queue[tuple[str, dict[str, Any]]]] = set()
         self.closing = False
+        # Seconds between BOOKMARK events on watches that allow them (the apiserver: ~1 min).
+        self.bookmark_interval = 60.0
 
     def close_streams(self) -> None:
         """End every open watch and log stream (before the server shuts down)."""
@@ -393,17 +395,27 @@ class ApiServer:
         queue = watcher.queue
         self._streams.add(queue)
 
+        bookmarks = parse_bool(query.get("allowWatchBookmarks"))
+        res = addr.res
+
         async def events() -> AsyncIterator[bytes]:
-            deadline = asyncio.get_running_loop().time() + timeout
+            loop = asyncio.get_running_loop()
+            deadline = loop.time() + timeout
+            next_bookmark = loop.time() + self.bookmark_interval
             try:
                 while not self.closing:
-                    remaining = deadline - asyncio.get_running_loop().time()
-                    if remaining <= 0:
+                    now = loop.time()
+                    if now >= deadline:
                         return
+                    wait = min(deadline, next_bookmark) - now if bookmarks else deadline - now
                     try:
-                        kind, obj = await asyncio.wait_for(watcher.queue.get(), remaining)
+                        kind, obj = await asyncio.wait_for(queue.get(), max(wait, 0.0))
                     except TimeoutError:
-                        return
+                        if bookmarks and loop.time() >= next_bookmark:
+                            # The queue is empty, so everything up to the store's version is sent.
+                            next_bookmark = loop.time() + self.bookmark_interval
+                            yield bookmark_event(res, store.resource_version)
+                        continue
                     if kind == _CLOSE:
                         return
                     yield orjson.dumps({"type": kind, "object": obj}) + b"\n"
@@ -561,6 +573,19 @@ class ApiServer:
                     return
 
         return StreamingResponse(stream(), media_type="text/plain")
+
+
+def bookmark_event(res: Resource, resource_version: str) -> bytes:
+    """A BOOKMARK watch event: only kind, apiVersion and metadata.resourceVersion."""
+    event = {
+        "type": "BOOKMARK",
+        "object": {
+            "kind": res.kind,
+            "apiVersion": res.api_version,
+            "metadata": {"resourceVersion": resource_version},
+        },
+    }
+    return orjson.dumps(event) + b"\n"
 
 
 def resolve(group: str, version: str, rest: list[str]) -> Address:
