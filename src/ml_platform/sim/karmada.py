@@ -295,8 +295,7 @@ class KarmadaController:
         for key in list(self._unscheduled):
             self.queue.mark(key)
         for binding in self.store.items(RESOURCE_BINDING):
-            clusters = [c.get("name") for c in (binding.get("spec") or {}).get("clusters") or []]
-            if name in clusters or binding["metadata"].get("deletionTimestamp"):
+            if name in _targets(binding) or binding["metadata"].get("deletionTimestamp"):
                 target = binding["spec"]["resource"]
                 res = _BY_API_KIND.get((target.get("apiVersion", ""), target.get("kind", "")))
                 if res is not None:
