@@ -222,3 +222,22 @@ def test_deleting_a_running_rayjob_goes_through_its_finalizer(
         get(m1, RAY, ns, "rayjobs", "stop")
     assert gone.value.status == 404
     assert pods(m1, ns) == {}
+
+
+def test_interactive_mode_waits_for_a_job_id(
+    m1: client.ApiClient, sim_server: SimulatorServer, ns: str
+) -> None:
+    create(m1, RAY, ns, "rayjobs", rayjob("chat", submissionMode="InteractiveMode"))
+    sim_server.advance(0)
+    sim_server.advance(30)
+    waiting = status(m1, ns, "chat")
+    assert waiting["jobDeploymentStatus"] == "Waiting"
+    assert pods(m1, ns, "job-name=chat") == {}
+    client.CustomObjectsApi(m1).patch_namespaced_custom_object(
+        *RAY, ns, "rayjobs", "chat", {"spec": {"jobId": "mine-1"}}
+    )
+    sim_server.advance(0)
+    assert status(m1, ns, "chat")["jobStatus"] == "PENDING"
+    sim_server.advance(65)
+    done = status(m1, ns, "chat")
+    assert (done["jobDeploymentStatus"], done["jobId"]) == ("Complete", "mine-1")

@@ -125,7 +125,7 @@ class RayJobController:
             if suspend:
                 return self._write(obj, {**status, "jobDeploymentStatus": "Suspended"})
             return self._start(obj, status)
-        if deployment in ("Initializing", "Running"):
+        if deployment in ("Initializing", "Waiting", "Running"):
             if attempt is None:
                 # The controller lost its memory of this run (object edited from outside):
                 # restart it the way KubeRay would after losing its RayCluster.
@@ -137,6 +137,8 @@ class RayJobController:
                 return self._deadline_exceeded(obj, status, attempt, deadline)
             if deployment == "Initializing":
                 due = self._initializing(obj, status, attempt)
+            elif deployment == "Waiting":
+                due = self._waiting(obj, status, attempt)
             else:
                 due = self._running(obj, status, attempt)
             return _earliest(due, deadline)
@@ -299,8 +301,28 @@ class RayJobController:
             dashboardURL=dashboard,
             rayClusterStatus=cluster_status,
         )
+        if spec.get("submissionMode") == "InteractiveMode":
+            # The cluster waits for the user to submit a job and set spec.jobId.
+            status.update(jobDeploymentStatus="Waiting")
+            status.pop("jobStatus", None)
+            self._write(obj, status)
+            return None
         self._write(obj, status)
         log.debug("sim.rayjob.running", cluster=ctx.cluster, rayjob=name)
+        return attempt.running_at
+
+    def _waiting(
+        self, obj: dict[str, Any], status: dict[str, Any], attempt: _Attempt
+    ) -> float | None:
+        job_id = (obj.get("spec") or {}).get("jobId")
+        if not job_id:
+            return None
+        now = self.ctx.now()
+        attempt.running_at = now + self.ctx.timings.pending_seconds
+        attempt.end_at = attempt.running_at + attempt.plan.run_seconds
+        attempt.job_id = job_id
+        status.update(jobDeploymentStatus="Running", jobStatus="PENDING", jobId=job_id)
+        self._write(obj, status)
         return attempt.running_at
 
     def _create_submitter(self, obj: dict[str, Any], attempt: _Attempt, dashboard: str) -> None:
