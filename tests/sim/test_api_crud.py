@@ -430,3 +430,19 @@ def test_namespace_delete_terminates_then_removes(api: client.ApiClient, ns: str
         core.read_namespace(ns)
     assert gone.value.status == 404
     assert core.list_namespaced_config_map(ns).items == []
+
+
+def test_system_namespaces_and_openapi_v3(api: client.ApiClient) -> None:
+    names = {n.metadata.name for n in client.CoreV1Api(api).list_namespace().items}
+    assert {"default", "kube-system", "kube-public"} <= names
+    pool = api.rest_client.pool_manager
+    root = orjson.loads(pool.request("GET", api.configuration.host + "/openapi/v3").data)
+    url = root["paths"]["apis/ray.io/v1"]["serverRelativeURL"]
+    doc = orjson.loads(pool.request("GET", api.configuration.host + url).data)
+    patch = doc["paths"]["/apis/ray.io/v1/namespaces/{namespace}/rayjobs/{name}"]["patch"]
+    assert patch["x-kubernetes-group-version-kind"] == {
+        "group": "ray.io",
+        "version": "v1",
+        "kind": "RayJob",
+    }
+    assert "fieldValidation" in [p["name"] for p in patch["parameters"]]

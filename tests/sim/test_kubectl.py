@@ -123,3 +123,84 @@ def test_member_context_goes_through_the_cluster_proxy(kubeconfig: Path, submitt
         found += [(member, i["metadata"]["name"]) for i in listed["items"]]
     assert len(found) == 1
     assert found[0][1] == "train"
+
+
+def run_kubectl(kubeconfig: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [KUBECTL, "--kubeconfig", str(kubeconfig), *args],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+    )
+
+
+MANIFEST = """
+apiVersion: ray.io/v1
+kind: RayJob
+metadata: {{name: demo, namespace: {ns}, labels: {{team: a}}}}
+spec:
+  entrypoint: python train.py
+  rayClusterSpec:
+    headGroupSpec:
+      rayStartParams: {{}}
+      template:
+        spec:
+          containers: [{{name: ray-head, image: rayproject/ray}}]
+---
+apiVersion: policy.karmada.io/v1alpha1
+kind: PropagationPolicy
+metadata: {{name: demo, namespace: {ns}}}
+spec:
+  resourceSelectors: [{{apiVersion: ray.io/v1, kind: RayJob, name: demo}}]
+  placement:
+    spreadConstraints: [{{spreadByField: cluster, maxGroups: 1, minGroups: 1}}]
+"""
+
+
+def test_create_apply_patch_and_logs(
+    kubeconfig: Path, server: SimulatorServer, tmp_path: Path
+) -> None:
+    ns = f"k-{uuid.uuid4().hex[:6]}"
+    manifest = tmp_path / "demo.yaml"
+    manifest.write_text(MANIFEST.format(ns=ns))
+    assert "rayjob.ray.io/demo created" in kubectl(kubeconfig, "create", "-f", str(manifest))
+    assert "rayjob.ray.io/demo configured" in kubectl(kubeconfig, "apply", "-f", str(manifest))
+    strategic = run_kubectl(
+        kubeconfig, "patch", "rayjob", "demo", "-n", ns, "-p", '{"metadata":{"labels":{"x":"y"}}}'
+    )
+    assert strategic.returncode != 0
+    assert "application/strategic-merge-patch+json is not supported" in strategic.stderr
+    kubectl(
+        kubeconfig,
+        "patch",
+        "rayjob",
+        "demo",
+        "-n",
+        ns,
+        "--type=merge",
+        "-p",
+        '{"metadata":{"labels":{"x":"y"}}}',
+    )
+    labels = kubectl_json(kubeconfig, "get", "rayjob", "demo", "-n", ns)["metadata"]["labels"]
+    assert (labels["team"], labels["x"]) == ("a", "y")
+    server.advance(60)
+    head = kubectl(
+        kubeconfig,
+        "get",
+        "rayjob",
+        "demo",
+        "-n",
+        ns,
+        "-o",
+        "jsonpath={.status.rayClusterStatus.head.podName}",
+    )
+    cluster = kubectl(
+        kubeconfig, "get", "rb", "demo-rayjob", "-n", ns, "-o", "jsonpath={.spec.clusters[0].name}"
+    )
+    assert head
+    logs = kubectl(kubeconfig, "--context", cluster, "logs", "-n", ns, head, "--tail", "2")
+    assert len(logs.splitlines()) == 2
+    assert 'rayjob.ray.io "demo" deleted' in kubectl(
+        kubeconfig, "delete", "rayjob", "demo", "-n", ns, "--wait=false"
+    )

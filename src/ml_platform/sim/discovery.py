@@ -100,3 +100,69 @@ def api_resource_list(group: str, version: str) -> dict[str, Any] | None:
         "groupVersion": f"{group}/{version}" if group else version,
         "resources": resources,
     }
+
+
+def _gv_path(group: str, version: str) -> str:
+    return f"apis/{group}/{version}" if group else f"api/{version}"
+
+
+def openapi_v3_root() -> dict[str, Any]:
+    """`/openapi/v3`: one document per group-version (kubectl reads it before writes)."""
+    gvs = {(r.group, r.version) for r in RESOURCES}
+    return {
+        "paths": {
+            _gv_path(g, v): {"serverRelativeURL": f"/openapi/v3/{_gv_path(g, v)}"}
+            for g, v in sorted(gvs)
+        }
+    }
+
+
+def openapi_v3_group_version(path: str) -> dict[str, Any] | None:
+    """`/openapi/v3/apis/{g}/{v}`: operations with their GVK and the `fieldValidation` query
+    parameter, which tells kubectl to leave validation to the server. Schemas are open
+    (`x-kubernetes-preserve-unknown-fields`), as for a CRD without a structural schema."""
+    served = [r for r in RESOURCES if _gv_path(r.group, r.version) == path]
+    if not served:
+        return None
+    params = [
+        {"name": name, "in": "query", "schema": {"type": "string", "uniqueItems": True}}
+        for name in ("dryRun", "fieldManager", "fieldValidation")
+    ]
+    paths: dict[str, Any] = {}
+    schemas: dict[str, Any] = {}
+    for res in served:
+        gvk = {"group": res.group, "version": res.version, "kind": res.kind}
+        schema_name = f"{res.group or 'core'}.{res.version}.{res.kind}"
+        schemas[schema_name] = {
+            "type": "object",
+            "x-kubernetes-group-version-kind": [gvk],
+            "x-kubernetes-preserve-unknown-fields": True,
+        }
+        ref = {"$ref": f"#/components/schemas/{schema_name}"}
+
+        def operation(action: str, gvk: dict[str, str] = gvk, ref: dict[str, str] = ref) -> Any:
+            return {
+                "x-kubernetes-action": action,
+                "x-kubernetes-group-version-kind": gvk,
+                "parameters": params,
+                "responses": {"200": {"content": {"application/json": {"schema": ref}}}},
+            }
+
+        scope = "namespaces/{namespace}/" if res.namespaced else ""
+        base = f"/{_gv_path(res.group, res.version)}/{scope}{res.plural}"
+        writable = not res.read_only
+        paths[base] = {"get": operation("list")} | ({"post": operation("post")} if writable else {})
+        item: dict[str, Any] = {"get": operation("get")}
+        if writable:
+            item |= {
+                "put": operation("put"),
+                "patch": operation("patch"),
+                "delete": operation("delete"),
+            }
+        paths[base + "/{name}"] = item
+    return {
+        "openapi": "3.0.0",
+        "info": {"title": "Kubernetes", "version": KUBERNETES_VERSION["gitVersion"]},
+        "paths": paths,
+        "components": {"schemas": schemas},
+    }

@@ -235,6 +235,14 @@ class ApiServer:
         if head == "version" and len(segments) == 1:
             self.stats.record("get", "version")
             return json_response(discovery.KUBERNETES_VERSION)
+        if head == "openapi" and segments[1:2] == ["v3"]:
+            self.stats.record("discovery", "openapi")
+            if len(segments) == 2:
+                return json_response(discovery.openapi_v3_root())
+            doc = discovery.openapi_v3_group_version("/".join(segments[2:]))
+            if doc is None:
+                raise errors.path_not_found()
+            return json_response(doc)
         if head in ("healthz", "readyz", "livez") and len(segments) == 1:
             return Response(b"ok", media_type="text/plain")
         if head == "api":

@@ -40,6 +40,8 @@ Listener = Callable[[str, Resource, dict[str, Any]], None]
 Key = tuple[str, str]  # (namespace or "", name)
 
 _SUFFIX_ALPHABET = string.ascii_lowercase + string.digits
+# Namespaces every API server starts with.
+SYSTEM_NAMESPACES = ("default", "kube-node-lease", "kube-public", "kube-system")
 # Watch history kept for resuming watches and validating continue tokens (etcd's compaction).
 HISTORY_LIMIT = 50_000
 _DNS1123_SUBDOMAIN_MSG = (
@@ -232,6 +234,8 @@ class Store:
         self._dependents: dict[str, set[tuple[Resource, str, str]]] = {}
         # uid -> where the object lives, for owner lookups during garbage collection
         self._by_uid: dict[str, tuple[Resource, Key]] = {}
+        for namespace in SYSTEM_NAMESPACES:
+            self._ensure_namespace(namespace)
 
     # ----------------------------------------------------------------------------- reads
 
