@@ -446,3 +446,10 @@ def test_system_namespaces_and_openapi_v3(api: client.ApiClient) -> None:
         "kind": "RayJob",
     }
     assert "fieldValidation" in [p["name"] for p in patch["parameters"]]
+
+
+def test_dry_run_is_refused_not_persisted(crd: client.CustomObjectsApi, ns: str) -> None:
+    with pytest.raises(ApiException) as refused:
+        crd.create_namespaced_custom_object(*RAY, ns, "rayjobs", rayjob("dry"), dry_run="All")
+    assert refused.value.status == 400
+    assert crd.list_namespaced_custom_object(*RAY, ns, "rayjobs")["items"] == []

@@ -295,6 +295,9 @@ class ApiServer:
         """CRUD, watch and subresources on one resource path."""
         method = request.method
         res = addr.res
+        if method != "GET" and request.query_params.get("dryRun"):
+            # Refused rather than ignored: ignoring it would persist what the client only tried.
+            raise errors.bad_request("dryRun is not supported by the ml-platform simulator")
         if addr.subresource is not None:
             return await self.serve_subresource(request, addr, target)
         if addr.name is None:

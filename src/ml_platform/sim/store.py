@@ -116,30 +116,30 @@ class ListPage:
 
 @dataclass
 class _Table:
-    """All objects of one resource, with a namespace index and a cached sorted key list."""
+    """All objects of one resource, with a namespace index and keys kept in sorted order."""
 
     entries: dict[Key, Entry] = field(default_factory=dict)
     by_namespace: dict[str, dict[str, Entry]] = field(default_factory=dict)
-    sorted_keys: list[Key] | None = None
+    # (namespace, name) in order, maintained by insertion (a memmove, not a re-sort per LIST)
+    sorted_keys: list[Key] = field(default_factory=list)
 
     def put(self, key: Key, entry: Entry) -> None:
         if key not in self.entries:
-            self.sorted_keys = None
+            bisect.insort(self.sorted_keys, key)
         self.entries[key] = entry
         self.by_namespace.setdefault(key[0], {})[key[1]] = entry
 
     def pop(self, key: Key) -> None:
-        self.entries.pop(key, None)
+        if self.entries.pop(key, None) is not None:
+            index = bisect.bisect_left(self.sorted_keys, key)
+            del self.sorted_keys[index]
         names = self.by_namespace.get(key[0])
         if names is not None:
             names.pop(key[1], None)
             if not names:
                 del self.by_namespace[key[0]]
-        self.sorted_keys = None
 
     def keys_in_order(self) -> list[Key]:
-        if self.sorted_keys is None:
-            self.sorted_keys = sorted(self.entries)
         return self.sorted_keys
 
 
