@@ -56,14 +56,19 @@ def rayjob(
 
 
 def pytorchjob(
-    name: str, *, workers: int = 2, annotations: dict[str, str] | None = None, **spec: Any
+    name: str,
+    *,
+    workers: int = 2,
+    annotations: dict[str, str] | None = None,
+    restart_policy: str = "OnFailure",
+    **spec: Any,
 ) -> dict[str, Any]:
     """A PyTorchJob with one master and `workers` workers."""
 
     def replica(count: int) -> dict[str, Any]:
         return {
             "replicas": count,
-            "restartPolicy": "OnFailure",
+            "restartPolicy": restart_policy,
             "template": {"spec": {"containers": [{"name": "pytorch", "image": "pytorch/pytorch"}]}},
         }
 

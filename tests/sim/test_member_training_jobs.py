@@ -67,7 +67,8 @@ def test_pytorchjob_conditions_pods_and_replica_statuses(
 
 
 def test_pytorchjob_failure(m2: client.ApiClient, sim_server: SimulatorServer, ns: str) -> None:
-    body = pytorchjob("bad", workers=1, annotations={"sim.ml-platform.io/outcome": "fail"})
+    failing = {"sim.ml-platform.io/outcome": "fail"}
+    body = pytorchjob("bad", workers=1, annotations=failing, restart_policy="Never")
     create(m2, KUBEFLOW, ns, "pytorchjobs", body)
     sim_server.advance(0)
     sim_server.advance(90)
@@ -77,6 +78,33 @@ def test_pytorchjob_failure(m2: client.ApiClient, sim_server: SimulatorServer, n
     assert (failed["status"], failed["reason"]) == ("True", "PyTorchJobFailed")
     assert "1 Master replica(s) failed" in failed["message"]
     assert pods(m2, ns)["bad-master-0"].status.phase == "Failed"
+
+
+def test_pytorchjob_restarts_on_failure_until_the_backoff_limit(
+    m2: client.ApiClient, sim_server: SimulatorServer, ns: str
+) -> None:
+    failing = {"sim.ml-platform.io/outcome": "fail"}
+    body = pytorchjob("flaky", workers=1, annotations=failing, runPolicy={"backoffLimit": 1})
+    create(m2, KUBEFLOW, ns, "pytorchjobs", body)
+    sim_server.advance(0)
+    sim_server.advance(90)  # first run fails: restarted in place
+    job = get(m2, KUBEFLOW, ns, "pytorchjobs", "flaky")
+    restarting = condition(job, "Restarting")
+    assert restarting is not None
+    assert (restarting["status"], restarting["reason"]) == ("True", "PyTorchJobRestarting")
+    assert condition(job, "Failed") is None
+    sim_server.advance(10)  # crash back-off, then running again
+    running = condition(get(m2, KUBEFLOW, ns, "pytorchjobs", "flaky"), "Running")
+    assert running is not None
+    assert running["status"] == "True"
+    master = pods(m2, ns)["flaky-master-0"]
+    assert master.status.phase == "Running"
+    assert master.status.container_statuses[0].restart_count == 1
+    sim_server.advance(60)  # second run fails: backoff limit reached
+    done = get(m2, KUBEFLOW, ns, "pytorchjobs", "flaky")
+    failed = condition(done, "Failed")
+    assert failed is not None
+    assert "reached the specified backoff limit" in failed["message"]
 
 
 def test_tfjob_and_mpijob_pods(m2: client.ApiClient, sim_server: SimulatorServer, ns: str) -> None:

@@ -73,19 +73,23 @@ def create_pod(
     return ip
 
 
-def start_pod(ctx: MemberContext, namespace: str, name: str, *, at: float, ip: str) -> None:
-    """Move a pod to Running with every container running since `at`."""
+def start_pod(
+    ctx: MemberContext, namespace: str, name: str, *, at: float, ip: str, restarts: int = 0
+) -> None:
+    """Move a pod to Running with every container running since `at` (after `restarts`
+    in-place restarts by the kubelet)."""
     pod = ctx.store.find(resources.POD, namespace, name)
     if pod is None:
         return
     started = rfc3339(from_epoch(at))
+    first_start = (pod.get("status") or {}).get("startTime", started)
     status = {
         "phase": "Running",
         "qosClass": pod.get("status", {}).get("qosClass", "BestEffort"),
         "hostIP": "192.168.0." + str(sum(map(ord, pod["spec"].get("nodeName", ""))) % 250 + 2),
         "podIP": ip,
         "podIPs": [{"ip": ip}],
-        "startTime": started,
+        "startTime": first_start,
         "conditions": [
             {"type": t, "status": "True", "lastTransitionTime": started}
             for t in ("PodScheduled", "Initialized", "ContainersReady", "Ready")
@@ -98,7 +102,7 @@ def start_pod(ctx: MemberContext, namespace: str, name: str, *, at: float, ip: s
                 "containerID": f"containerd://{ctx.rng.getrandbits(256):064x}",
                 "ready": True,
                 "started": True,
-                "restartCount": 0,
+                "restartCount": restarts,
                 "state": {"running": {"startedAt": started}},
             }
             for c in pod["spec"]["containers"]

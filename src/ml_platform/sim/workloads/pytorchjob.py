@@ -39,6 +39,8 @@ class Flavor:
     """Replica types in the order the operator creates them; the first one leads."""
     container: str
     operator: str
+    restart_policy: str = "Never"
+    """The operator's default restartPolicy for replicas that set none."""
     launcher_is_job: bool = False
     """MPIJob v2beta1 runs its launcher through a batch Job: pod `<job>-launcher-<5>`."""
 
@@ -49,6 +51,7 @@ PYTORCH = Flavor(
     ("Master", "Worker"),
     "pytorch",
     "pytorchjob-controller",
+    restart_policy="OnFailure",
 )
 TENSORFLOW = Flavor(
     resources.TFJOB,
@@ -67,6 +70,8 @@ MPI = Flavor(
 )
 
 _LEADERS = ("Master", "Chief", "Launcher")
+# The kubelet's first crash-loop back-off before a failed container runs again.
+RESTART_BACKOFF_SECONDS = 10.0
 
 
 @dataclass
@@ -78,6 +83,7 @@ class _Run:
     end_at: float
     pods: list[tuple[str, str, str]] = field(default_factory=list)
     """(replica type, pod name, pod IP)."""
+    restarts: int = 0
 
 
 class KubeflowJobController:
@@ -141,6 +147,8 @@ class KubeflowJobController:
         if not condition_true(status, "Running"):
             self._start(obj, status, run)
             return ctx.now()
+        if not run.plan.succeed and self._may_restart(obj, run):
+            return self._restart(obj, status, run)
         return self._finish(obj, status, run, succeeded=run.plan.succeed, at=run.end_at)
 
     def _create(self, obj: dict[str, Any], status: dict[str, Any]) -> float | None:
@@ -197,14 +205,27 @@ class KubeflowJobController:
     def _start(self, obj: dict[str, Any], status: dict[str, Any], run: _Run) -> None:
         meta = obj["metadata"]
         for _, pod, ip in run.pods:
-            start_pod(self.ctx, meta["namespace"], pod, at=run.running_at, ip=ip)
+            start_pod(
+                self.ctx, meta["namespace"], pod, at=run.running_at, ip=ip, restarts=run.restarts
+            )
+        now = rfc3339(from_epoch(run.running_at))
+        conditions = status.get("conditions") or []
+        if condition_true(status, "Restarting"):
+            conditions = set_condition(
+                conditions,
+                type_="Restarting",
+                status="False",
+                reason=f"{self.kind}Running",
+                message=f"{self.kind} {meta['name']} is running again.",
+                now=now,
+            )
         status["conditions"] = set_condition(
-            status.get("conditions") or [],
+            conditions,
             type_="Running",
             status="True",
             reason=f"{self.kind}Running",
             message=f"{self.kind} {meta['namespace']}/{meta['name']} is running.",
-            now=rfc3339(from_epoch(run.running_at)),
+            now=now,
         )
         status["replicaStatuses"] = self._replica_statuses(run, "active")
         self._write(obj, status)
@@ -244,11 +265,12 @@ class KubeflowJobController:
                 now=now,
             )
         else:
-            why = (
-                "it has reached the specified active deadline"
-                if deadline
-                else f"1 {leader} replica(s) failed"
-            )
+            if deadline:
+                why = "it has reached the specified active deadline"
+            elif run.restarts:
+                why = "it has reached the specified backoff limit"
+            else:
+                why = f"1 {leader} replica(s) failed"
             conditions = set_condition(
                 conditions,
                 type_="Failed",
@@ -274,6 +296,66 @@ class KubeflowJobController:
             succeeded=succeeded,
         )
         return None
+
+    def _may_restart(self, obj: dict[str, Any], run: _Run) -> bool:
+        """Whether failed replicas are restarted in place: restartPolicy OnFailure/Always,
+        below runPolicy.backoffLimit (no limit set: restarts go on, as in the operator)."""
+        specs = (obj.get("spec") or {}).get(self.flavor.replica_specs_field) or {}
+        leader = next((t for t, _, _ in run.pods if t in _LEADERS), None)
+        policy = (specs.get(leader) or {}).get("restartPolicy", self.flavor.restart_policy)
+        if policy not in ("OnFailure", "Always"):
+            return False
+        limit = ((obj.get("spec") or {}).get("runPolicy") or {}).get("backoffLimit")
+        return limit is None or run.restarts < int(limit)
+
+    def _restart(self, obj: dict[str, Any], status: dict[str, Any], run: _Run) -> float | None:
+        """The kubelet restarts the failed containers in place; the job shows Restarting."""
+        meta = obj["metadata"]
+        run.restarts += 1
+        # The kubelet waits out its crash back-off before starting the containers again.
+        at = run.end_at + RESTART_BACKOFF_SECONDS
+        run.running_at = at
+        run.end_at = at + run.plan.run_seconds
+        for replica_type, pod, _ip in run.pods:
+            script = LogScript(
+                role="trainer",
+                title=f"{self.kind} {meta['name']} {replica_type.lower()} (restart {run.restarts})",
+                started=at,
+                run_start=at,
+                end=run.end_at,
+                succeed=run.plan.succeed,
+                interval=self.ctx.timings.log_interval_seconds,
+            )
+            self.ctx.logs.add(
+                meta["namespace"], pod, {self._first_container(meta["namespace"], pod): script}
+            )
+        now = rfc3339(from_epoch(at - RESTART_BACKOFF_SECONDS))
+        leader = next((t for t, _, _ in run.pods if t in _LEADERS), "Master")
+        conditions = set_condition(
+            status.get("conditions") or [],
+            type_="Running",
+            status="False",
+            reason=f"{self.kind}Restarting",
+            message=f"{self.kind} {meta['name']} is restarting.",
+            now=now,
+        )
+        status["conditions"] = set_condition(
+            conditions,
+            type_="Restarting",
+            status="True",
+            reason=f"{self.kind}Restarting",
+            message=(
+                f"{self.kind} {meta['name']} is restarting because 1 {leader} replica(s) failed."
+            ),
+            now=now,
+        )
+        self._write(obj, status)
+        return run.running_at
+
+    def _first_container(self, namespace: str, pod: str) -> str:
+        obj = self.ctx.store.find(resources.POD, namespace, pod)
+        containers = ((obj or {}).get("spec") or {}).get("containers") or [{}]
+        return str(containers[0].get("name", self.flavor.container))
 
     def _suspend(
         self, obj: dict[str, Any], status: dict[str, Any], run: _Run | None
