@@ -236,8 +236,10 @@ def test_batch_job_backoff_limit_exceeded(
     batch = client.BatchV1Api(m2)
     batch.create_namespaced_job(ns, body)
     sim_server.advance(0)
-    sim_server.advance(6)  # first pod fails, a replacement starts
+    sim_server.advance(6)  # first pod fails; the replacement waits 10 s of back-off
     assert batch.read_namespaced_job("fails", ns).status.failed == 1
+    assert len(pods(m2, ns, "job-name=fails")) == 1
+    sim_server.advance(10)
     assert len(pods(m2, ns, "job-name=fails")) == 2
     sim_server.advance(6)
     status = batch.read_namespaced_job("fails", ns).status

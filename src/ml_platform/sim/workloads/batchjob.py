@@ -20,6 +20,8 @@ from .common import (
 from .logs import LogScript
 from .pods import create_pod, delete_pod, finish_pod, start_pod
 
+BACKOFF_BASE_SECONDS = 10.0
+BACKOFF_MAX_SECONDS = 360.0
 _SUCCESS = ("CompletionsReached", "Reached expected number of succeeded pods")
 _BACKOFF = ("BackoffLimitExceeded", "Job has reached the specified backoff limit")
 _DEADLINE = ("DeadlineExceeded", "Job was active longer than specified deadline")
@@ -43,6 +45,8 @@ class _JobRun:
     done_indexes: set[int] = field(default_factory=set)
     succeeded: int = 0
     failed: int = 0
+    failures_in_row: int = 0
+    next_wave_at: float = 0.0
 
 
 class BatchJobController:
@@ -101,7 +105,10 @@ class BatchJobController:
             self._kill_wave(namespace, run, deadline_at)
             return self._fail(obj, status, run, _DEADLINE, deadline_at)
         if run.wave is None:
-            run.wave = self._new_wave(obj, run, now)
+            if now < run.next_wave_at:
+                self._write(obj, self._counters(status, run, spec))
+                return _earliest(run.next_wave_at, deadline_at)
+            run.wave = self._new_wave(obj, run, max(now, run.next_wave_at))
         wave = run.wave
         if now >= wave.running_at and not wave.started:
             for pod, _, ip in wave.pods:
@@ -121,6 +128,11 @@ class BatchJobController:
         run.wave = None
         if run.failed > int(spec.get("backoffLimit", 6)):
             return self._fail(obj, status, run, _BACKOFF, wave.end_at)
+        if not run.plan.succeed:
+            # Replacement pods wait out the controller's exponential back-off: 10 s, 20 s, ...
+            delay = min(BACKOFF_BASE_SECONDS * 2 ** (run.failures_in_row), BACKOFF_MAX_SECONDS)
+            run.failures_in_row += 1
+            run.next_wave_at = wave.end_at + delay
         if run.succeeded >= _completions(spec):
             return self._complete(obj, status, run, wave.end_at)
         self._write(obj, self._counters(status, run, spec))
@@ -296,6 +308,11 @@ class BatchJobController:
             meta = obj["metadata"]
             self.ctx.store.update_status(self.resource, meta["namespace"], meta["name"], status)
         return self.ctx.now()
+
+
+def _earliest(*moments: float | None) -> float | None:
+    present = [m for m in moments if m is not None]
+    return min(present) if present else None
 
 
 def _completions(spec: dict[str, Any]) -> int:
