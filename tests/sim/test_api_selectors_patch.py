@@ -13,6 +13,7 @@ from ml_platform.sim.selectors import (
     parse_field_selector,
     parse_label_selector,
 )
+from ml_platform.sim.tables import human_duration
 
 LABELS = {"app": "ray", "tier": "gold", "shard": "7", "empty": ""}
 
@@ -160,3 +161,21 @@ def test_strategic_merge_patch_merges_named_lists() -> None:
         {"data": {"a": "1"}}, {"data": {"$patch": "replace", "b": "2"}}
     )
     assert replaced == {"data": {"b": "2"}}
+
+
+@pytest.mark.parametrize(
+    ("seconds", "shown"),
+    [
+        (5, "5s"),
+        (119, "119s"),
+        (150, "2m30s"),
+        (600, "10m"),
+        (3 * 3600 + 60, "3h1m"),
+        (20 * 3600, "20h"),
+        (3 * 86400 + 3600, "3d1h"),
+        (40 * 86400, "40d"),
+        (-5, "<invalid>"),
+    ],
+)
+def test_ages_read_like_kubectl(seconds: float, shown: str) -> None:
+    assert human_duration(seconds) == shown

@@ -91,7 +91,7 @@ def kubectl_json(kubeconfig: Path, *args: str) -> dict[str, Any]:
 
 def test_get_rayjobs_in_all_namespaces(kubeconfig: Path, submitted: str) -> None:
     table = kubectl(kubeconfig, "get", "rayjobs", "-A")
-    assert table.splitlines()[0].split()[:2] == ["NAMESPACE", "NAME"]
+    assert table.splitlines()[0].split()[:4] == ["NAMESPACE", "NAME", "JOB", "STATUS"]
     assert any(line.split()[:2] == [submitted, "train"] for line in table.splitlines())
     selected = kubectl_json(kubeconfig, "get", "rayjobs", "-A", "-l", "team=vision")
     assert [
@@ -104,7 +104,9 @@ def test_get_clusters(kubeconfig: Path) -> None:
     clusters = kubectl_json(kubeconfig, "get", "clusters")
     assert [c["metadata"]["name"] for c in clusters["items"]] == ["member1", "member2"]
     assert clusters["items"][0]["spec"]["region"] == "eu-west"
-    assert "member2" in kubectl(kubeconfig, "get", "clusters")
+    lines = kubectl(kubeconfig, "get", "clusters").splitlines()
+    assert lines[0].split() == ["NAME", "VERSION", "MODE", "READY", "AGE"]
+    assert lines[2].split()[:4] == ["member2", lines[2].split()[1], "Push", "True"]
 
 
 def test_get_policies_and_bindings_by_short_name(kubeconfig: Path, submitted: str) -> None:

@@ -20,7 +20,7 @@ from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 from starlette.types import Receive, Scope, Send
 
-from ml_platform.sim import discovery, errors
+from ml_platform.sim import discovery, errors, tables
 from ml_platform.sim.clock import Clock
 from ml_platform.sim.control import handle_control
 from ml_platform.sim.faults import Faults, RequestStats
@@ -319,7 +319,17 @@ class ApiServer:
             raise errors.method_not_allowed()
         if method == "GET":
             self.stats.record("get", target.label(res))
-            return json_response(target.store.get_entry(res, addr.namespace, addr.name).raw)
+            entry = target.store.get_entry(res, addr.namespace, addr.name)
+            if tables.wants_table(request.headers.get("accept", "")):
+                return json_response(
+                    tables.table(
+                        res,
+                        [entry.obj],
+                        self.backend.clock.now(),
+                        resource_version=target.store.resource_version,
+                    )
+                )
+            return json_response(entry.raw)
         self.require_writable(res)
         if method == "PUT":
             self.stats.record("update", target.label(res))
@@ -382,6 +392,16 @@ class ApiServer:
             if page.remaining is not None:
                 meta["remainingItemCount"] = page.remaining
         res = addr.res
+        if tables.wants_table(request.headers.get("accept", "")):
+            return json_response(
+                tables.table(
+                    res,
+                    (entry.obj for entry in page.entries),
+                    self.backend.clock.now(),
+                    resource_version=page.resource_version,
+                    continue_token=page.continue_token,
+                )
+            )
         head = orjson.dumps(
             {"apiVersion": res.api_version, "kind": res.list_kind, "metadata": meta}
         )
