@@ -453,3 +453,30 @@ def test_dry_run_is_refused_not_persisted(crd: client.CustomObjectsApi, ns: str)
         crd.create_namespaced_custom_object(*RAY, ns, "rayjobs", rayjob("dry"), dry_run="All")
     assert refused.value.status == 400
     assert crd.list_namespaced_custom_object(*RAY, ns, "rayjobs")["items"] == []
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "body", "code"),
+    [
+        ("POST", "/apis/ray.io/v1/namespaces/{ns}/rayjobs", b"{not json", 400),
+        ("POST", "/apis/ray.io/v1/namespaces/{ns}/rayjobs", b"[1, 2]", 400),
+        ("POST", "/apis/ray.io/v1/namespaces/{ns}/rayjobs", b'{"kind": "PyTorchJob"}', 400),
+        ("POST", "/apis/ray.io/v1/rayjobs", b'{"metadata": {"name": "x"}}', 405),
+        ("GET", "/apis/ray.io/v1/rayjobs?limit=abc", b"", 400),
+        ("PUT", "/apis/ray.io/v1/namespaces/{ns}/rayjobs/a", b'{"metadata": {"name": "b"}}', 400),
+        ("PATCH", "/apis/ray.io/v1/namespaces/{ns}/rayjobs/a", b"{}", 415),
+        ("GET", "/api/v1/namespaces/{ns}/pods/a/exec", b"", 404),
+    ],
+)
+def test_malformed_requests_get_4xx_status(
+    api: client.ApiClient, ns: str, method: str, path: str, body: bytes, code: int
+) -> None:
+    response = api.rest_client.pool_manager.request(
+        method,
+        api.configuration.host + path.format(ns=ns),
+        body=body or None,
+        headers={"Content-Type": "application/json"},
+    )
+    assert response.status == code
+    status = orjson.loads(response.data)
+    assert (status["kind"], status["code"]) == ("Status", code)
