@@ -52,6 +52,7 @@ def test_successful_rayjob_walks_kuberay_states(
     assert list(heads) == [head["podName"]]
     head_pod = heads[head["podName"]]
     assert head_pod.metadata.name.startswith(f"{cluster}-head-")
+    assert head_pod.metadata.generate_name == f"{cluster}-head-"
     assert head_pod.metadata.labels["ray.io/cluster"] == cluster
     assert head_pod.metadata.labels["ray.io/group"] == "headgroup"
     assert head_pod.metadata.labels["ray.io/is-ray-node"] == "yes"

@@ -167,14 +167,16 @@ class BatchJobController:
             }
             annotations = None
             if index is None:
-                pod = f"{name}-{ctx.pod_suffix()}"
+                prefix = f"{name}-"
             else:
-                pod = f"{name}-{index}-{ctx.pod_suffix()}"
+                prefix = f"{name}-{index}-"
                 labels["batch.kubernetes.io/job-completion-index"] = str(index)
                 annotations = {"batch.kubernetes.io/job-completion-index": str(index)}
+            pod = prefix + ctx.pod_suffix()
             ip = create_pod(
                 ctx,
                 name=pod,
+                generate_name=prefix,
                 namespace=namespace,
                 labels=labels,
                 owner=obj,

@@ -22,8 +22,12 @@ def create_pod(
     default_container: str,
     script: LogScript,
     annotations: dict[str, str] | None = None,
+    generate_name: str | None = None,
 ) -> str:
     """Create a Pending pod from `template`; its first container prints `script`.
+
+    `generate_name` records the prefix a controller asked for when `name` ends in a random
+    suffix (as `metadata.generateName` shows on real pods).
 
     Returns the pod IP it will get once running.
     """
@@ -44,6 +48,8 @@ def create_pod(
     }
     if annotations:
         metadata["annotations"] = annotations
+    if generate_name:
+        metadata["generateName"] = generate_name
     ip = ctx.pod_ip()
     pod = {
         "apiVersion": "v1",

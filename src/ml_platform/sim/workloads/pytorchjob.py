@@ -169,9 +169,11 @@ class KubeflowJobController:
             spec = specs[replica_type] or {}
             for index in range(int(spec.get("replicas", 1) or 0)):
                 pod = self._pod_name(name, replica_type, index)
+                launcher = self.flavor.launcher_is_job and replica_type == "Launcher"
                 ip = create_pod(
                     ctx,
                     name=pod,
+                    generate_name=f"{name}-launcher-" if launcher else None,
                     namespace=namespace,
                     labels=self._labels(name, replica_type, index),
                     owner=obj,

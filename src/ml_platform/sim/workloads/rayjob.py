@@ -208,6 +208,7 @@ class RayJobController:
         attempt.head_ip = create_pod(
             ctx,
             name=attempt.head_pod,
+            generate_name=f"{cluster}-head-",
             namespace=namespace,
             labels=_ray_labels(cluster, name, "head", "headgroup"),
             owner=raycluster,
@@ -228,6 +229,7 @@ class RayJobController:
                 ip = create_pod(
                     ctx,
                     name=pod,
+                    generate_name=f"{cluster}-{group_name}-worker-",
                     namespace=namespace,
                     labels=_ray_labels(cluster, name, "worker", group_name),
                     owner=raycluster,
@@ -370,6 +372,7 @@ class RayJobController:
         attempt.submitter_ip = create_pod(
             ctx,
             name=attempt.submitter_pod,
+            generate_name=f"{name}-",
             namespace=namespace,
             labels={
                 "job-name": name,
