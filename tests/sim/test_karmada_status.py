@@ -4,10 +4,12 @@ with the official client's Watch, and Cluster objects that report capacity."""
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable
 from typing import Any
 
 import pytest
+from api_helpers import api_client
 from kubernetes import client, watch
 from kubernetes.client.rest import ApiException
 from sim_helpers import (
@@ -25,6 +27,7 @@ from sim_helpers import (
 )
 
 from ml_platform.sim.server import SimulatorServer
+from ml_platform.sim.simulator import ClusterSpec, Simulator, Timings
 
 Member = Callable[[str], client.ApiClient]
 EVERYWHERE: dict[str, Any] = {}
@@ -173,3 +176,21 @@ def test_deleting_while_a_cluster_is_not_ready_waits_for_it(
     with pytest.raises(ApiException) as member_gone:
         get(member("member1"), RAY, ns, "rayjobs", "wait")
     assert member_gone.value.status == 404
+
+
+def test_without_advancing_time_jobs_progress_on_the_wall_clock(ns: str) -> None:
+    fast = Timings(initializing_seconds=0.2, pending_seconds=0.1, running_seconds=0.3)
+    simulator = Simulator([ClusterSpec.parse("member1")], timings=fast, seed=11)
+    with SimulatorServer(simulator) as server, api_client(server.url) as karmada:
+        create(karmada, RAY, ns, "rayjobs", rayjob("wall"))
+        create(karmada, POLICY, ns, "propagationpolicies", policy("wall", target="wall"))
+        deadline = time.monotonic() + 10
+        state = None
+        while time.monotonic() < deadline:
+            state = (get(karmada, RAY, ns, "rayjobs", "wall").get("status") or {}).get(
+                "jobDeploymentStatus"
+            )
+            if state == "Complete":
+                break
+            time.sleep(0.05)
+        assert state == "Complete"
