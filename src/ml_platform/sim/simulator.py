@@ -26,7 +26,7 @@ __all__ = ["ClusterSpec", "Simulator", "Timings"]
 
 log = structlog.get_logger()
 
-KUBERNETES_VERSION = "v1.31.4"
+KUBERNETES_VERSION = "v1.31.0"
 # Bound the passes of one reconcile: each pass handles what the previous one changed.
 MAX_PASSES = 64
 # Objects one step of the background loop handles before letting HTTP requests in.
