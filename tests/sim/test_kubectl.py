@@ -206,3 +206,12 @@ def test_create_apply_patch_and_logs(
     assert 'rayjob.ray.io "demo" deleted' in kubectl(
         kubeconfig, "delete", "rayjob", "demo", "-n", ns, "--wait=false"
     )
+
+
+def test_watch_prints_table_rows(kubeconfig: Path, submitted: str) -> None:
+    watched = run_kubectl(
+        kubeconfig, "get", "rayjobs", "-n", submitted, "-w", "--request-timeout=2s"
+    )
+    lines = watched.stdout.splitlines()
+    assert lines[0].split()[:3] == ["NAME", "JOB", "STATUS"]
+    assert lines[1].split()[0] == "train"

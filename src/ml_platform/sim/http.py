@@ -428,6 +428,8 @@ class ApiServer:
 
         bookmarks = parse_bool(query.get("allowWatchBookmarks"))
         res = addr.res
+        as_table = tables.wants_table(request.headers.get("accept", ""))
+        clock = self.backend.clock
 
         async def events() -> AsyncIterator[bytes]:
             loop = asyncio.get_running_loop()
@@ -449,6 +451,9 @@ class ApiServer:
                         continue
                     if kind == _CLOSE:
                         return
+                    if as_table and kind != "ERROR":
+                        rv = obj["metadata"]["resourceVersion"]
+                        obj = tables.table(res, [obj], clock.now(), resource_version=rv)
                     yield orjson.dumps({"type": kind, "object": obj}) + b"\n"
                     if kind == "ERROR":
                         return
