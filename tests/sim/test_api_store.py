@@ -321,3 +321,18 @@ def test_empty_namespace_is_removed_at_once(store: Store) -> None:
     store.delete(NAMESPACE, None, "solo")
     assert store.find(NAMESPACE, None, "solo") is None
     assert store.find(CONFIGMAP, "solo", "cfg") is None
+
+
+def test_namespaced_list_does_not_leak_into_similar_namespaces(store: Store) -> None:
+    for namespace in ("a", "a-b", "ab", "a.b"):
+        store.create(RAYJOB, rayjob("job"), namespace=namespace)
+        store.create(RAYJOB, rayjob("zz"), namespace=namespace)
+    page = store.list(RAYJOB, namespace="a", limit=1)
+    assert [(o["metadata"]["namespace"], o["metadata"]["name"]) for o in page.items] == [
+        ("a", "job")
+    ]
+    rest = store.list(RAYJOB, namespace="a", limit=5, continue_token=page.continue_token)
+    assert [(o["metadata"]["namespace"], o["metadata"]["name"]) for o in rest.items] == [
+        ("a", "zz")
+    ]
+    assert rest.continue_token == ""

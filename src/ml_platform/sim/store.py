@@ -305,8 +305,11 @@ class Store:
         )
         table = self._table(res)
         if namespace is not None and res.namespaced:
-            names = table.by_namespace.get(namespace, {})
-            keys = [(namespace, name) for name in sorted(names)]
+            # One namespace is a contiguous run of the sorted (namespace, name) keys.
+            ordered = table.keys_in_order()
+            low = bisect.bisect_left(ordered, (namespace, ""))
+            high = bisect.bisect_left(ordered, (namespace + "\x00", ""))
+            keys = ordered[low:high]
         else:
             keys = table.keys_in_order()
         start = bisect.bisect_right(keys, after) if after is not None else 0
