@@ -1,0 +1,274 @@
+"""The simulator: a Karmada control plane and its member clusters on one asyncio loop, plus
+the test controls (cluster readiness, deleting behind Karmada's back, simulated time)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import random
+import time
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from typing import Any
+
+import structlog
+
+from . import errors, resources
+from .clock import Clock
+from .karmada import KarmadaController
+from .members import ClusterSpec, MemberCluster
+from .resources import CLUSTER
+from .scheduler import NOT_READY_TAINT
+from .store import Store
+from .workloads.common import Timings
+
+__all__ = ["ClusterSpec", "Simulator", "Timings"]
+
+log = structlog.get_logger()
+
+KUBERNETES_VERSION = "v1.31.0"
+# Bound the passes of one reconcile: each pass handles what the previous one changed.
+MAX_PASSES = 64
+# Objects one step of the background loop handles before letting HTTP requests in.
+STEP_BUDGET = 50
+# The Cluster objects' resourceSummary is refreshed at most this often (wall seconds).
+SUMMARY_INTERVAL = 1.0
+
+
+class Simulator:
+    """Karmada plus member clusters; every method runs on the simulator's event loop thread."""
+
+    def __init__(
+        self,
+        clusters: Sequence[ClusterSpec],
+        *,
+        timings: Timings | None = None,
+        clock: Clock | None = None,
+        seed: int | None = None,
+    ) -> None:
+        if not clusters:
+            raise ValueError("the simulator needs at least one member cluster")
+        names = [c.name for c in clusters]
+        if len(set(names)) != len(names):
+            raise ValueError(f"duplicate cluster names in {names}")
+        self.clock = clock or Clock()
+        self.timings = timings or Timings()
+        rng = random.Random(seed)
+        self.karmada = Store(name="karmada", clock=self.clock)
+        self._members = {
+            spec.name: MemberCluster(
+                spec, clock=self.clock, timings=self.timings, rng=random.Random(rng.random())
+            )
+            for spec in clusters
+        }
+        self.controller = KarmadaController(self.karmada, self._members, clock=self.clock)
+        for spec in clusters:
+            cluster = self._cluster_object(spec)
+            status = cluster.pop("status")
+            self.karmada.create(CLUSTER, cluster)
+            self.karmada.update_status(CLUSTER, None, spec.name, status)
+        self._summary_at = 0.0
+        self._wake: asyncio.Event | None = None
+        self.clock.on_advance(self._on_advance)
+
+    @property
+    def members(self) -> Mapping[str, MemberCluster]:
+        """Member clusters by name."""
+        return self._members
+
+    # -- loop -----------------------------------------------------------------------------
+
+    async def run(self, interval: float = 0.05) -> None:
+        """Reconcile every `interval` wall seconds (and right after time advances) until
+        cancelled."""
+        self._wake = asyncio.Event()
+        try:
+            while True:
+                busy = False
+                try:
+                    busy = self.reconcile(budget=STEP_BUDGET) >= STEP_BUDGET
+                except Exception:
+                    # A controller bug must not stop the whole simulator; it is logged loudly.
+                    log.exception("sim.reconcile.failed")
+                if busy:
+                    # More is queued: let the API server answer requests, then go on.
+                    await asyncio.sleep(0)
+                    continue
+                self._wake.clear()
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._wake.wait(), timeout=interval)
+        finally:
+            self._wake = None
+
+    def _on_advance(self) -> None:
+        if self._wake is not None:
+            self._wake.set()
+
+    def reconcile(self, budget: int | None = None) -> int:
+        """Run the controllers until nothing is left to do now, or until about `budget`
+        objects were handled; returns how many were handled."""
+        total = 0
+        for _ in range(MAX_PASSES):
+            handled = 0
+            controllers: list[KarmadaController | MemberCluster] = [
+                self.controller,
+                *self._members.values(),
+            ]
+            for controller in controllers:
+                left = None if budget is None else budget - total - handled
+                if left is not None and left <= 0:
+                    break
+                handled += controller.reconcile(left)
+            total += handled
+            if handled == 0 or (budget is not None and total >= budget):
+                break
+        self._refresh_summaries()
+        return total
+
+    def _refresh_summaries(self, *, force: bool = False) -> None:
+        now = time.monotonic()
+        if not force and now - self._summary_at < SUMMARY_INTERVAL:
+            return
+        self._summary_at = now
+        for member in self._members.values():
+            summary = member.take_resource_summary()
+            if summary is None or not member.ready:
+                continue
+            cluster = self.karmada.get(CLUSTER, None, member.name)
+            status = {**(cluster.get("status") or {}), "resourceSummary": summary}
+            if status != cluster.get("status"):
+                self.karmada.update_status(CLUSTER, None, member.name, status)
+
+    # -- test controls --------------------------------------------------------------------
+
+    def set_cluster_ready(self, name: str, ready: bool) -> None:
+        """Flip a member cluster Ready/NotReady.
+
+        NotReady: the Cluster gets Ready=False/ClusterNotReady and the
+        `cluster.karmada.io/not-ready:NoSchedule` taint, so new bindings avoid it; its
+        workloads keep running but Karmada neither updates them nor collects their status
+        until it is Ready again (and the cluster proxy answers 503).
+        """
+        member = self._member(name)
+        member.ready = ready
+        cluster = self.karmada.get(CLUSTER, None, name)
+        spec = dict(cluster.get("spec") or {})
+        taints = [t for t in spec.get("taints") or [] if t.get("key") != NOT_READY_TAINT]
+        if not ready:
+            taints.append(
+                {
+                    "key": NOT_READY_TAINT,
+                    "effect": "NoSchedule",
+                    "timeAdded": self.clock.timestamp(),
+                }
+            )
+        if taints:
+            spec["taints"] = taints
+        else:
+            spec.pop("taints", None)
+        if spec != cluster.get("spec"):
+            self.karmada.replace(CLUSTER, {**cluster, "spec": spec})
+        status = dict(self.karmada.get(CLUSTER, None, name).get("status") or {})
+        status["conditions"] = [_ready_condition(ready, self.clock.timestamp())]
+        self.karmada.update_status(CLUSTER, None, name, status)
+        log.info("sim.cluster.readiness", cluster=name, ready=ready)
+        self.controller.cluster_changed(name)
+        self.reconcile()
+
+    def delete_member_object(
+        self, cluster: str, api_version: str, kind: str, namespace: str, name: str
+    ) -> None:
+        """Delete an object in a member cluster without telling Karmada (it re-applies it)."""
+        res = resources.by_kind(api_version, kind)
+        if res is None:
+            raise errors.bad_request(f"no kind {kind!r} is registered for version {api_version!r}")
+        self._member(cluster).store.delete(res, namespace if res.namespaced else None, name)
+        log.info("sim.member.object_deleted", cluster=cluster, kind=kind, name=name)
+
+    def advance(self, seconds: float) -> None:
+        """Move simulated time forward and run everything that became due."""
+        self.clock.advance(seconds)
+        self.reconcile()
+
+    def store_for(self, cluster: str | None) -> Store:
+        """The Karmada control plane's store (None) or a member cluster's; unknown -> 404."""
+        if cluster is None:
+            return self.karmada
+        return self._member(cluster).store
+
+    def pod_log(
+        self, cluster: str, namespace: str, pod: str, container: str | None
+    ) -> list[tuple[datetime, str]]:
+        """The (timestamp, line) pairs a member pod's container printed so far."""
+        return self._member(cluster).pod_log(namespace, pod, container)
+
+    def _member(self, name: str) -> MemberCluster:
+        member = self._members.get(name)
+        if member is None:
+            raise errors.not_found(CLUSTER, name)
+        return member
+
+    # -- Cluster objects ------------------------------------------------------------------
+
+    def _cluster_object(self, spec: ClusterSpec) -> dict[str, Any]:
+        member = self._members[spec.name]
+        cluster_spec: dict[str, Any] = {
+            "syncMode": "Push",
+            "apiEndpoint": f"https://{spec.name}.sim.ml-platform.local:6443",
+            "provider": spec.provider,
+            "secretRef": {"namespace": "karmada-cluster", "name": spec.name},
+            "impersonatorSecretRef": {
+                "namespace": "karmada-cluster",
+                "name": f"{spec.name}-impersonator",
+            },
+        }
+        if spec.region:
+            cluster_spec["region"] = spec.region
+        if spec.zone:
+            cluster_spec["zones"] = [spec.zone]
+        return {
+            "apiVersion": CLUSTER.api_version,
+            "kind": CLUSTER.kind,
+            "metadata": {"name": spec.name, "labels": dict(spec.labels)},
+            "spec": cluster_spec,
+            "status": {
+                "kubernetesVersion": KUBERNETES_VERSION,
+                "apiEnablements": _api_enablements(member),
+                "conditions": [_ready_condition(True, self.clock.timestamp())],
+                "nodeSummary": {"totalNum": 3, "readyNum": 3},
+                "resourceSummary": member.take_resource_summary(),
+            },
+        }
+
+
+def _ready_condition(ready: bool, now: str) -> dict[str, Any]:
+    if ready:
+        return {
+            "type": "Ready",
+            "status": "True",
+            "reason": "ClusterReady",
+            "message": "cluster is healthy and ready to accept workloads",
+            "lastTransitionTime": now,
+        }
+    return {
+        "type": "Ready",
+        "status": "False",
+        "reason": "ClusterNotReady",
+        "message": "cluster is reachable but health endpoint responded without ok",
+        "lastTransitionTime": now,
+    }
+
+
+def _api_enablements(member: MemberCluster) -> list[dict[str, Any]]:
+    served = (
+        resources.POD,
+        resources.SECRET,
+        resources.CONFIGMAP,
+        resources.PVC,
+        resources.RAYCLUSTER,
+        *member.kinds,
+    )
+    by_group: dict[str, list[dict[str, str]]] = {}
+    for res in served:
+        by_group.setdefault(res.api_version, []).append({"name": res.plural, "kind": res.kind})
+    return [{"groupVersion": gv, "resources": items} for gv, items in sorted(by_group.items())]

@@ -1,0 +1,60 @@
+"""Shared fixtures: a running simulator (Karmada + two member clusters) over real HTTP, and
+official `kubernetes` clients for the Karmada API and for each member through the proxy."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Iterator
+
+import pytest
+from api_helpers import api_client
+from kubernetes import client
+
+from ml_platform.sim.server import SimulatorServer
+from ml_platform.sim.simulator import ClusterSpec, Simulator, Timings
+
+# Long enough that nothing moves on its own while a test runs: tests drive time explicitly
+# with `advance`, so what they see does not depend on the machine's speed.
+SLOW = Timings(
+    initializing_seconds=30.0,
+    running_seconds=60.0,
+    pending_seconds=5.0,
+    log_interval_seconds=10.0,
+)
+CLUSTERS = ("member1@eu-west/a", "member2@us-east/b")
+
+
+@pytest.fixture
+def sim_server() -> Iterator[SimulatorServer]:
+    """A fresh simulator with two ready member clusters, served on a free port."""
+    simulator = Simulator([ClusterSpec.parse(text) for text in CLUSTERS], timings=SLOW, seed=7)
+    with SimulatorServer(simulator) as server:
+        yield server
+
+
+@pytest.fixture
+def karmada(sim_server: SimulatorServer) -> Iterator[client.ApiClient]:
+    """An ApiClient for the Karmada API server."""
+    with api_client(sim_server.url) as api:
+        yield api
+
+
+@pytest.fixture
+def member(sim_server: SimulatorServer) -> Iterator[Callable[[str], client.ApiClient]]:
+    """`member("member1")`: an ApiClient for a member cluster through the Karmada proxy."""
+    opened: list[client.ApiClient] = []
+
+    def open_member(name: str) -> client.ApiClient:
+        api = api_client(sim_server.url, cluster=name)
+        opened.append(api)
+        return api
+
+    yield open_member
+    for api in opened:
+        api.close()
+
+
+@pytest.fixture
+def ns() -> str:
+    """A namespace of its own for each test."""
+    return f"t-{uuid.uuid4().hex[:8]}"
