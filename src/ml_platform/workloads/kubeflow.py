@@ -64,23 +64,27 @@ def render_leader_worker_job(
     replica type as "none", while `replicas: 0` is rejected by some operator versions.
     """
     api = WORKLOAD_APIS[kind]
-    template = pod_template(
-        spec,
-        [
-            container(
-                name=container_name,
-                image=spec.image or default_image,
-                env=container_env(spec, settings),
-                resources=instance_resources(spec),
-                settings=settings,
-                entrypoint=resolved_entrypoint(spec, settings),
-            )
-        ],
-    )
-    replica_specs: Manifest = {leader_type: replica_spec(1, template)}
+
+    def template() -> Manifest:
+        # A fresh template per replica type: no dict is shared between the two.
+        return pod_template(
+            spec,
+            [
+                container(
+                    name=container_name,
+                    image=spec.image or default_image,
+                    env=container_env(spec, settings),
+                    resources=instance_resources(spec),
+                    settings=settings,
+                    entrypoint=resolved_entrypoint(spec, settings),
+                )
+            ],
+        )
+
+    replica_specs: Manifest = {leader_type: replica_spec(1, template())}
     workers = spec.instance_count - 1
     if workers > 0:
-        replica_specs["Worker"] = replica_spec(workers, template)
+        replica_specs["Worker"] = replica_spec(workers, template())
     return {
         "apiVersion": api.api_version,
         "kind": api.kind,

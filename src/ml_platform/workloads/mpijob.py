@@ -30,11 +30,10 @@ def render_mpijob(spec: WorkloadSpec, settings: WorkloadSettings) -> Manifest:
     """
     api = WORKLOAD_APIS[WorkloadKind.MPI_JOB]
     image = spec.image or settings.mpi_image
-    env = container_env(spec, settings)
     launcher = container(
         name=LAUNCHER_CONTAINER,
         image=image,
-        env=env,
+        env=container_env(spec, settings),
         resources=resource_requirements(
             cpu_cores=settings.mpi_launcher_cpu_cores,
             memory_gib=settings.mpi_launcher_memory_gib,
@@ -46,7 +45,7 @@ def render_mpijob(spec: WorkloadSpec, settings: WorkloadSettings) -> Manifest:
     worker = container(
         name=WORKER_CONTAINER,
         image=image,
-        env=env,
+        env=container_env(spec, settings),
         resources=instance_resources(spec),
         settings=settings,
     )

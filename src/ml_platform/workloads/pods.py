@@ -52,7 +52,7 @@ def container(
     if entrypoint is not None:
         built["command"] = shell_command(entrypoint)
     if ports:
-        built["ports"] = list(ports)
+        built["ports"] = [dict(port) for port in ports]
     built["env"] = env
     built["resources"] = resources
     built["volumeMounts"] = [results_volume_mount(settings)]
