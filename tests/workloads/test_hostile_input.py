@@ -74,8 +74,17 @@ def plain_env(container: dict[str, Any]) -> dict[str, str]:
     return {entry["name"]: entry["value"] for entry in container["env"] if "value" in entry}
 
 
-TEXT_ENV_VARS = ("RUN_NAME", "LABEL_COLUMN", "S3_ENDPOINT", "S3_BUCKET", "S3_TRAIN_KEY")
-TEXT_ENV_VARS += ("S3_VAL_KEY", "EVAL_METRIC", "NOTE")
+# The variables whose values come straight from free text of the request.
+TEXT_ENV_VARS = (
+    "RUN_NAME",
+    "LABEL_COLUMN",
+    "S3_ENDPOINT",
+    "S3_BUCKET",
+    "S3_TRAIN_KEY",
+    "S3_VAL_KEY",
+    "EVAL_METRIC",
+    "NOTE",
+)
 
 
 @pytest.mark.parametrize("text", HOSTILE, ids=lambda t: repr(t[:24]))

@@ -68,7 +68,7 @@ def test_counts_must_be_integers_in_range(field: str, value: Any) -> None:
 
 def test_unknown_kind_is_refused() -> None:
     with pytest.raises(WorkloadSpecError, match="unknown workload kind"):
-        dataclasses.replace(reference_spec(), kind="Deployment")
+        dataclasses.replace(reference_spec(), kind="Deployment")  # type: ignore[arg-type]
 
 
 def test_valid_edge_values_are_accepted() -> None:
