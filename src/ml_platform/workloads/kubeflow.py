@@ -60,8 +60,8 @@ def render_leader_worker_job(
 ) -> Manifest:
     """A one-leader job: `leader_type` x1 plus Worker x(instance_count - 1), all alike.
 
-    The Worker entry is left out for a one-instance job: the operators treat a missing
-    replica type as "none", while `replicas: 0` is rejected by some operator versions.
+    The Worker entry is left out for a one-instance job rather than given zero replicas, so
+    the operator sees exactly the replica types that have pods.
     """
     api = WORKLOAD_APIS[kind]
 
