@@ -23,7 +23,7 @@ from ml_platform.workloads.kinds import (
     PROPAGATION_POLICY_API,
     VOLUME_CLAIM_API,
     WORKLOAD_APIS,
-    WorkloadApi,
+    ApiResource,
 )
 from ml_platform.workloads.render import render
 from ml_platform.workloads.rendered import DriverLocator, RenderedJob
@@ -39,10 +39,10 @@ __all__ = [
     "PROPAGATION_POLICY_API",
     "VOLUME_CLAIM_API",
     "WORKLOAD_APIS",
+    "ApiResource",
     "DriverLocator",
     "InputChannel",
     "RenderedJob",
-    "WorkloadApi",
     "WorkloadKind",
     "WorkloadSettings",
     "WorkloadSpec",
