@@ -44,6 +44,8 @@ RAYJOB_MATRIX: dict[str, tuple[JobPhase, ...]] = {
     "Retrying": (P, P, P, P, P, P),
     "Waiting": (R, R, R, R, R, R),
 }
+# What KubeRay leaves behind from an earlier failed attempt; live states must not show it.
+STALE = {"reason": "AppFailed", "message": "exit code 1 (previous attempt)"}
 RAYJOB_PAIRS = [
     (deployment, job, phase)
     for deployment, row in RAYJOB_MATRIX.items()
@@ -146,12 +148,12 @@ def test_rayjob_matrix_covers_every_table_row() -> None:
             id="initializing",
         ),
         pytest.param(
-            {"jobDeploymentStatus": "Running", "jobStatus": "PENDING"},
+            {"jobDeploymentStatus": "Running", "jobStatus": "PENDING", **STALE},
             (R, None, "Ray cluster is up; waiting for the Ray job to start"),
             id="running-pending",
         ),
         pytest.param(
-            {"jobDeploymentStatus": "Running", "jobStatus": ""},
+            {"jobDeploymentStatus": "Running", "jobStatus": "", **STALE},
             (R, None, "Ray cluster is up; submitting the Ray job"),
             id="running-no-job-status",
         ),
@@ -161,27 +163,27 @@ def test_rayjob_matrix_covers_every_table_row() -> None:
             id="running-ignores-stale-reason",
         ),
         pytest.param(
-            {"jobDeploymentStatus": "Running", "jobStatus": "FAILED"},
+            {"jobDeploymentStatus": "Running", "jobStatus": "FAILED", **STALE},
             (R, None, "Ray job failed; waiting for KubeRay to finish or retry"),
             id="running-failed-may-retry",
         ),
         pytest.param(
-            {"jobDeploymentStatus": "Running", "jobStatus": "SUCCEEDED"},
+            {"jobDeploymentStatus": "Running", "jobStatus": "SUCCEEDED", **STALE},
             (R, None, "Ray job succeeded; waiting for KubeRay to finish"),
             id="running-succeeded",
         ),
         pytest.param(
-            {"jobDeploymentStatus": "Running", "jobStatus": "STOPPED"},
+            {"jobDeploymentStatus": "Running", "jobStatus": "STOPPED", **STALE},
             (R, None, "Ray job stopped; waiting for KubeRay to finish"),
             id="running-stopped",
         ),
         pytest.param(
-            {"jobDeploymentStatus": "Running", "jobStatus": "SOMETHING_NEW"},
+            {"jobDeploymentStatus": "Running", "jobStatus": "SOMETHING_NEW", **STALE},
             (R, None, None),
             id="running-unknown-job-status",
         ),
         pytest.param(
-            {"jobDeploymentStatus": "Waiting"},
+            {"jobDeploymentStatus": "Waiting", **STALE},
             (R, None, "Ray cluster is up; waiting for a job to be submitted"),
             id="interactive-waiting",
         ),
@@ -385,6 +387,11 @@ KUBEFLOW_CASES = [
         (F, "Failed", None),
         id="failed-without-reason",
     ),
+    pytest.param(
+        [cond("Suspended")],
+        (X, "Suspended", "suspended"),
+        id="suspended-without-reason",
+    ),
 ]
 
 
@@ -500,6 +507,11 @@ BATCH_CASES = [
             "failing; pods are terminating: Job has reached the specified backoff limit",
         ),
         id="failure-target",
+    ),
+    pytest.param(
+        {"active": 1, "conditions": [cond("FailureTarget")]},
+        (F, "Failed", "failing; pods are terminating"),
+        id="failure-target-without-reason",
     ),
     pytest.param(
         {"active": 1, "conditions": [cond("SuccessCriteriaMet", reason="CompletionsReached")]},

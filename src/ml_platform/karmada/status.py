@@ -204,9 +204,9 @@ def _join(separator: str, *parts: object) -> str | None:
 def _by_conditions(
     status: Mapping[str, Any], tiers: tuple[Mapping[str, Rule], ...]
 ) -> tuple[Rule, Mapping[str, Any]] | None:
-    true = true_conditions(status)
+    true = [c for c in true_conditions(status) if isinstance(c.get("type"), str)]
     for tier in tiers:
-        matching = [c for c in true if c.get("type") in tier]
+        matching = [c for c in true if c["type"] in tier]
         if matching:
             return tier[matching[-1]["type"]], matching[-1]
     return None
@@ -488,7 +488,8 @@ def _pending(reason: str | None, message: str) -> Observation:
 
 
 def _with_notes(observation: Observation, notes: Iterable[str]) -> Observation:
-    message = _join("; ", observation.message, *notes)
+    # text() bounds the result: a binding may list many clusters, each with a long message.
+    message = text(_join("; ", observation.message, *notes))
     return Observation(
         observation.phase,
         observation.reason,
@@ -555,7 +556,12 @@ def observe(
     placed = _placed_clusters(spec)
     aggregated = mappings(status.get("aggregatedStatus"))
     observed = (_observe_cluster(kind, entry) for entry in aggregated)
-    clusters = tuple(sorted((c for c in observed if c), key=lambda c: c.cluster))
+    # One entry per cluster; a malformed binding repeating a cluster keeps its first entry.
+    by_cluster: dict[str, ClusterObservation] = {}
+    for entry in observed:
+        if entry is not None:
+            by_cluster.setdefault(entry.cluster, entry)
+    clusters = tuple(by_cluster[name] for name in sorted(by_cluster))
     reported = any(as_mapping(entry.get("status")) for entry in aggregated)
     template = as_mapping(template_status)
 
