@@ -265,6 +265,14 @@ def test_rayjob_counters_times_and_ray_nodes() -> None:
             2,
             id="available-workers",
         ),
+        pytest.param(
+            {
+                "jobDeploymentStatus": "Running",
+                "rayClusterStatus": {"readyWorkerReplicas": 2, "availableWorkerReplicas": 3},
+            },
+            2,
+            id="ready-workers-preferred",
+        ),
         pytest.param({"jobDeploymentStatus": "Initializing"}, 0, id="initializing-nothing-up"),
         pytest.param(
             {"jobDeploymentStatus": "Initializing", "rayClusterStatus": {"head": {"podIP": "1"}}},
@@ -618,6 +626,7 @@ def test_unknown_kind_is_a_programming_error() -> None:
         ("yesterday", None),
         ("", None),
         ("2026-11-26T05:00:00Z" * 10, None),
+        ("2026-11-26T05:00:00." + "1" * 60 + "Z", None),
         (1764133200, None),
         (None, None),
         (["2026-11-26T05:00:00Z"], None),
@@ -1076,3 +1085,51 @@ def test_observation_is_immutable() -> None:
     seen = observe("RayJob", binding=None, template_status=None, cluster_ready={})
     with pytest.raises(AttributeError):
         seen.phase = R  # type: ignore[misc]
+
+
+def test_completion_time_only_for_finished_workloads() -> None:
+    # A retrying RayJob keeps the endTime of its failed attempt; a live job has not finished.
+    retrying = rayjob_member(jobDeploymentStatus="Retrying", startTime=T0, endTime=T1)
+    running_job = kubeflow_member("Job", {"active": 1, "completionTime": T2})
+    running_pytorch = kubeflow_member(
+        "PyTorchJob", {"conditions": [RUNNING_TRUE], "completionTime": T2}
+    )
+    for seen in (retrying, running_job, running_pytorch):
+        [member] = seen.clusters
+        assert member.completion_time is None
+
+
+def test_applied_must_be_a_real_boolean() -> None:
+    entry = {"clusterName": "member1", "applied": "true", "status": {"active": 1}}
+    seen = observe(
+        "Job", binding=binding([entry], kind="Job"), template_status=None, cluster_ready={}
+    )
+    [member] = seen.clusters
+    assert member.applied is False
+
+
+def test_scheduled_without_cluster_list_is_submitted() -> None:
+    seen = observe("RayJob", binding=binding(clusters=()), template_status=None, cluster_ready={})
+    assert (seen.phase, seen.message, seen.clusters) == (S, "scheduled, waiting for status", ())
+
+
+def test_latest_scheduled_condition_counts() -> None:
+    document = binding(clusters=(), scheduled=NO_CLUSTER_FIT)
+    document["status"]["conditions"].append(
+        {"type": "Scheduled", "status": "True", "reason": "Success"}
+    )
+    seen = observe("RayJob", binding=document, template_status=None, cluster_ready={})
+    assert seen.phase is S
+
+
+def test_combined_message_is_bounded() -> None:
+    names = tuple(f"member{i:03d}" for i in range(200))
+    entries = [ray_entry(n, "Running", "RUNNING") for n in names]
+    document = binding(entries, clusters=names)
+    seen = observe(
+        "RayJob", binding=document, template_status=None, cluster_ready=dict.fromkeys(names, False)
+    )
+    assert seen.phase is R
+    assert seen.message is not None
+    assert len(seen.message) <= MAX_TEXT_LENGTH
+    assert len(seen.clusters) == 200
