@@ -21,7 +21,7 @@ Decisions (the tables below are the reference):
 """
 
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
@@ -357,6 +357,24 @@ _COMBINE_ORDER = (
 WAITING_FOR_SCHEDULER = "waiting for Karmada to schedule"
 
 
+def _as_cluster(
+    name: str, member: _Member, *, applied: bool, health: str | None
+) -> ClusterObservation:
+    return ClusterObservation(
+        cluster=name,
+        phase=member.phase,
+        reason=member.reason,
+        message=member.message,
+        active=member.active,
+        succeeded=member.succeeded,
+        failed=member.failed,
+        start_time=member.start_time,
+        completion_time=member.completion_time,
+        applied=applied,
+        health=health,
+    )
+
+
 def _observe_cluster(kind: str, entry: Mapping[str, Any]) -> ClusterObservation | None:
     """Read one ``aggregatedStatus`` entry; entries without a cluster name are ignored."""
     cluster = text(entry.get("clusterName"))
@@ -366,28 +384,20 @@ def _observe_cluster(kind: str, entry: Mapping[str, Any]) -> ClusterObservation 
     apply_error = None if applied else text(entry.get("appliedMessage"))
     status = as_mapping(entry.get("status"))
     member = _read_member(kind, status)
-    reason, message = member.reason, member.message
     if not status and apply_error:
-        phase, reason, message = JobPhase.PENDING, "ApplyFailed", f"apply failed: {apply_error}"
+        member = replace(
+            member,
+            phase=JobPhase.PENDING,
+            reason="ApplyFailed",
+            message=f"apply failed: {apply_error}",
+        )
     elif not status and not applied:
-        phase, message = JobPhase.SUBMITTED, "waiting for the workload to be applied"
-    else:
-        phase = member.phase
-        if apply_error:
-            message = _join("; ", message, f"last apply failed: {apply_error}")
-    return ClusterObservation(
-        cluster=cluster,
-        phase=phase,
-        reason=reason,
-        message=message,
-        active=member.active,
-        succeeded=member.succeeded,
-        failed=member.failed,
-        start_time=member.start_time,
-        completion_time=member.completion_time,
-        applied=applied,
-        health=text(entry.get("health")),
-    )
+        member = replace(member, message="waiting for the workload to be applied")
+    elif apply_error:
+        member = replace(
+            member, message=_join("; ", member.message, f"last apply failed: {apply_error}")
+        )
+    return _as_cluster(cluster, member, applied=applied, health=text(entry.get("health")))
 
 
 def _combined_message(clusters: tuple[ClusterObservation, ...], phase: JobPhase) -> str | None:
@@ -431,91 +441,54 @@ def _from_template(
 ) -> Observation:
     """Use the status Karmada (v1.16+) wrote back to the template."""
     member = _read_member(kind, template_status)
-    clusters: tuple[ClusterObservation, ...] = ()
     # With one cluster Karmada copies that member's status verbatim, so it can be attributed.
     if len(placed) == 1:
-        clusters = (
-            ClusterObservation(
-                placed[0],
-                member.phase,
-                member.reason,
-                member.message,
-                member.active,
-                member.succeeded,
-                member.failed,
-                member.start_time,
-                member.completion_time,
-                applied=applied,
-                health=None,
-            ),
-        )
+        return _combine((_as_cluster(placed[0], member, applied=applied, health=None),))
     return Observation(
-        member.phase,
-        member.reason,
-        member.message,
-        member.active,
-        member.succeeded,
-        member.failed,
-        member.start_time,
-        member.completion_time,
-        clusters,
+        phase=member.phase,
+        reason=member.reason,
+        message=member.message,
+        active=member.active,
+        succeeded=member.succeeded,
+        failed=member.failed,
+        start_time=member.start_time,
+        completion_time=member.completion_time,
+        clusters=(),
     )
 
 
 def _awaiting_status(placed: tuple[str, ...], applied: bool) -> Observation:
-    message = f"scheduled to {', '.join(placed)}, waiting for status" if placed else None
-    clusters = tuple(
-        ClusterObservation(
-            name, JobPhase.SUBMITTED, None, message, 0, 0, 0, None, None, applied, None
-        )
-        for name in placed
-    )
-    return Observation(
-        JobPhase.SUBMITTED,
-        None,
-        message or "scheduled, waiting for status",
-        0,
-        0,
-        0,
-        None,
-        None,
-        clusters,
-    )
+    if not placed:
+        return _waiting(JobPhase.SUBMITTED, None, "scheduled, waiting for status")
+    message = f"scheduled to {', '.join(placed)}, waiting for status"
+    waiting = _Member(JobPhase.SUBMITTED, None, message)
+    clusters = tuple(_as_cluster(name, waiting, applied=applied, health=None) for name in placed)
+    return replace(_waiting(JobPhase.SUBMITTED, None, message), clusters=clusters)
 
 
-def _pending(reason: str | None, message: str) -> Observation:
-    return Observation(JobPhase.PENDING, reason, message, 0, 0, 0, None, None, ())
+def _waiting(phase: JobPhase, reason: str | None, message: str) -> Observation:
+    """An observation with nothing running yet."""
+    return Observation(phase, reason, message, 0, 0, 0, None, None, ())
 
 
 def _with_notes(observation: Observation, notes: Iterable[str]) -> Observation:
     # text() bounds the result: a binding may list many clusters, each with a long message.
-    message = text(_join("; ", observation.message, *notes))
-    return Observation(
-        observation.phase,
-        observation.reason,
-        message,
-        observation.active,
-        observation.succeeded,
-        observation.failed,
-        observation.start_time,
-        observation.completion_time,
-        observation.clusters,
-    )
+    return replace(observation, message=text(_join("; ", observation.message, *notes)))
 
 
 def _unscheduled(scheduled: Mapping[str, Any]) -> Observation:
     """Pending with Karmada's scheduling verdict, or plain waiting when it has none yet."""
     if scheduled.get("status") != "False":
-        return _pending(None, WAITING_FOR_SCHEDULER)
+        return _waiting(JobPhase.PENDING, None, WAITING_FOR_SCHEDULER)
     reason = text(scheduled.get("reason"))
     why = text(scheduled.get("message")) or reason or "no cluster fits"
-    return _pending(reason, f"not scheduled: {why}")
+    return _waiting(JobPhase.PENDING, reason, f"not scheduled: {why}")
 
 
 def _notes(
     scheduled: Mapping[str, Any], clusters: Iterable[str], cluster_ready: Mapping[str, bool]
 ) -> list[str]:
-    notes = []
+    notes: list[str] = []
     if scheduled.get("status") == "False":
         # Already placed, but the latest scheduling attempt failed (e.g. a cluster left).
         why = text(scheduled.get("message")) or text(scheduled.get("reason"))
@@ -547,7 +520,7 @@ def observe(
         raise ValueError(f"unsupported workload kind {kind!r}")
     document = as_mapping(binding)
     if not document:
-        return _pending(None, WAITING_FOR_SCHEDULER)
+        return _waiting(JobPhase.PENDING, None, WAITING_FOR_SCHEDULER)
     spec = as_mapping(document.get("spec")) or {}
     status = as_mapping(document.get("status")) or {}
     scheduled = condition(status.get("conditions"), "Scheduled") or {}
