@@ -401,8 +401,6 @@ def _observe_cluster(kind: str, entry: Mapping[str, Any]) -> ClusterObservation 
 
 
 def _combined_message(clusters: tuple[ClusterObservation, ...], phase: JobPhase) -> str | None:
-    if len(clusters) == 1:
-        return clusters[0].message
     decider = next(c for c in clusters if c.phase is phase)
     summary = ", ".join(f"{c.cluster}: {c.phase}" for c in clusters)
     return _join(
@@ -413,6 +411,19 @@ def _combined_message(clusters: tuple[ClusterObservation, ...], phase: JobPhase)
 
 
 def _combine(clusters: tuple[ClusterObservation, ...]) -> Observation:
+    if len(clusters) == 1:  # the normal case: the spread constraint picks one cluster
+        [only] = clusters
+        return Observation(
+            phase=only.phase,
+            reason=only.reason,
+            message=only.message,
+            active=only.active,
+            succeeded=only.succeeded,
+            failed=only.failed,
+            start_time=only.start_time,
+            completion_time=only.completion_time,
+            clusters=clusters,
+        )
     phases = {c.phase for c in clusters}
     phase = next(p for p in _COMBINE_ORDER if p in phases)
     decider = next(c for c in clusters if c.phase is phase)
@@ -473,7 +484,8 @@ def _waiting(phase: JobPhase, reason: str | None, message: str) -> Observation:
 
 def _with_notes(observation: Observation, notes: Iterable[str]) -> Observation:
     # text() bounds the result: a binding may list many clusters, each with a long message.
-    return replace(observation, message=text(_join("; ", observation.message, *notes)))
+    message = text(_join("; ", observation.message, *notes))
+    return observation if message == observation.message else replace(observation, message=message)
 
 
 def _unscheduled(scheduled: Mapping[str, Any]) -> Observation:

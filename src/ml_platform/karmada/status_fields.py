@@ -6,22 +6,27 @@ turn whatever they cannot use into "absent" (None, 0 or an empty tuple).
 
 from collections.abc import Mapping
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeGuard
 
 # A member cluster controls these strings; keep them bounded before they reach the database.
 MAX_TEXT_LENGTH = 1024
 
 
+def _is_mapping(value: object) -> TypeGuard[Mapping[str, Any]]:
+    # Decoded JSON is a dict; the exact-type test skips the slower ABC check on the hot path.
+    return type(value) is dict or isinstance(value, Mapping)
+
+
 def as_mapping(value: object) -> Mapping[str, Any] | None:
     """Return ``value`` if it is a mapping, else None."""
-    return value if isinstance(value, Mapping) else None
+    return value if _is_mapping(value) else None
 
 
-def mappings(value: object) -> tuple[Mapping[str, Any], ...]:
-    """Return the mapping items of a list (non-mappings dropped); anything else gives ()."""
+def mappings(value: object) -> list[Mapping[str, Any]]:
+    """Return the mapping items of a list (non-mappings dropped); anything else gives []."""
     if not isinstance(value, list | tuple):
-        return ()
-    return tuple(item for item in value if isinstance(item, Mapping))
+        return []
+    return [item for item in value if _is_mapping(item)]
 
 
 def text(value: object) -> str | None:
@@ -50,9 +55,9 @@ def timestamp(value: object) -> datetime | None:
     return parsed if parsed.tzinfo is not None else None
 
 
-def true_conditions(status: Mapping[str, Any]) -> tuple[Mapping[str, Any], ...]:
+def true_conditions(status: Mapping[str, Any]) -> list[Mapping[str, Any]]:
     """Return ``status.conditions`` entries whose ``status`` is "True", in list order."""
-    return tuple(c for c in mappings(status.get("conditions")) if c.get("status") == "True")
+    return [c for c in mappings(status.get("conditions")) if c.get("status") == "True"]
 
 
 def condition(conditions: object, condition_type: str) -> Mapping[str, Any] | None:
