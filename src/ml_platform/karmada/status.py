@@ -504,7 +504,7 @@ def _notes(
     if scheduled.get("status") == "False":
         # Already placed, but the latest scheduling attempt failed (e.g. a cluster left).
         why = text(scheduled.get("message")) or text(scheduled.get("reason"))
-        notes.append(_join(": ", "Karmada cannot reschedule", why) or "")
+        notes.append(f"Karmada cannot reschedule: {why}" if why else "Karmada cannot reschedule")
     notes.extend(
         f"cluster {name} is NotReady; status may be stale"
         for name in sorted(set(clusters))
@@ -540,12 +540,12 @@ def observe(
     applied = fully_applied.get("status") == "True"
     placed = _placed_clusters(spec)
     aggregated = mappings(status.get("aggregatedStatus"))
-    observed = (_observe_cluster(kind, entry) for entry in aggregated)
     # One entry per cluster; a malformed binding repeating a cluster keeps its first entry.
     by_cluster: dict[str, ClusterObservation] = {}
-    for entry in observed:
-        if entry is not None:
-            by_cluster.setdefault(entry.cluster, entry)
+    for entry in aggregated:
+        seen = _observe_cluster(kind, entry)
+        if seen is not None:
+            by_cluster.setdefault(seen.cluster, seen)
     clusters = tuple(by_cluster[name] for name in sorted(by_cluster))
     reported = any(as_mapping(entry.get("status")) for entry in aggregated)
     template = as_mapping(template_status)
