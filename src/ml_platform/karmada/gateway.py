@@ -1,0 +1,415 @@
+"""The Karmada gateway: the only module that talks to Kubernetes.
+
+The official ``kubernetes`` client is synchronous, so every call runs in a dedicated thread pool
+with a timeout on the socket and on the wait. Kubernetes errors become domain errors:
+``KarmadaUnavailable`` for what a later retry may fix (connection failures, timeouts, 5xx, 429),
+``KarmadaRejected`` for what it never will (422 Invalid, 400, 403, a name owned by someone else).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import copy
+import functools
+import urllib.parse
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+import orjson
+import structlog
+import urllib3
+from kubernetes import client, config
+from kubernetes.client import rest
+from kubernetes.client.exceptions import ApiException
+
+from ml_platform.karmada.errors import KarmadaRejected, KarmadaUnavailable
+from ml_platform.karmada.resources import CLUSTER, POD, ApiResource, resource_for
+
+log = structlog.get_logger()
+
+T = TypeVar("T")
+
+JOB_ID_LABEL = "ml-platform.io/job-id"
+CLUSTER_PROXY_PATH = "/apis/cluster.karmada.io/v1alpha1/clusters/{cluster}/proxy"
+LIST_PAGE_SIZE = 500
+
+
+@dataclass(frozen=True)
+class ObjectRef:
+    """Where an object lives in the Karmada API server."""
+
+    resource: ApiResource
+    namespace: str | None
+    name: str
+
+    @classmethod
+    def of(cls, manifest: Mapping[str, Any]) -> ObjectRef:
+        """The reference of a rendered manifest."""
+        metadata = manifest["metadata"]
+        return cls(
+            resource_for(manifest["apiVersion"], manifest["kind"]),
+            metadata.get("namespace"),
+            metadata["name"],
+        )
+
+    def __str__(self) -> str:
+        where = f"{self.namespace}/" if self.namespace else ""
+        return f"{self.resource.kind} {where}{self.name}"
+
+
+@dataclass(frozen=True)
+class ClusterInfo:
+    """A Karmada member cluster as the API shows it."""
+
+    name: str
+    ready: bool
+    region: str | None
+    zone: str | None
+    kubernetes_version: str | None
+    allocatable: Mapping[str, str]
+    allocated: Mapping[str, str]
+
+
+def _status_message(exc: ApiException) -> str:
+    """The message of a Kubernetes ``Status`` body, else the HTTP reason."""
+    try:
+        body = orjson.loads(exc.body or b"{}")
+    except orjson.JSONDecodeError:
+        body = {}
+    message = body.get("message") if isinstance(body, dict) else None
+    return str(message or exc.reason or f"HTTP {exc.status}")
+
+
+def _status_reason(exc: ApiException) -> str | None:
+    try:
+        body = orjson.loads(exc.body or b"{}")
+    except orjson.JSONDecodeError:
+        return None
+    return body.get("reason") if isinstance(body, dict) else None
+
+
+def _is_transient(exc: ApiException) -> bool:
+    # status 0: the client never got an HTTP answer; 401/403 are configuration an operator fixes.
+    return exc.status in (0, 401, 403, 408, 429) or exc.status >= 500
+
+
+def translate(exc: Exception, *, action: str) -> Exception:
+    """A domain error for a failed client call."""
+    if isinstance(exc, ApiException):
+        message = f"{action}: {_status_message(exc)}"
+        if _is_transient(exc):
+            return KarmadaUnavailable(message, details={"status": exc.status})
+        return KarmadaRejected(
+            message, details={"status": exc.status, "reason": _status_reason(exc)}
+        )
+    if isinstance(exc, urllib3.exceptions.HTTPError | OSError | TimeoutError):
+        return KarmadaUnavailable(f"{action}: Karmada API server unreachable ({exc})")
+    return exc
+
+
+class KarmadaGateway:
+    """Async facade over the Karmada API server and, through its cluster proxy, the members."""
+
+    def __init__(
+        self,
+        api_client: client.ApiClient,
+        *,
+        timeout_seconds: float = 10.0,
+        max_threads: int = 16,
+    ) -> None:
+        self._api = api_client
+        self._timeout = timeout_seconds
+        self._executor = ThreadPoolExecutor(max_workers=max_threads, thread_name_prefix="karmada")
+        self._members: dict[str, client.ApiClient] = {}
+
+    @classmethod
+    def from_kubeconfig(cls, path: str | None, *, timeout_seconds: float) -> KarmadaGateway:
+        """A gateway for the kubeconfig at ``path``, or the in-cluster service account."""
+        configuration = client.Configuration()
+        if path is None:
+            config.load_incluster_config(client_configuration=configuration)
+        else:
+            config.load_kube_config(config_file=path, client_configuration=configuration)
+        configuration.retries = False  # retries belong to the monitor, with backoff
+        return cls(client.ApiClient(configuration), timeout_seconds=timeout_seconds)
+
+    @property
+    def host(self) -> str:
+        """The Karmada API server URL (for logs and /health; holds no secret)."""
+        return str(self._api.configuration.host)
+
+    async def close(self) -> None:
+        """Release the connection pools and the worker threads."""
+        self._executor.shutdown(wait=False, cancel_futures=True)
+        for api in (self._api, *self._members.values()):
+            api.close()
+
+    async def _call(self, action: str, fn: Callable[..., T], *args: Any) -> T:
+        """Run one blocking call in the pool, bounded by the timeout, errors translated."""
+        loop = asyncio.get_running_loop()
+        future = loop.run_in_executor(self._executor, functools.partial(fn, *args))
+        try:
+            async with asyncio.timeout(self._timeout + 1.0):
+                return await future
+        except TimeoutError as exc:
+            raise KarmadaUnavailable(f"{action}: timed out after {self._timeout:g}s") from exc
+        except Exception as exc:
+            translated = translate(exc, action=action)
+            if translated is exc:
+                raise
+            raise translated from exc
+
+    def _send(
+        self,
+        api: client.ApiClient,
+        method: str,
+        path: str,
+        query: Sequence[tuple[str, Any]] = (),
+        body: Mapping[str, Any] | None = None,
+    ) -> rest.RESTResponse:
+        """One HTTP request with the client's auth; non-2xx raises ``ApiException``."""
+        headers = {"Accept": "application/json, */*"}
+        if body is not None:
+            headers["Content-Type"] = "application/json"
+        serialized = api.param_serialize(
+            method,
+            path,
+            query_params=list(query),
+            header_params=headers,
+            body=body,
+            auth_settings=["BearerToken"],
+        )
+        response = api.call_api(
+            *serialized, _request_timeout=(min(self._timeout, 5.0), self._timeout)
+        )
+        response.read()
+        if not 200 <= response.status < 300:
+            raise ApiException(http_resp=response)
+        return response
+
+    def _json(
+        self,
+        method: str,
+        path: str,
+        query: Sequence[tuple[str, Any]] = (),
+        body: Mapping[str, Any] | None = None,
+        api: client.ApiClient | None = None,
+    ) -> dict[str, Any]:
+        response = self._send(api or self._api, method, path, query, body)
+        parsed: Any = orjson.loads(response.data) if response.data else {}
+        return parsed if isinstance(parsed, dict) else {}
+
+    # --- objects in the Karmada control plane -------------------------------------------------
+
+    async def create(self, manifest: Mapping[str, Any]) -> dict[str, Any]:
+        """Create ``manifest``; an existing object carrying the same job-id label counts as done.
+
+        Returns the object as stored. Raises ``KarmadaRejected`` when the name is taken by an
+        object that is not ours, or the API server refuses the object for good.
+        """
+        ref = ObjectRef.of(manifest)
+        try:
+            created = await self._call(
+                f"create {ref}", self._json, "POST", ref.resource.path(ref.namespace), (), manifest
+            )
+        except KarmadaRejected as exc:
+            if _reason(exc) != "AlreadyExists":
+                raise
+            existing = await self.get(ref)
+            if existing is None:  # deleted in between: the next attempt creates it
+                raise KarmadaUnavailable(f"create {ref}: object vanished during create") from exc
+            ours = manifest["metadata"].get("labels", {}).get(JOB_ID_LABEL)
+            theirs = existing.get("metadata", {}).get("labels", {}).get(JOB_ID_LABEL)
+            if ours is None or ours != theirs:
+                raise KarmadaRejected(
+                    f"create {ref}: the name is taken by an object ml-platform does not own",
+                    details={"status": 409, "reason": "AlreadyExists"},
+                ) from exc
+            log.info("karmada.create.exists", object=str(ref))
+            return existing
+        log.info("karmada.created", object=str(ref))
+        return created
+
+    async def get(self, ref: ObjectRef) -> dict[str, Any] | None:
+        """The object, or None when it does not exist."""
+        try:
+            return await self._call(
+                f"get {ref}", self._json, "GET", ref.resource.path(ref.namespace, ref.name)
+            )
+        except KarmadaRejected as exc:
+            if _http_status(exc) == 404:
+                return None
+            raise
+
+    async def delete(self, ref: ObjectRef) -> bool:
+        """Delete the object (dependents in the background). True once it is gone.
+
+        A 404 counts as gone; an object held by finalizers is reported as not gone yet, so the
+        caller asks again later.
+        """
+        options = {"kind": "DeleteOptions", "apiVersion": "v1", "propagationPolicy": "Background"}
+        try:
+            await self._call(
+                f"delete {ref}",
+                self._json,
+                "DELETE",
+                ref.resource.path(ref.namespace, ref.name),
+                (),
+                options,
+            )
+        except KarmadaRejected as exc:
+            if _http_status(exc) == 404:
+                return True
+            raise
+        return await self.get(ref) is None
+
+    async def list_objects(
+        self,
+        resource: ApiResource,
+        *,
+        label_selector: str = "",
+        namespace: str | None = None,
+        cluster: str | None = None,
+    ) -> list[dict[str, Any]]:
+        """Every object of a kind (all namespaces unless given), following ``continue`` tokens;
+        in a member cluster (through Karmada's proxy) when ``cluster`` is given."""
+        api = self._api if cluster is None else self._member(cluster)
+        where = "" if cluster is None else f" in cluster {cluster}"
+        items: list[dict[str, Any]] = []
+        token = ""
+        while True:
+            query: list[tuple[str, Any]] = [("limit", LIST_PAGE_SIZE)]
+            if label_selector:
+                query.append(("labelSelector", label_selector))
+            if token:
+                query.append(("continue", token))
+            page = await self._call(
+                f"list {resource.plural}{where}",
+                self._json,
+                "GET",
+                resource.path(namespace),
+                query,
+                None,
+                api,
+            )
+            items.extend(page.get("items") or ())
+            token = (page.get("metadata") or {}).get("continue") or ""
+            if not token:
+                return items
+
+    async def clusters(self) -> list[ClusterInfo]:
+        """The member clusters Karmada knows, with readiness, location and capacity."""
+        return [cluster_info(item) for item in await self.list_objects(CLUSTER)]
+
+    # --- member clusters, through Karmada's cluster proxy -------------------------------------
+
+    def _member(self, cluster: str) -> client.ApiClient:
+        api = self._members.get(cluster)
+        if api is None:
+            configuration = copy.copy(self._api.configuration)
+            configuration.host = configuration.host.rstrip("/") + CLUSTER_PROXY_PATH.format(
+                cluster=urllib.parse.quote(cluster, safe="")
+            )
+            api = client.ApiClient(configuration)
+            self._members[cluster] = api
+        return api
+
+    async def pod_log(
+        self,
+        cluster: str,
+        *,
+        namespace: str,
+        pod: str,
+        container: str | None = None,
+        tail_lines: int | None = None,
+        limit_bytes: int | None = None,
+    ) -> str:
+        """A pod's log from a member cluster, as text."""
+        query = _log_query(container=container, tail_lines=tail_lines, limit_bytes=limit_bytes)
+        path = POD.path(namespace, pod) + "/log"
+        response = await self._call(
+            f"read log of pod {namespace}/{pod} in cluster {cluster}",
+            self._send,
+            self._member(cluster),
+            "GET",
+            path,
+            query,
+        )
+        return bytes(response.data or b"").decode("utf-8", errors="replace")
+
+    def follow_pod_log(
+        self,
+        cluster: str,
+        *,
+        namespace: str,
+        pod: str,
+        container: str | None = None,
+        tail_lines: int | None = None,
+    ) -> Iterator[bytes]:
+        """Follow a pod's log: a blocking iterator of chunks (iterate it in a thread)."""
+        api = self._member(cluster)
+        query = [*_log_query(container=container, tail_lines=tail_lines), ("follow", "true")]
+        serialized = api.param_serialize(
+            "GET",
+            POD.path(namespace, pod) + "/log",
+            query_params=query,
+            header_params={"Accept": "*/*"},
+            auth_settings=["BearerToken"],
+        )
+        try:
+            response = api.call_api(*serialized, _request_timeout=(5.0, None))
+        except Exception as exc:
+            raise translate(exc, action=f"follow log of pod {namespace}/{pod}") from exc
+        raw = response.response
+        try:
+            if not 200 <= response.status < 300:
+                raise translate(
+                    ApiException(http_resp=response), action=f"follow log of pod {namespace}/{pod}"
+                )
+            yield from raw.stream(4096, decode_content=True)
+        finally:
+            raw.release_conn()
+
+
+def _log_query(
+    *, container: str | None, tail_lines: int | None, limit_bytes: int | None = None
+) -> list[tuple[str, Any]]:
+    query: list[tuple[str, Any]] = []
+    if container:
+        query.append(("container", container))
+    if tail_lines is not None:
+        query.append(("tailLines", tail_lines))
+    if limit_bytes is not None:
+        query.append(("limitBytes", limit_bytes))
+    return query
+
+
+def _http_status(exc: KarmadaRejected | KarmadaUnavailable) -> int | None:
+    return exc.details.get("status") if isinstance(exc.details, dict) else None
+
+
+def _reason(exc: KarmadaRejected) -> str | None:
+    return exc.details.get("reason") if isinstance(exc.details, dict) else None
+
+
+def cluster_info(item: Mapping[str, Any]) -> ClusterInfo:
+    """A ``Cluster`` object reduced to what the API shows."""
+    spec = item.get("spec") or {}
+    status = item.get("status") or {}
+    ready = any(
+        c.get("type") == "Ready" and c.get("status") == "True"
+        for c in status.get("conditions") or ()
+    )
+    zones: Sequence[str] = spec.get("zones") or ([spec["zone"]] if spec.get("zone") else [])
+    summary = status.get("resourceSummary") or {}
+    return ClusterInfo(
+        name=item.get("metadata", {}).get("name", ""),
+        ready=ready,
+        region=spec.get("region"),
+        zone=zones[0] if zones else None,
+        kubernetes_version=status.get("kubernetesVersion"),
+        allocatable=dict(summary.get("allocatable") or {}),
+        allocated=dict(summary.get("allocated") or {}),
+    )
