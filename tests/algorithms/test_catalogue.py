@@ -14,15 +14,15 @@ from ml_platform.algorithms import (
 )
 
 EXPECTED_KINDS = {
-    "xgboost": WorkloadKind.RAYJOB,
-    "lightgbm": WorkloadKind.RAYJOB,
-    "pytorch": WorkloadKind.PYTORCHJOB,
-    "deepspeed-zero3": WorkloadKind.PYTORCHJOB,
-    "tensorflow-cnn": WorkloadKind.TFJOB,
-    "tensorflow-transformer": WorkloadKind.TFJOB,
-    "tf-distributed": WorkloadKind.TFJOB,
-    "horovod-mpi": WorkloadKind.MPIJOB,
-    "torch-mpi": WorkloadKind.MPIJOB,
+    "xgboost": WorkloadKind.RAY_JOB,
+    "lightgbm": WorkloadKind.RAY_JOB,
+    "pytorch": WorkloadKind.PYTORCH_JOB,
+    "deepspeed-zero3": WorkloadKind.PYTORCH_JOB,
+    "tensorflow-cnn": WorkloadKind.TF_JOB,
+    "tensorflow-transformer": WorkloadKind.TF_JOB,
+    "tf-distributed": WorkloadKind.TF_JOB,
+    "horovod-mpi": WorkloadKind.MPI_JOB,
+    "torch-mpi": WorkloadKind.MPI_JOB,
     "jax-pjit": WorkloadKind.JOB,
     "container": WorkloadKind.JOB,
 }

@@ -20,13 +20,13 @@ from ml_platform.sim.server import SimulatorServer
 
 
 @pytest.fixture(scope="module")
-def backend() -> BareBackend:
+def bare_backend() -> BareBackend:
     return BareBackend()
 
 
 @pytest.fixture(scope="module")
-def server(backend: BareBackend) -> Iterator[SimulatorServer]:
-    with SimulatorServer(backend) as srv:
+def server(bare_backend: BareBackend) -> Iterator[SimulatorServer]:
+    with SimulatorServer(bare_backend) as srv:
         yield srv
 
 
@@ -42,32 +42,32 @@ def ns() -> str:
     return f"c-{uuid.uuid4().hex[:8]}"
 
 
-def test_advance_moves_simulated_time(server: SimulatorServer, backend: BareBackend) -> None:
-    before = backend.clock.offset_seconds
+def test_advance_moves_simulated_time(server: SimulatorServer, bare_backend: BareBackend) -> None:
+    before = bare_backend.clock.offset_seconds
     response = httpx.post(f"{server.url}/sim/v1/advance", json={"seconds": 30})
     assert response.status_code == 200
     assert response.json()["offsetSeconds"] == before + 30
-    assert backend.advanced[-1] == 30
+    assert bare_backend.advanced[-1] == 30
     bad = httpx.post(f"{server.url}/sim/v1/advance", json={"seconds": -1})
     assert bad.status_code == 400
     assert bad.json()["kind"] == "Status"
 
 
-def test_cluster_readiness_and_listing(server: SimulatorServer, backend: BareBackend) -> None:
+def test_cluster_readiness_and_listing(server: SimulatorServer, bare_backend: BareBackend) -> None:
     response = httpx.post(f"{server.url}/sim/v1/clusters/member1/ready", json={"ready": False})
     assert response.json() == {"name": "member1", "ready": False}
     listed = httpx.get(f"{server.url}/sim/v1/clusters").json()["clusters"]
     assert listed == [{"name": "member1", "ready": False}, {"name": "member2", "ready": True}]
     server.set_cluster_ready("member1", True)
-    assert backend.members["member1"].ready
+    assert bare_backend.members["member1"].ready
     unknown = httpx.post(f"{server.url}/sim/v1/clusters/zzz/ready", json={"ready": True})
     assert unknown.status_code == 404
 
 
 def test_delete_member_object_behind_karmadas_back(
-    server: SimulatorServer, backend: BareBackend, ns: str
+    server: SimulatorServer, bare_backend: BareBackend, ns: str
 ) -> None:
-    store = backend.store_for("member2")
+    store = bare_backend.store_for("member2")
     server.call(lambda: store.create(CONFIGMAP, {"metadata": {"name": "cfg"}}, namespace=ns))
     response = httpx.request(
         "DELETE",

@@ -20,13 +20,13 @@ from ml_platform.sim.server import SimulatorServer
 
 
 @pytest.fixture(scope="module")
-def backend() -> BareBackend:
+def bare_backend() -> BareBackend:
     return BareBackend()
 
 
 @pytest.fixture(scope="module")
-def server(backend: BareBackend) -> Iterator[SimulatorServer]:
-    with SimulatorServer(backend) as srv:
+def server(bare_backend: BareBackend) -> Iterator[SimulatorServer]:
+    with SimulatorServer(bare_backend) as srv:
         yield srv
 
 
@@ -77,13 +77,13 @@ def test_unknown_and_not_ready_clusters(server: SimulatorServer, ns: str) -> Non
 
 
 def test_pod_log_options(
-    server: SimulatorServer, backend: BareBackend, member: client.CoreV1Api, ns: str
+    server: SimulatorServer, bare_backend: BareBackend, member: client.CoreV1Api, ns: str
 ) -> None:
     make_pod(member, ns, "head", ["ray-head"])
-    server.call(lambda: backend.add_log("member1", ns, "head", "ray-head", "starting"))
+    server.call(lambda: bare_backend.add_log("member1", ns, "head", "ray-head", "starting"))
     server.advance(120)
     for line in ("epoch 1", "epoch 2"):
-        server.call(lambda line=line: backend.add_log("member1", ns, "head", "ray-head", line))
+        server.call(lambda line=line: bare_backend.add_log("member1", ns, "head", "ray-head", line))
     assert member.read_namespaced_pod_log("head", ns) == "starting\nepoch 1\nepoch 2\n"
     assert member.read_namespaced_pod_log("head", ns, tail_lines=1) == "epoch 2\n"
     assert member.read_namespaced_pod_log("head", ns, since_seconds=60) == "epoch 1\nepoch 2\n"
@@ -99,10 +99,10 @@ def test_pod_log_options(
 
 
 def test_multi_container_pod_needs_a_container(
-    server: SimulatorServer, backend: BareBackend, member: client.CoreV1Api, ns: str
+    server: SimulatorServer, bare_backend: BareBackend, member: client.CoreV1Api, ns: str
 ) -> None:
     make_pod(member, ns, "train-master-0", ["pytorch", "sidecar"])
-    server.call(lambda: backend.add_log("member1", ns, "train-master-0", "pytorch", "loss 0.1"))
+    server.call(lambda: bare_backend.add_log("member1", ns, "train-master-0", "pytorch", "loss 0.1"))
     with pytest.raises(ApiException) as ambiguous:
         member.read_namespaced_pod_log("train-master-0", ns)
     assert ambiguous.value.status == 400
@@ -116,10 +116,10 @@ def test_multi_container_pod_needs_a_container(
 
 
 def test_follow_streams_until_the_pod_finishes(
-    server: SimulatorServer, backend: BareBackend, member: client.CoreV1Api, ns: str
+    server: SimulatorServer, bare_backend: BareBackend, member: client.CoreV1Api, ns: str
 ) -> None:
     make_pod(member, ns, "worker", ["main"])
-    server.call(lambda: backend.add_log("member1", ns, "worker", "main", "line 0"))
+    server.call(lambda: bare_backend.add_log("member1", ns, "worker", "main", "line 0"))
     chunks: list[bytes] = []
 
     def follow() -> None:
@@ -133,9 +133,9 @@ def test_follow_streams_until_the_pod_finishes(
     while not chunks and time.monotonic() < deadline:
         time.sleep(0.02)
     for i in (1, 2):
-        server.call(lambda i=i: backend.add_log("member1", ns, "worker", "main", f"line {i}"))
+        server.call(lambda i=i: bare_backend.add_log("member1", ns, "worker", "main", f"line {i}"))
     time.sleep(0.3)
-    store = backend.store_for("member1")
+    store = bare_backend.store_for("member1")
     server.call(lambda: store.update_status(POD, ns, "worker", {"phase": "Succeeded"}))
     reader.join(5)
     assert not reader.is_alive()

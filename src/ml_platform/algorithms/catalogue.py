@@ -8,7 +8,6 @@ from __future__ import annotations
 import copy
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from enum import StrEnum
 from functools import cache
 from types import MappingProxyType
 from typing import Any
@@ -28,16 +27,7 @@ from ml_platform.algorithms.tensorflow import (
 )
 from ml_platform.algorithms.xgboost import ENVIRONMENT_RENAMES as XGBOOST_ENVIRONMENT_RENAMES
 from ml_platform.algorithms.xgboost import XGBoostHyperparameters
-
-
-class WorkloadKind(StrEnum):
-    """The Kubernetes kind a job of an algorithm is rendered into."""
-
-    RAYJOB = "RayJob"
-    PYTORCHJOB = "PyTorchJob"
-    TFJOB = "TFJob"
-    MPIJOB = "MPIJob"
-    JOB = "Job"
+from ml_platform.workloads.spec import WorkloadKind
 
 
 @dataclass(frozen=True)
@@ -76,7 +66,7 @@ _ALGORITHM_LIST = (
         id="xgboost",
         title="XGBoost",
         framework="xgboost",
-        workload_kind=WorkloadKind.RAYJOB,
+        workload_kind=WorkloadKind.RAY_JOB,
         hyperparameters=XGBoostHyperparameters,
         description="Gradient-boosted trees with XGBoost on a Ray cluster.",
         environment_renames=XGBOOST_ENVIRONMENT_RENAMES,
@@ -85,7 +75,7 @@ _ALGORITHM_LIST = (
         id="lightgbm",
         title="LightGBM",
         framework="lightgbm",
-        workload_kind=WorkloadKind.RAYJOB,
+        workload_kind=WorkloadKind.RAY_JOB,
         hyperparameters=LightGBMHyperparameters,
         description="Gradient-boosted trees with LightGBM on a Ray cluster.",
     ),
@@ -93,7 +83,7 @@ _ALGORITHM_LIST = (
         id="pytorch",
         title="PyTorch",
         framework="pytorch",
-        workload_kind=WorkloadKind.PYTORCHJOB,
+        workload_kind=WorkloadKind.PYTORCH_JOB,
         hyperparameters=PyTorchHyperparameters,
         description="Distributed data-parallel PyTorch training.",
     ),
@@ -101,7 +91,7 @@ _ALGORITHM_LIST = (
         id="deepspeed-zero3",
         title="DeepSpeed ZeRO-3",
         framework="deepspeed",
-        workload_kind=WorkloadKind.PYTORCHJOB,
+        workload_kind=WorkloadKind.PYTORCH_JOB,
         hyperparameters=DeepSpeedZero3Hyperparameters,
         description="Large-model PyTorch training with DeepSpeed ZeRO stage 3 partitioning.",
     ),
@@ -109,7 +99,7 @@ _ALGORITHM_LIST = (
         id="tensorflow-cnn",
         title="TensorFlow CNN",
         framework="tensorflow",
-        workload_kind=WorkloadKind.TFJOB,
+        workload_kind=WorkloadKind.TF_JOB,
         hyperparameters=TensorFlowCNNHyperparameters,
         description="Image classification with a convolutional network in TensorFlow.",
     ),
@@ -117,7 +107,7 @@ _ALGORITHM_LIST = (
         id="tensorflow-transformer",
         title="TensorFlow Transformer",
         framework="tensorflow",
-        workload_kind=WorkloadKind.TFJOB,
+        workload_kind=WorkloadKind.TF_JOB,
         hyperparameters=TensorFlowTransformerHyperparameters,
         description="Sequence modelling with a Transformer in TensorFlow.",
     ),
@@ -125,7 +115,7 @@ _ALGORITHM_LIST = (
         id="tf-distributed",
         title="TensorFlow multi-worker",
         framework="tensorflow",
-        workload_kind=WorkloadKind.TFJOB,
+        workload_kind=WorkloadKind.TF_JOB,
         hyperparameters=TFDistributedHyperparameters,
         description="Multi-worker TensorFlow training through a tf.distribute strategy.",
     ),
@@ -133,7 +123,7 @@ _ALGORITHM_LIST = (
         id="horovod-mpi",
         title="Horovod (MPI)",
         framework="horovod",
-        workload_kind=WorkloadKind.MPIJOB,
+        workload_kind=WorkloadKind.MPI_JOB,
         hyperparameters=HorovodHyperparameters,
         description="Data-parallel training with Horovod, launched by mpirun.",
     ),
@@ -141,7 +131,7 @@ _ALGORITHM_LIST = (
         id="torch-mpi",
         title="PyTorch (MPI)",
         framework="pytorch",
-        workload_kind=WorkloadKind.MPIJOB,
+        workload_kind=WorkloadKind.MPI_JOB,
         hyperparameters=TorchMPIHyperparameters,
         description="PyTorch torch.distributed training on the MPI backend, launched by mpirun.",
     ),
