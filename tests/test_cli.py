@@ -74,6 +74,28 @@ def test_migrate_creates_the_sqlite_schema(tmp_path: Path) -> None:
     assert "db.migrated" in result.stderr
 
 
+def read_response(conn: socket.socket) -> bytes:
+    """One complete HTTP/1.1 response with a Content-Length body."""
+    data = b""
+    while b"\r\n\r\n" not in data:
+        chunk = conn.recv(65536)
+        if not chunk:
+            return data
+        data += chunk
+    head, _, body = data.partition(b"\r\n\r\n")
+    length = next(
+        int(line.split(b":", 1)[1])
+        for line in head.split(b"\r\n")
+        if line.lower().startswith(b"content-length:")
+    )
+    while len(body) < length:
+        chunk = conn.recv(65536)
+        if not chunk:
+            break
+        body += chunk
+    return head + b"\r\n\r\n" + body
+
+
 def _wait_ready(base: str, process: subprocess.Popen[str], deadline_s: float) -> None:
     deadline = time.monotonic() + deadline_s
     while time.monotonic() < deadline:
@@ -132,12 +154,7 @@ def test_sigterm_lets_in_flight_request_finish_and_exits_0(
             process.send_signal(signal.SIGTERM)
             time.sleep(1.0)
             conn.sendall(body[len(body) // 2 :])
-            response = b""
-            while b"\r\n\r\n" not in response or not response.rstrip().endswith(b"}"):
-                chunk = conn.recv(65536)
-                if not chunk:
-                    break
-                response += chunk
+            response = read_response(conn)
         assert response.startswith(b"HTTP/1.1 201"), response[:200]
         assert b'"slow-upload-' in response
         _, stderr = process.communicate(timeout=15)
@@ -191,7 +208,7 @@ def test_idle_keep_alive_connection_is_closed_after_the_timeout(sqlite_url: str)
         _wait_ready(f"http://127.0.0.1:{port}", process, 20)
         with socket.create_connection(("127.0.0.1", port), timeout=5) as conn:
             conn.sendall(b"GET /health HTTP/1.1\r\nHost: x\r\n\r\n")
-            assert conn.recv(65536).startswith(b"HTTP/1.1 200")
+            assert read_response(conn).startswith(b"HTTP/1.1 200")
             idle_since = time.monotonic()
             closed = conn.recv(1) == b""
             idle = time.monotonic() - idle_since
