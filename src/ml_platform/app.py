@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 
@@ -16,6 +17,7 @@ from ml_platform.config import Settings
 from ml_platform.db.engine import build_engine, build_sessionmaker
 from ml_platform.errors import install_exception_handlers
 from ml_platform.jobs.router import router as jobs_router
+from ml_platform.karmada.gateway import KarmadaGateway
 from ml_platform.metrics import Metrics
 from ml_platform.middleware import (
     BodySizeLimitMiddleware,
@@ -51,6 +53,22 @@ async def stop_services(services: Sequence[BackgroundService], budget_seconds: f
             log.exception("background.stop_failed", service=service.name)
 
 
+def build_gateway(settings: Settings) -> KarmadaGateway | None:
+    """The Karmada gateway: from the kubeconfig, else in-cluster when running in a pod.
+
+    Without either the service still runs: jobs are stored and wait (Pending) for Karmada.
+    """
+    timeout = settings.karmada.request_timeout_seconds
+    if settings.karmada.kubeconfig is not None:
+        return KarmadaGateway.from_kubeconfig(
+            str(settings.karmada.kubeconfig), timeout_seconds=timeout
+        )
+    if os.environ.get("KUBERNETES_SERVICE_HOST"):
+        return KarmadaGateway.from_kubeconfig(None, timeout_seconds=timeout)
+    log.warning("karmada.not_configured", hint="set KARMADA_KUBECONFIG")
+    return None
+
+
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     """Build the engine and background services on startup; stop and dispose on shutdown."""
@@ -58,6 +76,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     engine = build_engine(settings.database)
     app.state.engine = engine
     app.state.sessionmaker = build_sessionmaker(engine)
+    gateway = app.state.gateway = build_gateway(settings)
     app.state.background_services = build_background_services(app)
     started: list[BackgroundService] = []
     try:
@@ -68,6 +87,8 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         yield
     finally:
         await stop_services(started, settings.shutdown_timeout_seconds * SERVICE_STOP_SHARE)
+        if gateway is not None:
+            await gateway.close()
         await engine.dispose()
         log.info("app.stopped")
 
@@ -83,6 +104,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.state.settings = settings
     app.state.metrics = Metrics()
     app.state.background_services = []
+    app.state.gateway = None
     install_exception_handlers(app)
     app.include_router(jobs_router)
     app.include_router(api.router)

@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import signal
 import sys
+import tempfile
+import typing
 from collections.abc import Sequence
+from pathlib import Path
 from types import FrameType
 from typing import Any, NoReturn
 
@@ -17,10 +21,23 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.exc import TimeoutError as SQLAlchemyTimeoutError
 
 from ml_platform.app import REQUEST_DRAIN_SHARE, create_app
-from ml_platform.config import Environment, Settings, iter_setting_options, option_for_location
+from ml_platform.config import (
+    Environment,
+    LogFormat,
+    SettingOption,
+    Settings,
+    iter_setting_options,
+    option_for_location,
+)
 from ml_platform.db.engine import build_engine
 from ml_platform.db.migrate import upgrade_to_head
 from ml_platform.logging import configure_logging
+from ml_platform.sim import cli as sim_cli
+from ml_platform.sim.members import ClusterSpec
+from ml_platform.sim.server import SimulatorServer
+from ml_platform.sim.simulator import Simulator
+
+DEV_CLUSTERS = ("member1@eu-west/eu-west-1a", "member2@us-east/us-east-1b")
 
 log = structlog.get_logger()
 
@@ -59,10 +76,16 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_OneLineParser)
     for name, text in (
         ("serve", "Migrate the database, then serve the HTTP API."),
-        ("dev", "Serve on embedded defaults for local development (console logs, SQLite)."),
+        (
+            "dev",
+            "All-in-one local mode: the API on SQLite with an in-process Karmada simulator of "
+            "two member clusters (unless a Karmada kubeconfig is given).",
+        ),
         ("migrate", "Upgrade the database schema to the newest revision and exit."),
     ):
         _add_setting_flags(commands.add_parser(name, help=text, description=text))
+    sim_text = "Run the Karmada simulator: a Kubernetes-API-compatible control plane."
+    sim_cli.configure_parser(commands.add_parser("sim", help=sim_text, description=sim_text))
     return parser
 
 
@@ -75,8 +98,19 @@ def _flag_values(namespace: argparse.Namespace) -> dict[str, Any]:
         target = values
         for part in option.path[:-1]:
             target = target.setdefault(part, {})
-        target[option.path[-1]] = getattr(namespace, option.dest)
+        target[option.path[-1]] = _flag_value(option, getattr(namespace, option.dest))
     return values
+
+
+def _flag_value(option: SettingOption, raw: str) -> Any:
+    """Structured settings (mappings, lists) take JSON on the command line, as in env vars."""
+    structured = typing.get_origin(option.field.annotation) in (dict, list, tuple)
+    if structured and raw.lstrip()[:1] in ("{", "["):
+        try:
+            return json.loads(raw)
+        except json.JSONDecodeError:
+            return raw  # reported by Settings validation, naming the flag
+    return raw
 
 
 def _describe_error(error: ValidationError) -> str:
@@ -152,14 +186,45 @@ async def _serve(settings: Settings) -> int:
     return 0
 
 
+def _dev(settings: Settings) -> int:
+    """Serve with an in-process simulator, unless a real Karmada is configured."""
+    if settings.karmada.kubeconfig is not None:
+        return asyncio.run(_serve(settings))
+    simulator = Simulator([ClusterSpec.parse(c) for c in DEV_CLUSTERS])
+    with (
+        tempfile.TemporaryDirectory(prefix="ml-platform-dev-") as workdir,
+        SimulatorServer(simulator) as server,
+    ):
+        kubeconfig = server.write_kubeconfig(Path(workdir) / "karmada.kubeconfig")
+        settings = settings.model_copy(
+            update={"karmada": settings.karmada.model_copy(update={"kubeconfig": kubeconfig})}
+        )
+        api = f"http://{_display_host(settings.http.host)}:{settings.http.port}"
+        print(
+            f"ml-platform dev\n  API      {api}/api/v1  (docs: {api}/docs)\n"
+            f"  Karmada  {server.url}  (simulated; kubectl --kubeconfig {kubeconfig})\n",
+            flush=True,
+        )
+        return asyncio.run(_serve(settings))
+
+
+def _display_host(host: str) -> str:
+    return "localhost" if host in ("0.0.0.0", "::", "") else host
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``ml-platform`` console script."""
     namespace = build_parser().parse_args(argv)
+    if namespace.command == "sim":
+        configure_logging(level="info", log_format=LogFormat.CONSOLE)
+        return sim_cli.run(namespace)
     settings = load_settings(namespace, dev=namespace.command == "dev")
     configure_logging(level=settings.log.level.value, log_format=settings.log_format)
     if namespace.command == "migrate":
         asyncio.run(_migrate(settings))
         return 0
+    if namespace.command == "dev":
+        return _dev(settings)
     return asyncio.run(_serve(settings))
 
 

@@ -27,6 +27,7 @@ from pydantic_settings import (
 )
 
 from ml_platform.db.url import normalize_database_url
+from ml_platform.workloads.settings import WorkloadSettings
 
 ENV_PREFIX = "ML_PLATFORM_"
 NESTED_DELIMITER = "__"
@@ -84,6 +85,13 @@ class KarmadaSettings(BaseModel):
         default=None,
         description="Optional kubeconfig of the management cluster; must load when given.",
         json_schema_extra={"legacy_name": "MGMT_KUBECONFIG"},
+    )
+
+    request_timeout_seconds: float = Field(
+        default=10.0,
+        gt=0,
+        le=300,
+        description="Timeout of one call to the Karmada API server (connect and read).",
     )
 
     _check = field_validator("kubeconfig", "mgmt_kubeconfig")(_check_kubeconfig)
@@ -188,6 +196,25 @@ class MonitorSettings(BaseModel):
     )
 
 
+class SubmissionSettings(BaseModel):
+    """Retries of submissions, stops and deletions that Karmada could not take."""
+
+    max_attempts: int = Field(
+        default=20, ge=1, le=10000, description="Attempts before a submission is given up."
+    )
+    max_age_seconds: float = Field(
+        default=3600.0,
+        gt=0,
+        description="A job still unsubmitted this long after creation is given up (Failed).",
+    )
+    backoff_base_seconds: float = Field(
+        default=1.0, gt=0, le=3600, description="Delay after the first failed attempt."
+    )
+    backoff_cap_seconds: float = Field(
+        default=60.0, gt=0, le=86400, description="Longest delay between two attempts."
+    )
+
+
 class Settings(BaseSettings):
     """Root settings of the service."""
 
@@ -212,6 +239,8 @@ class Settings(BaseSettings):
     http: HttpSettings = Field(default_factory=HttpSettings)
     log: LogSettings = Field(default_factory=LogSettings)
     monitor: MonitorSettings = Field(default_factory=MonitorSettings)
+    submission: SubmissionSettings = Field(default_factory=SubmissionSettings)
+    workloads: WorkloadSettings = Field(default_factory=WorkloadSettings)
 
     @property
     def log_format(self) -> LogFormat:

@@ -9,6 +9,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from ml_platform.config import Settings
 from ml_platform.db.session import get_session
+from ml_platform.karmada.errors import KarmadaUnavailable
+from ml_platform.karmada.gateway import KarmadaGateway
 
 
 def get_settings(request: Request) -> Settings:
@@ -17,7 +19,18 @@ def get_settings(request: Request) -> Settings:
     return settings
 
 
+def get_gateway(request: Request) -> KarmadaGateway:
+    """The Karmada gateway; 503 when the service has no Karmada configured."""
+    gateway: KarmadaGateway | None = request.app.state.gateway
+    if gateway is None:
+        raise KarmadaUnavailable(
+            "Karmada is not configured", {"hint": "set KARMADA_KUBECONFIG or --karmada-kubeconfig"}
+        )
+    return gateway
+
+
 # scope="function": the commit happens before the response is sent, so a failed commit is
 # reported to the client instead of being lost after a 2xx.
 SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
+GatewayDep = Annotated[KarmadaGateway, Depends(get_gateway)]

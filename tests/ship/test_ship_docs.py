@@ -119,7 +119,7 @@ def test_config_table_rows_are_well_formed(guide: str) -> None:
     for row in config_table_cells(guide):
         assert len(row) == 5, row
         path, env, flag, default, description = row
-        assert re.fullmatch(r"[a-z_.]+", path), row
+        assert re.fullmatch(r"[a-z0-9_.]+", path), row
         assert env.isupper(), row
         assert flag.startswith("--"), row
         assert default

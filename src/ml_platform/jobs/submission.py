@@ -1,0 +1,132 @@
+"""Putting a job's objects into Karmada and taking them out again.
+
+Both the API (right after a job is stored) and the monitor (retries with backoff) submit through
+``submit``; stop and delete remove objects through ``remove_objects``. Every step is idempotent:
+creating an object that already exists with our job-id label counts as done, deleting one that
+is gone counts as done, so a step interrupted anywhere can simply run again.
+"""
+
+from __future__ import annotations
+
+import random
+from datetime import datetime, timedelta
+
+import structlog
+from pydantic import ValidationError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from ml_platform.config import Settings, SubmissionSettings
+from ml_platform.jobs import lifecycle
+from ml_platform.jobs.lifecycle import JobStatus
+from ml_platform.jobs.models import TrainingJob
+from ml_platform.jobs.workload import render_job
+from ml_platform.karmada.errors import KarmadaRejected, KarmadaUnavailable
+from ml_platform.karmada.gateway import KarmadaGateway, ObjectRef
+from ml_platform.workloads import RenderedJob, WorkloadSpecError
+
+log = structlog.get_logger()
+
+
+def backoff_delay(
+    attempt: int, policy: SubmissionSettings, *, rng: random.Random | None = None
+) -> float:
+    """Seconds to wait after failed attempt number ``attempt`` (1-based): exponential, capped,
+    with "equal jitter" so that many jobs failing together do not retry in lockstep."""
+    ceiling = min(policy.backoff_cap_seconds, policy.backoff_base_seconds * 2 ** (attempt - 1))
+    return ceiling / 2 + (rng or random).uniform(0, ceiling / 2)
+
+
+def _gave_up(job: TrainingJob, policy: SubmissionSettings, now: datetime) -> bool:
+    too_old = (now - job.created_at).total_seconds() >= policy.max_age_seconds
+    return job.submit_attempts >= policy.max_attempts or too_old
+
+
+async def submit(
+    *,
+    session: AsyncSession,
+    gateway: KarmadaGateway,
+    job: TrainingJob,
+    settings: Settings,
+    now: datetime,
+) -> None:
+    """One submission attempt of a Pending job; records the outcome on the job.
+
+    Success: Submitted. A refusal that can never succeed (invalid object): Failed with
+    Kubernetes' message. Karmada unreachable: stays Pending with the reason and the time of the
+    next attempt, until the attempts or the age run out (Failed, SubmissionFailed).
+    """
+    job.submit_attempts += 1
+    try:
+        rendered = render_job(job, settings.workloads)
+        for manifest in rendered.objects:
+            await gateway.create(manifest)
+    except (WorkloadSpecError, ValidationError, KarmadaRejected) as exc:
+        message = exc.message if isinstance(exc, KarmadaRejected) else str(exc)
+        job.last_error = message
+        job.next_attempt_at = None
+        await lifecycle.transition(
+            session=session,
+            job=job,
+            to=JobStatus.FAILED,
+            reason="SubmissionRejected",
+            message=message,
+            now=now,
+        )
+        return
+    except KarmadaUnavailable as exc:
+        job.last_error = exc.message
+        if _gave_up(job, settings.submission, now):
+            job.next_attempt_at = None
+            await lifecycle.transition(
+                session=session,
+                job=job,
+                to=JobStatus.FAILED,
+                reason="SubmissionFailed",
+                message=f"gave up after {job.submit_attempts} attempts: {exc.message}",
+                now=now,
+            )
+            return
+        delay = backoff_delay(job.submit_attempts, settings.submission)
+        job.next_attempt_at = now + timedelta(seconds=delay)
+        job.message = f"waiting to submit (attempt {job.submit_attempts}): {exc.message}"
+        job.updated_at = now
+        log.warning(
+            "job.submit_deferred", job_id=job.id, retry_in=round(delay, 1), error=exc.message
+        )
+        return
+    job.workload_name = rendered.workload["metadata"]["name"]
+    job.submitted_at = now
+    job.next_attempt_at = None
+    job.last_error = None
+    await lifecycle.transition(
+        session=session,
+        job=job,
+        to=JobStatus.SUBMITTED,
+        reason="Submitted",
+        message=f"submitted to Karmada as {rendered.workload['kind']} {job.workload_name}",
+        now=now,
+    )
+    log.info("job.submitted", job_id=job.id, kind=rendered.workload["kind"])
+
+
+def object_refs(rendered: RenderedJob, *, keep_volume: bool) -> list[ObjectRef]:
+    """The job's objects in deletion order (workload first, policy last)."""
+    manifests = [
+        m for m in reversed(rendered.objects) if not (keep_volume and m is rendered.volume_claim)
+    ]
+    return [ObjectRef.of(manifest) for manifest in manifests]
+
+
+async def remove_objects(
+    *, gateway: KarmadaGateway, job: TrainingJob, settings: Settings, keep_volume: bool
+) -> bool:
+    """Delete the job's objects from Karmada; True once every one of them is gone.
+
+    ``keep_volume`` keeps a PVC the service created (a stopped job's results stay readable).
+    Raises ``KarmadaUnavailable`` when Karmada cannot be reached; the caller retries later.
+    """
+    rendered = render_job(job, settings.workloads)
+    gone = True
+    for ref in object_refs(rendered, keep_volume=keep_volume):
+        gone = await gateway.delete(ref) and gone
+    return gone
