@@ -70,3 +70,18 @@ class JobEvent(Base):
     reason: Mapped[str | None] = mapped_column(String(128))
     message: Mapped[str | None] = mapped_column(Text)
     cluster: Mapped[str | None] = mapped_column(String(253))
+
+
+class JobLog(Base):
+    """The tail of a finished job's driver log, kept because the pods that wrote it go away."""
+
+    __tablename__ = "job_log"
+
+    job_id: Mapped[str] = mapped_column(
+        String(63), ForeignKey("training_job.id", ondelete="CASCADE"), primary_key=True
+    )
+    cluster: Mapped[str | None] = mapped_column(String(253))
+    pod: Mapped[str | None] = mapped_column(String(253))
+    container: Mapped[str | None] = mapped_column(String(253))
+    captured_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    content: Mapped[str] = mapped_column(Text)

@@ -16,7 +16,7 @@ from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ml_platform.config import Settings, SubmissionSettings
-from ml_platform.jobs import lifecycle
+from ml_platform.jobs import lifecycle, repository
 from ml_platform.jobs.lifecycle import JobStatus
 from ml_platform.jobs.models import TrainingJob
 from ml_platform.jobs.workload import render_job
@@ -130,3 +130,66 @@ async def remove_objects(
     for ref in object_refs(rendered, keep_volume=keep_volume):
         gone = await gateway.delete(ref) and gone
     return gone
+
+
+def _retry_later(job: TrainingJob, policy: SubmissionSettings, now: datetime, error: str) -> None:
+    """Schedule another attempt of the job's pending Karmada step."""
+    job.submit_attempts += 1
+    job.last_error = error
+    job.next_attempt_at = now + timedelta(seconds=backoff_delay(job.submit_attempts, policy))
+    job.updated_at = now
+
+
+async def finish_stop(
+    *,
+    session: AsyncSession,
+    gateway: KarmadaGateway,
+    job: TrainingJob,
+    settings: Settings,
+    now: datetime,
+) -> bool:
+    """Remove a Stopping job's workload and policy (a created PVC stays, with the results);
+    Stopped once they are gone. True when the job reached Stopped."""
+    try:
+        gone = await remove_objects(gateway=gateway, job=job, settings=settings, keep_volume=True)
+    except KarmadaUnavailable as exc:
+        _retry_later(job, settings.submission, now, exc.message)
+        return False
+    if not gone:  # finalizers still running: look again soon
+        _retry_later(job, settings.submission, now, "waiting for Karmada to remove the workload")
+        return False
+    job.next_attempt_at = None
+    job.last_error = None
+    reason = "StoppedByUser" if job.reason == "StopRequested" else (job.reason or "Stopped")
+    await lifecycle.transition(
+        session=session,
+        job=job,
+        to=JobStatus.STOPPED,
+        reason=reason,
+        message="workload removed from the clusters; the record is kept",
+        now=now,
+    )
+    return True
+
+
+async def finish_delete(
+    *,
+    session: AsyncSession,
+    gateway: KarmadaGateway,
+    job: TrainingJob,
+    settings: Settings,
+    now: datetime,
+) -> bool:
+    """Remove every Karmada object of a Deleting job, then its row. True when the row is gone;
+    otherwise the job stays Deleting and the monitor tries again."""
+    try:
+        gone = await remove_objects(gateway=gateway, job=job, settings=settings, keep_volume=False)
+    except KarmadaUnavailable as exc:
+        _retry_later(job, settings.submission, now, exc.message)
+        return False
+    if not gone:
+        _retry_later(job, settings.submission, now, "waiting for Karmada to remove the objects")
+        return False
+    await repository.delete_job(session=session, job_id=job.id)
+    log.info("job.deleted", job_id=job.id)
+    return True
