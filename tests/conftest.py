@@ -26,6 +26,8 @@ from ml_platform.app import create_app
 from ml_platform.config import Settings
 from ml_platform.db.engine import build_engine
 from ml_platform.db.migrate import upgrade_to_head
+from ml_platform.sim.server import SimulatorServer
+from ml_platform.sim.simulator import ClusterSpec, Simulator, Timings
 from tests_support import UI_REQUEST
 
 POSTGRES_ADMIN_DSN = os.environ.get(
@@ -153,5 +155,53 @@ def app_factory() -> AppFactory:
 async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
     """An async HTTP client talking to the app in-process."""
     transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+        yield client
+
+
+# --- Karmada: the project's simulator over real HTTP -------------------------------------------
+
+# Slow enough that nothing moves on its own while a test runs: tests drive simulated time with
+# ``simulator.advance(...)``, so what they see does not depend on the machine's speed.
+SIM_TIMINGS = Timings(
+    initializing_seconds=30.0, running_seconds=60.0, pending_seconds=5.0, log_interval_seconds=10.0
+)
+SIM_CLUSTERS = ("member1@eu-west/eu-west-1a", "member2@us-east/us-east-1b")
+
+
+@pytest.fixture
+def simulator() -> Iterator[SimulatorServer]:
+    """A fresh Karmada simulator with two ready member clusters on a free port."""
+    sim = Simulator([ClusterSpec.parse(text) for text in SIM_CLUSTERS], timings=SIM_TIMINGS)
+    with SimulatorServer(sim) as server:
+        yield server
+
+
+@pytest.fixture
+def karmada_settings(settings: Settings, simulator: SimulatorServer, tmp_path: Path) -> Settings:
+    """Test-database settings wired to the simulator; the monitor is off (tests that need it
+    turn it on or run single ticks)."""
+    kubeconfig = simulator.write_kubeconfig(tmp_path / "karmada.kubeconfig")
+    return settings.model_copy(
+        update={
+            "karmada": settings.karmada.model_copy(
+                update={"kubeconfig": kubeconfig, "request_timeout_seconds": 5.0}
+            ),
+            "monitor": settings.monitor.model_copy(update={"enabled": False}),
+        }
+    )
+
+
+@pytest.fixture
+async def karmada_app(karmada_settings: Settings) -> AsyncIterator[FastAPI]:
+    """The app on the test database, talking to the simulator."""
+    async with running_app(karmada_settings) as running:
+        yield running
+
+
+@pytest.fixture
+async def karmada_client(karmada_app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+    """An async HTTP client for the app that talks to the simulator."""
+    transport = httpx.ASGITransport(app=karmada_app)
     async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
         yield client

@@ -191,6 +191,10 @@ class LogSettings(BaseModel):
 class MonitorSettings(BaseModel):
     """The periodic status monitor."""
 
+    enabled: bool = Field(
+        default=True,
+        description="Run the status monitor in this process (tests and tools may turn it off).",
+    )
     interval_seconds: float = Field(
         default=1.0, gt=0, le=300, description="Seconds between monitor ticks."
     )

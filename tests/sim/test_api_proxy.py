@@ -102,7 +102,9 @@ def test_multi_container_pod_needs_a_container(
     server: SimulatorServer, bare_backend: BareBackend, member: client.CoreV1Api, ns: str
 ) -> None:
     make_pod(member, ns, "train-master-0", ["pytorch", "sidecar"])
-    server.call(lambda: bare_backend.add_log("member1", ns, "train-master-0", "pytorch", "loss 0.1"))
+    server.call(
+        lambda: bare_backend.add_log("member1", ns, "train-master-0", "pytorch", "loss 0.1")
+    )
     with pytest.raises(ApiException) as ambiguous:
         member.read_namespaced_pod_log("train-master-0", ns)
     assert ambiguous.value.status == 400

@@ -1,0 +1,102 @@
+"""The Karmada gateway against the simulator over real HTTP."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from ml_platform.karmada.errors import KarmadaRejected, KarmadaUnavailable
+from ml_platform.karmada.gateway import JOB_ID_LABEL, KarmadaGateway, ObjectRef
+from ml_platform.karmada.resources import RESOURCE_BINDING
+from ml_platform.sim.server import SimulatorServer
+from ml_platform.workloads.kinds import PROPAGATION_POLICY_API
+
+
+def _policy(name: str, job_id: str | None) -> dict[str, object]:
+    labels = {JOB_ID_LABEL: job_id} if job_id else {}
+    return {
+        "apiVersion": PROPAGATION_POLICY_API.api_version,
+        "kind": "PropagationPolicy",
+        "metadata": {"name": name, "namespace": "default", "labels": labels},
+        "spec": {
+            "resourceSelectors": [{"apiVersion": "ray.io/v1", "kind": "RayJob", "name": name}]
+        },
+    }
+
+
+@pytest.fixture
+async def gateway(simulator: SimulatorServer, tmp_path: Path) -> AsyncIterator[KarmadaGateway]:
+    kubeconfig = simulator.write_kubeconfig(tmp_path / "kubeconfig")
+    gw = KarmadaGateway.from_kubeconfig(str(kubeconfig), timeout_seconds=3.0)
+    yield gw
+    await gw.close()
+
+
+async def test_create_is_idempotent_for_our_own_object(gateway: KarmadaGateway) -> None:
+    first = await gateway.create(_policy("p1", "job-1"))
+    again = await gateway.create(_policy("p1", "job-1"))
+    assert again["metadata"]["uid"] == first["metadata"]["uid"]
+
+
+async def test_create_refuses_a_name_owned_by_someone_else(gateway: KarmadaGateway) -> None:
+    await gateway.create(_policy("p2", None))
+    with pytest.raises(KarmadaRejected, match="does not own"):
+        await gateway.create(_policy("p2", "job-2"))
+
+
+async def test_delete_reports_gone_and_tolerates_missing(gateway: KarmadaGateway) -> None:
+    created = await gateway.create(_policy("p3", "job-3"))
+    ref = ObjectRef.of(created)
+    assert await gateway.delete(ref) is True
+    assert await gateway.get(ref) is None
+    assert await gateway.delete(ref) is True
+
+
+async def test_list_follows_continue_tokens(
+    gateway: KarmadaGateway, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("ml_platform.karmada.gateway.LIST_PAGE_SIZE", 2)
+    for index in range(5):
+        await gateway.create(_policy(f"page-{index}", f"job-{index}"))
+    names = {
+        item["metadata"]["name"] for item in await gateway.list_objects(PROPAGATION_POLICY_API)
+    }
+    assert names == {f"page-{index}" for index in range(5)}
+    assert await gateway.list_objects(RESOURCE_BINDING) == []
+
+
+async def test_clusters_carry_readiness_and_location(
+    gateway: KarmadaGateway, simulator: SimulatorServer
+) -> None:
+    simulator.set_cluster_ready("member2", False)
+    clusters = {c.name: c for c in await gateway.clusters()}
+    assert clusters["member1"].ready is True
+    assert clusters["member1"].region == "eu-west"
+    assert clusters["member1"].zone == "eu-west-1a"
+    assert clusters["member2"].ready is False
+
+
+async def test_server_errors_are_unavailable(
+    gateway: KarmadaGateway, simulator: SimulatorServer
+) -> None:
+    simulator.set_faults(error_rate=1.0, error_codes=(503,))
+    with pytest.raises(KarmadaUnavailable):
+        await gateway.clusters()
+
+
+async def test_unreachable_server_is_unavailable(tmp_path: Path) -> None:
+    config = tmp_path / "kubeconfig"
+    config.write_text(
+        "apiVersion: v1\nkind: Config\ncurrent-context: c\n"
+        "clusters: [{name: c, cluster: {server: 'http://127.0.0.1:9'}}]\n"
+        "users: [{name: u, user: {token: t}}]\n"
+        "contexts: [{name: c, context: {cluster: c, user: u}}]\n"
+    )
+    gw = KarmadaGateway.from_kubeconfig(str(config), timeout_seconds=2.0)
+    try:
+        with pytest.raises(KarmadaUnavailable, match="unreachable"):
+            await gw.clusters()
+    finally:
+        await gw.close()
