@@ -10,6 +10,7 @@ from ml_platform.algorithms import (
     hyperparameter_environment,
     validate_hyperparameters,
 )
+from tests_support import UI_XGBOOST_ENVIRONMENT
 
 
 def _xgboost_schema() -> dict[str, Any]:
@@ -159,47 +160,7 @@ def test_unknown_keys_are_rejected(ui_xgboost: dict[str, Any], extra: str) -> No
 
 
 def test_environment_of_the_ui_object(ui_xgboost: dict[str, Any]) -> None:
-    assert hyperparameter_environment("xgboost", ui_xgboost) == {
-        "EARLY_STOPPING_ROUNDS": "",
-        "CSV_WEIGHT": "0",
-        "NUM_BOOST_ROUND": "100",
-        "BOOSTER": "gbtree",
-        "VERBOSITY": "1",
-        "NTHREAD": "auto",
-        "ETA": "0.3",
-        "GAMMA": "0",
-        "MAX_DEPTH": "6",
-        "MIN_CHILD_WEIGHT": "1",
-        "MAX_DELTA_STEP": "0",
-        "SUBSAMPLE": "1",
-        "SAMPLING_METHOD": "uniform",
-        "COLSAMPLE_BYTREE": "1",
-        "COLSAMPLE_BYLEVEL": "1",
-        "COLSAMPLE_BYNODE": "1",
-        "LAMBDA": "1",
-        "ALPHA": "0",
-        "TREE_METHOD": "auto",
-        "SKETCH_EPS": "0.03",
-        "SCALE_POS_WEIGHT": "1",
-        "UPDATER": "auto",
-        "DSPLIT": "row",
-        "REFRESH_LEAF": "1",
-        "PROCESS_TYPE": "default",
-        "GROW_POLICY": "depthwise",
-        "MAX_LEAVES": "0",
-        "MAX_BIN": "256",
-        "NUM_PARALLEL_TREE": "1",
-        "SAMPLE_TYPE": "uniform",
-        "NORMALIZE_TYPE": "tree",
-        "RATE_DROP": "0",
-        "ONE_DROP": "0",
-        "SKIP_DROP": "0",
-        "LAMBDA_BIAS": "0",
-        "TWEEDIE_VARIANCE_POWER": "1.5",
-        "OBJECTIVE": "reg:squarederror",
-        "BASE_SCORE": "0.5",
-        "EVAL_METRIC": "rmse",
-    }
+    assert hyperparameter_environment("xgboost", ui_xgboost) == UI_XGBOOST_ENVIRONMENT
 
 
 def test_environment_of_changed_values() -> None:

@@ -6,49 +6,7 @@ import dataclasses
 from typing import Any
 
 from ml_platform.workloads import InputChannel, WorkloadKind, WorkloadSpec
-
-# What the catalogue maps the reference request's xgboost hyperparameters to.
-XGBOOST_HYPERPARAMETER_ENV = {
-    "EARLY_STOPPING_ROUNDS": "",
-    "CSV_WEIGHT": "0",
-    "NUM_BOOST_ROUND": "100",
-    "BOOSTER": "gbtree",
-    "VERBOSITY": "1",
-    "NTHREAD": "auto",
-    "ETA": "0.3",
-    "GAMMA": "0",
-    "MAX_DEPTH": "6",
-    "MIN_CHILD_WEIGHT": "1",
-    "MAX_DELTA_STEP": "0",
-    "SUBSAMPLE": "1",
-    "SAMPLING_METHOD": "uniform",
-    "COLSAMPLE_BYTREE": "1",
-    "COLSAMPLE_BYLEVEL": "1",
-    "COLSAMPLE_BYNODE": "1",
-    "LAMBDA": "1",
-    "ALPHA": "0",
-    "TREE_METHOD": "auto",
-    "SKETCH_EPS": "0.03",
-    "SCALE_POS_WEIGHT": "1",
-    "UPDATER": "auto",
-    "DSPLIT": "row",
-    "REFRESH_LEAF": "1",
-    "PROCESS_TYPE": "default",
-    "GROW_POLICY": "depthwise",
-    "MAX_LEAVES": "0",
-    "MAX_BIN": "256",
-    "NUM_PARALLEL_TREE": "1",
-    "SAMPLE_TYPE": "uniform",
-    "NORMALIZE_TYPE": "tree",
-    "RATE_DROP": "0",
-    "ONE_DROP": "0",
-    "SKIP_DROP": "0",
-    "LAMBDA_BIAS": "0",
-    "TWEEDIE_VARIANCE_POWER": "1.5",
-    "OBJECTIVE": "reg:squarederror",
-    "BASE_SCORE": "0.5",
-    "EVAL_METRIC": "rmse",
-}
+from tests_support import UI_XGBOOST_ENVIRONMENT as XGBOOST_HYPERPARAMETER_ENV
 
 # One algorithm id per workload kind, as the catalogue assigns them.
 ALGORITHM_OF_KIND = {
