@@ -196,5 +196,8 @@ async def finish_delete(
         _retry_later(job, settings.submission, now, "waiting for Karmada to remove the objects")
         return False
     await repository.delete_job(session=session, job_id=job.id)
+    if job in session:
+        # The row is gone; unsaved changes to it (the caller's bookkeeping) must not be flushed.
+        session.expunge(job)
     log.info("job.deleted", job_id=job.id)
     return True
