@@ -95,3 +95,11 @@ async def run_step(app: FastAPI, job_id: str, step: JobStep) -> Any:
         )
         await session.commit()
         return result
+
+
+def create_object(simulator: SimulatorServer, path: str, body: dict[str, Any]) -> dict[str, Any]:
+    """POST an object straight to the simulator (as someone other than ml-platform would)."""
+    response = httpx.post(simulator.url + path, json=body, timeout=10.0)
+    assert response.status_code == 201, response.text
+    created: dict[str, Any] = response.json()
+    return created
