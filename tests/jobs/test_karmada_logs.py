@@ -1,0 +1,146 @@
+"""Driver logs through the API: live from the member cluster, followed as server-sent events,
+and the stored tail once the pods are gone."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+import pytest
+from fastapi import FastAPI
+
+from ml_platform.jobs import repository
+from ml_platform.jobs.logs import STORED_LOG_BYTES, capture_driver_log
+from ml_platform.sim.server import SimulatorServer
+
+JOBS = "/api/v1/jobs"
+
+
+async def _finished_job(client: httpx.AsyncClient, simulator: SimulatorServer, body: Any) -> str:
+    job = (await client.post(JOBS, json=body)).json()
+    for _ in range(3):
+        simulator.advance(60)
+    status = (await client.get(f"{JOBS}/{job['id']}/status")).json()
+    assert status["phase"] == "Succeeded"
+    job_id: str = job["id"]
+    return job_id
+
+
+async def _capture(app: FastAPI, job_id: str) -> None:
+    async with app.state.sessionmaker() as session:
+        job = await repository.get_job(session=session, job_id=job_id, for_update=True)
+        assert job is not None
+        await capture_driver_log(
+            session=session, gateway=app.state.gateway, job=job, settings=app.state.settings
+        )
+        await session.commit()
+
+
+async def test_logs_of_a_finished_job_are_served_after_its_pods_are_gone(
+    karmada_client: httpx.AsyncClient,
+    karmada_app: FastAPI,
+    simulator: SimulatorServer,
+    ui_request: dict[str, Any],
+) -> None:
+    job_id = await _finished_job(karmada_client, simulator, ui_request)
+    live = (await karmada_client.get(f"{JOBS}/{job_id}/logs", params={"tailLines": 10000})).json()
+    assert live["source"] == "live"
+    assert live["container"] == "ray-job-submitter"
+    assert len(live["logs"]) > 10
+
+    await _capture(karmada_app, job_id)  # what the monitor does when the job ends
+    simulator.delete_member_object(live["cluster"], "v1", "Pod", "default", live["pod"])
+
+    stored = (await karmada_client.get(f"{JOBS}/{job_id}/logs", params={"tailLines": 5})).json()
+    assert stored["source"] == "stored"
+    assert (stored["cluster"], stored["pod"]) == (live["cluster"], live["pod"])
+    assert stored["logs"] == live["logs"][-5:]
+    assert "stored log captured at" in stored["message"]
+    assert stored["message"].endswith("\n".join(live["logs"][-5:]))
+
+    stream = await karmada_client.get(f"{JOBS}/{job_id}/logs/stream", params={"tailLines": 2})
+    assert stream.headers["content-type"].startswith("text/event-stream")
+    assert _data_lines(stream.text)[1:-1] == live["logs"][-2:]
+
+
+async def test_stop_stores_the_driver_log_before_removing_the_workload(
+    karmada_client: httpx.AsyncClient,
+    karmada_app: FastAPI,
+    simulator: SimulatorServer,
+    ui_request: dict[str, Any],
+) -> None:
+    job = (await karmada_client.post(JOBS, json=ui_request)).json()
+    simulator.advance(60)
+    before = (await karmada_client.get(f"{JOBS}/{job['id']}/logs")).json()
+    assert before["source"] == "live"
+    assert (await karmada_client.post(f"{JOBS}/{job['id']}/stop")).json()["status"] == "Stopped"
+    after = (await karmada_client.get(f"{JOBS}/{job['id']}/logs")).json()
+    assert after["source"] == "stored"
+    assert after["logs"] == before["logs"]
+    async with karmada_app.state.sessionmaker() as session:
+        stored = await repository.get_job_log(session=session, job_id=job["id"])
+    assert stored is not None
+    assert len(stored.content.encode()) <= STORED_LOG_BYTES
+
+
+async def test_no_driver_pod_yet_is_a_friendly_200(
+    karmada_client: httpx.AsyncClient, ui_request: dict[str, Any]
+) -> None:
+    job = (await karmada_client.post(JOBS, json=ui_request)).json()
+    response = await karmada_client.get(f"{JOBS}/{job['id']}/logs")
+    assert response.status_code == 200
+    assert response.json()["message"] == "no driver pod yet"
+    assert response.json()["logs"] == []
+    stream = await karmada_client.get(f"{JOBS}/{job['id']}/logs/stream")
+    assert _data_lines(stream.text) == ["no driver pod yet", "end of log"]
+
+
+async def test_tail_lines_container_and_cluster_parameters(
+    karmada_client: httpx.AsyncClient, simulator: SimulatorServer, ui_request: dict[str, Any]
+) -> None:
+    job_id = await _finished_job(karmada_client, simulator, ui_request)
+    url = f"{JOBS}/{job_id}/logs"
+    three = (await karmada_client.get(url, params={"tailLines": 3})).json()
+    assert len(three["logs"]) == 3
+    # member2 never ran it: no pod there.
+    elsewhere = (await karmada_client.get(url, params={"cluster": "member2"})).json()
+    assert (elsewhere["message"], elsewhere["cluster"]) == ("no driver pod yet", "member2")
+    unknown = await karmada_client.get(url, params={"cluster": "mars"})
+    assert unknown.status_code == 422
+    assert unknown.json()["details"]["known"] == ["member1", "member2"]
+    wrong_container = await karmada_client.get(url, params={"container": "nope"})
+    assert wrong_container.status_code == 422
+    assert "nope" in wrong_container.json()["error"]
+
+
+@pytest.mark.parametrize("tail", ["0", "10001", "x"])
+async def test_tail_lines_out_of_range_is_422(
+    karmada_client: httpx.AsyncClient, ui_request: dict[str, Any], tail: str
+) -> None:
+    job = (await karmada_client.post(JOBS, json=ui_request)).json()
+    response = await karmada_client.get(f"{JOBS}/{job['id']}/logs", params={"tailLines": tail})
+    assert response.status_code == 422
+
+
+async def test_stream_follows_a_running_driver_until_its_log_ends(
+    karmada_client: httpx.AsyncClient, simulator: SimulatorServer, ui_request: dict[str, Any]
+) -> None:
+    job = (await karmada_client.post(JOBS, json=ui_request)).json()
+    simulator.advance(40)
+    url = f"{JOBS}/{job['id']}/logs/stream"
+    received: list[str] = []
+    async with karmada_client.stream("GET", url, params={"tailLines": 0}) as response:
+        assert response.status_code == 200
+        async for line in response.aiter_lines():
+            if line.startswith("event: open"):
+                simulator.advance(200)  # the job runs to its end while we follow it
+            if line.startswith("data: "):
+                received.append(line[len("data: ") :])
+            assert len(received) < 5000
+    assert received[0].startswith("following member1/")
+    assert received[-1] == "end of log"
+    assert any("succeeded" in line for line in received)
+
+
+def _data_lines(text: str) -> list[str]:
+    return [line[len("data: ") :] for line in text.splitlines() if line.startswith("data: ")]
