@@ -3,6 +3,7 @@ and the stored tail once the pods are gone."""
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import httpx
@@ -128,18 +129,25 @@ async def test_stream_follows_a_running_driver_until_its_log_ends(
     job = (await karmada_client.post(JOBS, json=ui_request)).json()
     simulator.advance(40)
     url = f"{JOBS}/{job['id']}/logs/stream"
-    received: list[str] = []
-    async with karmada_client.stream("GET", url, params={"tailLines": 0}) as response:
-        assert response.status_code == 200
-        async for line in response.aiter_lines():
-            if line.startswith("event: open"):
-                simulator.advance(200)  # the job runs to its end while we follow it
-            if line.startswith("data: "):
-                received.append(line[len("data: ") :])
-            assert len(received) < 5000
+
+    async def finish_the_job_meanwhile() -> None:
+        await asyncio.sleep(0.5)  # the stream is open and following by now
+        simulator.advance(200)
+
+    async with asyncio.timeout(30), asyncio.TaskGroup() as group:
+        group.create_task(finish_the_job_meanwhile())
+        response = await karmada_client.get(url, params={"tailLines": 0})
+    assert response.status_code == 200
+    received = _data_lines(response.text)
     assert received[0].startswith("following member1/")
     assert received[-1] == "end of log"
-    assert any("succeeded" in line for line in received)
+    # Only lines printed after the stream opened (tailLines=0), through to the very end.
+    full = await karmada_client.get(f"{JOBS}/{job['id']}/logs", params={"tailLines": 10000})
+    everything = full.json()["logs"]
+    followed = received[1:-1]
+    assert 0 < len(followed) < len(everything)
+    assert everything[-len(followed) :] == followed
+    assert any("succeeded" in line for line in followed)
 
 
 def _data_lines(text: str) -> list[str]:
