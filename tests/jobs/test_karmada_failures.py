@@ -3,6 +3,7 @@ deletes finish once Karmada is back, and a permanent refusal fails the job with 
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import httpx
@@ -139,3 +140,29 @@ async def test_without_karmada_jobs_wait_and_reads_are_503(
     assert (await client.delete(f"{JOBS}/{job['id']}")).json() == {
         "message": f"job {job['id']} deleted"
     }
+
+
+async def test_the_pending_row_is_durable_before_anything_reaches_karmada(
+    karmada_client: httpx.AsyncClient,
+    karmada_app: FastAPI,
+    simulator: SimulatorServer,
+    ui_request: dict[str, Any],
+) -> None:
+    # Every Karmada call is slow, so the request is still submitting while we look.
+    await karmada_client.get("/api/v1/proxy/clusters")  # warm the cluster cache
+    simulator.set_faults(latency_seconds=0.5)
+    request = asyncio.create_task(karmada_client.post(JOBS, json=ui_request))
+    seen: list[tuple[str, int]] = []
+    async with asyncio.timeout(10):
+        while not seen:
+            await asyncio.sleep(0.05)
+            async with karmada_app.state.sessionmaker() as session:
+                page = await repository.list_jobs(
+                    session=session, filters=repository.JobFilters(), after=None, limit=5
+                )
+            created = simulator.stats()["byVerb"].get("create", 0)
+            seen = [(job.status, created) for job in page]
+    assert not request.done()
+    assert seen == [("Pending", 0)]  # committed, and nothing created in Karmada yet
+    response = await request
+    assert response.json()["status"] == "Submitted"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import structlog
 
 from ml_platform.clusters.directory import ClusterDirectory
@@ -40,15 +42,23 @@ async def live_status(
     workload_ref = ObjectRef(
         WORKLOAD_APIS[WorkloadKind(job.workload_kind)], job.namespace, job.workload_name
     )
+    failure: AppError | None = None
     try:
-        binding = await gateway.get(binding_ref(job))
-        if binding is None:
-            return _stored(job, "no ResourceBinding in Karmada; showing the stored status")
-        workload = await gateway.get(workload_ref)
-        clusters = await directory.clusters(gateway)
-    except AppError as exc:
-        log.warning("job.live_status_unavailable", job_id=job.id, error=exc.message)
-        return _stored(job, f"live status unavailable ({exc.message}); showing the stored status")
+        # Independent reads: one round trip of latency instead of three.
+        async with asyncio.TaskGroup() as group:
+            binding_read = group.create_task(gateway.get(binding_ref(job)))
+            workload_read = group.create_task(gateway.get(workload_ref))
+            clusters_read = group.create_task(directory.clusters(gateway))
+    except* AppError as errors:
+        failure = next(e for e in errors.exceptions if isinstance(e, AppError))
+    if failure is not None:
+        log.warning("job.live_status_unavailable", job_id=job.id, error=failure.message)
+        note = f"live status unavailable ({failure.message}); showing the stored status"
+        return _stored(job, note)
+    binding, workload = binding_read.result(), workload_read.result()
+    clusters = clusters_read.result()
+    if binding is None:
+        return _stored(job, "no ResourceBinding in Karmada; showing the stored status")
     observation = observe(
         job.workload_kind,
         binding=binding,
