@@ -103,3 +103,10 @@ def create_object(simulator: SimulatorServer, path: str, body: dict[str, Any]) -
     assert response.status_code == 201, response.text
     created: dict[str, Any] = response.json()
     return created
+
+
+def advance(simulator: SimulatorServer, seconds: float) -> None:
+    """Let the simulator place what was just created, then move time forward: objects created
+    since its last reconcile start their lifecycle now, not at the advanced time."""
+    simulator.advance(0)
+    simulator.advance(seconds)

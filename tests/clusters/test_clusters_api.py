@@ -9,6 +9,7 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
+from karmada_support import advance
 from ml_platform.sim.server import SimulatorServer
 
 CLUSTERS = "/api/v1/proxy/clusters"
@@ -34,7 +35,7 @@ async def test_resources_of_a_member_are_summarised(
     karmada_client: httpx.AsyncClient, simulator: SimulatorServer, ui_request: dict[str, Any]
 ) -> None:
     job = (await karmada_client.post(JOBS, json=ui_request)).json()
-    simulator.advance(40)
+    advance(simulator, 40)
     response = await karmada_client.get(
         f"{CLUSTERS}/member1/resources", params={"namespace": "default", "type": "rayjobs"}
     )

@@ -9,7 +9,7 @@ from typing import Any
 import httpx
 from fastapi import FastAPI
 
-from karmada_support import KARMADA_PATHS, create_object, items, leftovers, names, run_step
+from karmada_support import KARMADA_PATHS, advance, create_object, items, leftovers, names, run_step
 from ml_platform.jobs import repository, submission
 from ml_platform.sim.server import SimulatorServer
 
@@ -83,7 +83,7 @@ async def test_delete_while_karmada_is_down_then_back_leaves_nothing(
     ui_request: dict[str, Any],
 ) -> None:
     job = (await karmada_client.post(JOBS, json=ui_request)).json()
-    simulator.advance(40)
+    advance(simulator, 40)
     simulator.set_faults(error_rate=1.0, error_codes=(503,))
     response = await karmada_client.delete(f"{JOBS}/{job['id']}")
     assert response.status_code == 200, response.text
@@ -96,7 +96,7 @@ async def test_delete_while_karmada_is_down_then_back_leaves_nothing(
     assert names(simulator, RAYJOBS) == [job["id"]]  # nothing was lost, nothing removed yet
     assert await run_step(karmada_app, job["id"], submission.finish_delete) is True
     assert (await karmada_client.get(f"{JOBS}/{job['id']}")).status_code == 404
-    simulator.advance(1)
+    advance(simulator, 1)
     assert leftovers(simulator) == []
 
 

@@ -8,7 +8,7 @@ from typing import Any
 import httpx
 from fastapi import FastAPI
 
-from karmada_support import items, leftovers, names
+from karmada_support import advance, items, leftovers, names
 from ml_platform.sim.server import SimulatorServer
 
 JOBS = "/api/v1/jobs"
@@ -38,7 +38,7 @@ async def test_ui_request_runs_on_exactly_one_target_cluster_then_delete_leaves_
     assert job["message"] == f"submitted to Karmada as RayJob {job['id']}"
     assert names(simulator, RAYJOBS) == [job["id"]]
 
-    simulator.advance(40)
+    advance(simulator, 40)
     placed = {c: names(simulator, RAYJOBS, cluster=c) for c in ("member1", "member2")}
     assert sorted(placed.values()) == [[], [job["id"]]], placed
     (cluster,) = [c for c, found in placed.items() if found]
@@ -46,7 +46,7 @@ async def test_ui_request_runs_on_exactly_one_target_cluster_then_delete_leaves_
     assert running["phase"] == "Running"
     assert running["clusterDistribution"] == {cluster: 2}  # head + one worker
 
-    simulator.advance(120)
+    advance(simulator, 120)
     done = await live(karmada_client, job["id"])
     assert done["phase"] == "Succeeded"
     assert done["succeeded"] == 1
@@ -62,7 +62,7 @@ async def test_ui_request_runs_on_exactly_one_target_cluster_then_delete_leaves_
     assert deleted.status_code == 200, deleted.text
     assert deleted.json() == {"message": f"job {job['id']} deleted"}
     assert (await karmada_client.get(f"{JOBS}/{job['id']}")).status_code == 404
-    simulator.advance(1)
+    advance(simulator, 1)
     assert leftovers(simulator) == []
 
 
@@ -70,12 +70,12 @@ async def test_stop_removes_the_workload_and_keeps_record_and_results_volume(
     karmada_client: httpx.AsyncClient, simulator: SimulatorServer, ui_request: dict[str, Any]
 ) -> None:
     job = await create(karmada_client, ui_request)
-    simulator.advance(40)
+    advance(simulator, 40)
     stopped = await karmada_client.post(f"{JOBS}/{job['id']}/stop")
     assert stopped.status_code == 200, stopped.text
     body = stopped.json()
     assert (body["status"], body["reason"]) == ("Stopped", "StoppedByUser")
-    simulator.advance(1)
+    advance(simulator, 1)
     assert leftovers(simulator, keep_volumes=True) == []
     # The results volume outlives the stop; the record is still there.
     assert names(simulator, "/api/v1/persistentvolumeclaims") == [f"{job['id']}-results"]
@@ -92,7 +92,7 @@ async def test_stop_removes_the_workload_and_keeps_record_and_results_volume(
     again = await karmada_client.post(f"{JOBS}/{job['id']}/stop")
     assert again.json()["status"] == "Stopped"
     assert (await karmada_client.delete(f"{JOBS}/{job['id']}")).status_code == 200
-    simulator.advance(1)
+    advance(simulator, 1)
     assert leftovers(simulator) == []
 
 
@@ -114,7 +114,7 @@ async def test_status_is_read_live_and_never_written(
     ui_request: dict[str, Any],
 ) -> None:
     job = await create(karmada_client, ui_request)
-    simulator.advance(40)
+    advance(simulator, 40)
     assert (await live(karmada_client, job["id"]))["phase"] == "Running"
     stored = (await karmada_client.get(f"{JOBS}/{job['id']}")).json()
     assert stored["status"] == "Submitted"  # the monitor, not this route, writes the row

@@ -10,8 +10,9 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
+from karmada_support import advance
 from ml_platform.jobs import repository
-from ml_platform.jobs.logs import STORED_LOG_BYTES, capture_driver_log
+from ml_platform.jobs.logs import STORED_LOG_BYTES, capture_driver_log, log_tail
 from ml_platform.sim.server import SimulatorServer
 
 JOBS = "/api/v1/jobs"
@@ -20,7 +21,7 @@ JOBS = "/api/v1/jobs"
 async def _finished_job(client: httpx.AsyncClient, simulator: SimulatorServer, body: Any) -> str:
     job = (await client.post(JOBS, json=body)).json()
     for _ in range(3):
-        simulator.advance(60)
+        advance(simulator, 60)
     status = (await client.get(f"{JOBS}/{job['id']}/status")).json()
     assert status["phase"] == "Succeeded"
     job_id: str = job["id"]
@@ -71,7 +72,7 @@ async def test_stop_stores_the_driver_log_before_removing_the_workload(
     ui_request: dict[str, Any],
 ) -> None:
     job = (await karmada_client.post(JOBS, json=ui_request)).json()
-    simulator.advance(60)
+    advance(simulator, 60)
     before = (await karmada_client.get(f"{JOBS}/{job['id']}/logs")).json()
     assert before["source"] == "live"
     assert (await karmada_client.post(f"{JOBS}/{job['id']}/stop")).json()["status"] == "Stopped"
@@ -127,12 +128,16 @@ async def test_stream_follows_a_running_driver_until_its_log_ends(
     karmada_client: httpx.AsyncClient, simulator: SimulatorServer, ui_request: dict[str, Any]
 ) -> None:
     job = (await karmada_client.post(JOBS, json=ui_request)).json()
-    simulator.advance(40)
+    advance(simulator, 60)
+    simulator.reset_stats()
     url = f"{JOBS}/{job['id']}/logs/stream"
 
     async def finish_the_job_meanwhile() -> None:
-        await asyncio.sleep(0.5)  # the stream is open and following by now
-        simulator.advance(200)
+        for _ in range(1000):  # until the follow request has reached the simulator
+            if simulator.stats()["byVerb"].get("log"):
+                break
+            await asyncio.sleep(0.02)
+        advance(simulator, 200)
 
     async with asyncio.timeout(30), asyncio.TaskGroup() as group:
         group.create_task(finish_the_job_meanwhile())
@@ -152,3 +157,36 @@ async def test_stream_follows_a_running_driver_until_its_log_ends(
 
 def _data_lines(text: str) -> list[str]:
     return [line[len("data: ") :] for line in text.splitlines() if line.startswith("data: ")]
+
+
+def test_log_tail_keeps_the_end_from_a_line_start_within_the_budget() -> None:
+    lines = [f"line {index} ü" for index in range(200_000)]
+    content = "\n".join(lines) + "\n"
+    tail = log_tail(content, STORED_LOG_BYTES)
+    assert len(tail.encode()) <= STORED_LOG_BYTES
+    assert len(tail.encode()) > STORED_LOG_BYTES - 100
+    assert content.endswith(tail)
+    assert tail.splitlines()[0] in lines
+    assert log_tail("short\n", STORED_LOG_BYTES) == "short\n"
+
+
+async def test_capture_while_karmada_is_down_keeps_the_earlier_capture(
+    karmada_client: httpx.AsyncClient,
+    karmada_app: FastAPI,
+    simulator: SimulatorServer,
+    ui_request: dict[str, Any],
+) -> None:
+    job_id = await _finished_job(karmada_client, simulator, ui_request)
+    await _capture(karmada_app, job_id)
+    async with karmada_app.state.sessionmaker() as session:
+        first = await repository.get_job_log(session=session, job_id=job_id)
+    assert first is not None
+    simulator.set_faults(error_rate=1.0, error_codes=(503,))
+    await _capture(karmada_app, job_id)  # must not raise
+    async with karmada_app.state.sessionmaker() as session:
+        again = await repository.get_job_log(session=session, job_id=job_id)
+    assert again is not None
+    assert (again.content, again.captured_at) == (first.content, first.captured_at)
+    served = (await karmada_client.get(f"{JOBS}/{job_id}/logs")).json()
+    assert served["source"] == "stored"
+    assert "live log unavailable" in served["message"]

@@ -11,7 +11,7 @@ import httpx
 import pytest
 import yaml
 
-from karmada_support import KARMADA_PATHS, MEMBERS, items, names
+from karmada_support import KARMADA_PATHS, MEMBERS, advance, items, names
 from ml_platform.sim.server import SimulatorServer
 from workloads.test_environment import EXPECTED_REFERENCE_ENV
 
@@ -55,7 +55,7 @@ async def test_every_workload_family_is_accepted_and_runs_to_completion(
         assert job["status"] == "Submitted", (algorithm, job["message"])
         created[algorithm] = job
     for _ in range(4):
-        simulator.advance(60)
+        advance(simulator, 60)
     for algorithm, job in created.items():
         status = (await karmada_client.get(f"{JOBS}/{job['id']}/status")).json()
         assert status["phase"] == "Succeeded", (algorithm, status)
@@ -70,7 +70,7 @@ async def test_the_ui_contract_rayjob_carries_exactly_the_environment_contract(
     karmada_client: httpx.AsyncClient, simulator: SimulatorServer, ui_request: dict[str, Any]
 ) -> None:
     job = (await karmada_client.post(JOBS, json=ui_request)).json()
-    simulator.advance(1)
+    advance(simulator, 1)
     for where in (None, "member1"):
         (rayjob,) = items(simulator, RAYJOBS, cluster=where)
         assert rayjob["metadata"]["name"] == job["id"]

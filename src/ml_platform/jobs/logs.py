@@ -83,7 +83,8 @@ async def find_driver(
     return None
 
 
-def _tail(content: str, max_bytes: int) -> str:
+def log_tail(content: str, max_bytes: int) -> str:
+    """The end of ``content`` in at most ``max_bytes`` UTF-8 bytes, from a line start."""
     data = content.encode("utf-8")
     if len(data) <= max_bytes:
         return content
@@ -98,8 +99,9 @@ async def capture_driver_log(
 ) -> None:
     """Store the last 1 MiB of the job's driver log (replacing an earlier capture).
 
-    Never raises: a log that cannot be read is a warning, not a reason to fail the job's
-    transition. When no driver pod is left, an earlier capture is kept as it is.
+    A log that cannot be read is a warning, not a reason to fail the caller's transition; when
+    no driver pod is left, an earlier capture is kept as it is. (Database errors do propagate:
+    the caller's transaction could not commit anyway.)
     """
     try:
         clusters = await placed_clusters(gateway=gateway, job=job)
@@ -114,19 +116,19 @@ async def capture_driver_log(
             container=driver.container,
             tail_lines=CAPTURE_TAIL_LINES,
         )
-        await repository.save_job_log(
-            session=session,
-            job_id=job.id,
-            cluster=driver.cluster,
-            pod=driver.name,
-            container=driver.container,
-            # Postgres text cannot hold NUL.
-            content=_tail(content, STORED_LOG_BYTES).replace("\x00", "\ufffd"),
-            captured_at=utcnow(),
-        )
-    except Exception as exc:  # the caller's transition matters more than the log
+    except Exception as exc:  # any failure to read; the caller's transition matters more
         log.warning("job.log_capture_failed", job_id=job.id, error=str(exc))
         return
+    await repository.save_job_log(
+        session=session,
+        job_id=job.id,
+        cluster=driver.cluster,
+        pod=driver.name,
+        container=driver.container,
+        # Postgres text cannot hold NUL.
+        content=log_tail(content, STORED_LOG_BYTES).replace("\x00", "\ufffd"),
+        captured_at=utcnow(),
+    )
     log.info("job.log_captured", job_id=job.id, cluster=driver.cluster, pod=driver.name)
 
 
