@@ -19,7 +19,7 @@ from ml_platform.jobs import repository
 from ml_platform.jobs.models import JobLog, TrainingJob
 from ml_platform.jobs.schemas import JobLogsResponse
 from ml_platform.jobs.workload import render_job
-from ml_platform.karmada.errors import KarmadaUnavailable
+from ml_platform.karmada.errors import KarmadaRejected, KarmadaUnavailable
 from ml_platform.karmada.gateway import KarmadaGateway, ObjectRef
 from ml_platform.karmada.resources import POD, RESOURCE_BINDING
 
@@ -188,9 +188,13 @@ async def read_logs(
             tail_lines=tail_lines,
         )
     except AppError as exc:
-        if stored is None:
-            raise
-        return _stored_response(stored, tail_lines, f"live log unavailable: {exc.message}")
+        if stored is not None:
+            return _stored_response(stored, tail_lines, f"live log unavailable: {exc.message}")
+        gone = isinstance(exc, KarmadaRejected) and isinstance(exc.details, dict)
+        if gone and exc.details.get("status") == 404:
+            # The pod went away between finding it and reading it (a finished, cleaned-up job).
+            return JobLogsResponse(message=NO_POD_MESSAGE, cluster=cluster, source="none")
+        raise
     lines = content.splitlines()
     return JobLogsResponse(
         message=content if lines else "the driver has not printed anything yet",
