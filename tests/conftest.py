@@ -111,6 +111,7 @@ def settings(database_url: str) -> Settings:
 
 async def _clear_tables(app: FastAPI) -> None:
     async with app.state.engine.begin() as connection:
+        await connection.execute(text("DELETE FROM job_log"))
         await connection.execute(text("DELETE FROM job_event"))
         await connection.execute(text("DELETE FROM training_job"))
 

@@ -13,6 +13,8 @@ from starlette.middleware.cors import CORSMiddleware
 
 from ml_platform import api
 from ml_platform.background import BackgroundService
+from ml_platform.clusters.directory import ClusterDirectory
+from ml_platform.clusters.router import router as clusters_router
 from ml_platform.config import Settings
 from ml_platform.db.engine import build_engine, build_sessionmaker
 from ml_platform.errors import install_exception_handlers
@@ -105,8 +107,10 @@ def create_app(settings: Settings) -> FastAPI:
     app.state.metrics = Metrics()
     app.state.background_services = []
     app.state.gateway = None
+    app.state.cluster_directory = ClusterDirectory()
     install_exception_handlers(app)
     app.include_router(jobs_router)
+    app.include_router(clusters_router)
     app.include_router(api.router)
     app.include_router(system_router)
 

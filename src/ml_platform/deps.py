@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from ml_platform.clusters.directory import ClusterDirectory
 from ml_platform.config import Settings
 from ml_platform.db.session import get_session
 from ml_platform.karmada.errors import KarmadaUnavailable
@@ -29,8 +30,22 @@ def get_gateway(request: Request) -> KarmadaGateway:
     return gateway
 
 
+def get_optional_gateway(request: Request) -> KarmadaGateway | None:
+    """The Karmada gateway, or None when the service runs without Karmada."""
+    gateway: KarmadaGateway | None = request.app.state.gateway
+    return gateway
+
+
+def get_cluster_directory(request: Request) -> ClusterDirectory:
+    """The app's cached view of Karmada's cluster list."""
+    directory: ClusterDirectory = request.app.state.cluster_directory
+    return directory
+
+
 # scope="function": the commit happens before the response is sent, so a failed commit is
 # reported to the client instead of being lost after a 2xx.
 SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 GatewayDep = Annotated[KarmadaGateway, Depends(get_gateway)]
+OptionalGatewayDep = Annotated[KarmadaGateway | None, Depends(get_optional_gateway)]
+ClusterDirectoryDep = Annotated[ClusterDirectory, Depends(get_cluster_directory)]

@@ -59,7 +59,7 @@ async def test_ui_request_creates_job_with_ui_shape(
     assert job["priority"] == 100
     assert job["request"] == ui_request
     assert job["status"] == "Pending"
-    assert job["message"] == ""
+    assert job["message"] == "waiting for Karmada: not configured"
     assert job["targetClusters"] == ["member1"]
     assert job["workloadKind"] == "RayJob"
     for field in ("createdAt", "updatedAt"):

@@ -6,11 +6,12 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
+from kubernetes import client
 
 from ml_platform.karmada.errors import KarmadaRejected, KarmadaUnavailable
 from ml_platform.karmada.gateway import JOB_ID_LABEL, KarmadaGateway, ObjectRef
-from ml_platform.karmada.resources import RESOURCE_BINDING
-from ml_platform.sim.server import SimulatorServer
+from ml_platform.karmada.resources import POD, RESOURCE_BINDING
+from ml_platform.sim.server import PROXY_PATH, SimulatorServer
 from ml_platform.workloads.kinds import PROPAGATION_POLICY_API
 
 
@@ -100,3 +101,23 @@ async def test_unreachable_server_is_unavailable(tmp_path: Path) -> None:
             await gw.clusters()
     finally:
         await gw.close()
+
+
+async def test_cluster_reads_go_to_that_member_through_the_proxy(
+    gateway: KarmadaGateway, simulator: SimulatorServer
+) -> None:
+    # A pod exists only in member1; Karmada itself and member2 have none.
+    member1 = client.Configuration()
+    member1.host = simulator.url + PROXY_PATH.format(name="member1")
+    with client.ApiClient(member1) as api:
+        client.CoreV1Api(api).create_namespaced_pod(
+            "default",
+            client.V1Pod(
+                metadata=client.V1ObjectMeta(name="only-here"),
+                spec=client.V1PodSpec(containers=[client.V1Container(name="c", image="x")]),
+            ),
+        )
+    in_member1 = await gateway.list_objects(POD, namespace="default", cluster="member1")
+    assert [p["metadata"]["name"] for p in in_member1] == ["only-here"]
+    assert await gateway.list_objects(POD, namespace="default", cluster="member2") == []
+    assert await gateway.list_objects(POD, namespace="default") == []

@@ -10,7 +10,7 @@ from sqlalchemy import delete, func, select, text, tuple_
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from ml_platform.jobs.models import JobEvent, TrainingJob
+from ml_platform.jobs.models import JobEvent, JobLog, TrainingJob
 
 
 @dataclass(frozen=True)
@@ -138,3 +138,35 @@ async def count_by_status(*, session: AsyncSession) -> dict[str, int]:
 async def ping(*, session: AsyncSession) -> None:
     """Round-trip to the database (readiness)."""
     await session.execute(text("SELECT 1"))
+
+
+# --- Karmada integration ---
+
+
+async def get_job_log(*, session: AsyncSession, job_id: str) -> JobLog | None:
+    """The stored driver-log tail of a job, if one was captured."""
+    return await session.get(JobLog, job_id, populate_existing=True)
+
+
+async def save_job_log(
+    *,
+    session: AsyncSession,
+    job_id: str,
+    cluster: str | None,
+    pod: str | None,
+    container: str | None,
+    content: str,
+    captured_at: datetime,
+) -> JobLog:
+    """Insert or replace the stored driver-log tail of a job (callers hold the job's row lock)."""
+    stored = await session.get(JobLog, job_id)
+    if stored is None:
+        stored = JobLog(job_id=job_id)
+        session.add(stored)
+    stored.cluster = cluster
+    stored.pod = pod
+    stored.container = container
+    stored.content = content
+    stored.captured_at = captured_at
+    await session.flush()
+    return stored

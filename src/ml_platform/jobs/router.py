@@ -6,15 +6,26 @@ from typing import Annotated, Any
 
 import structlog
 from fastapi import APIRouter, Header, Query, Request, Response, status
+from fastapi.responses import StreamingResponse
 
 from ml_platform.api import API_PREFIX
-from ml_platform.deps import SessionDep
-from ml_platform.jobs import service
+from ml_platform.deps import (
+    ClusterDirectoryDep,
+    GatewayDep,
+    OptionalGatewayDep,
+    SessionDep,
+    SettingsDep,
+)
+from ml_platform.jobs import logs, service
+from ml_platform.jobs.live import live_status
 from ml_platform.jobs.models import JobEvent, TrainingJob
 from ml_platform.jobs.repository import JobFilters
 from ml_platform.jobs.schemas import (
+    DNS_1123_LABEL,
+    DryRunResponse,
     ErrorResponse,
     JobEventResponse,
+    JobLogsResponse,
     JobStatusResponse,
     MessageResponse,
     TrainingJobRequest,
@@ -28,6 +39,7 @@ router = APIRouter(prefix=f"{API_PREFIX}/jobs", tags=["jobs"])
 NO_NUL = r"^[^\x00]*$"
 DEFAULT_PAGE_SIZE = 100
 MAX_PAGE_SIZE = 1000
+MAX_TAIL_LINES = 10_000
 
 Responses = dict[int | str, dict[str, Any]]
 _ERRORS: Responses = {code: {"model": ErrorResponse} for code in (400, 422, 503)}
@@ -72,7 +84,7 @@ def _event_response(event: JobEvent) -> JobEventResponse:
 @router.post(
     "",
     status_code=status.HTTP_201_CREATED,
-    response_model=TrainingJobResponse,
+    response_model=TrainingJobResponse | DryRunResponse,
     responses={**_ERRORS, **_CONFLICT, 413: {"model": ErrorResponse}},
 )
 async def create_job(
@@ -80,6 +92,9 @@ async def create_job(
     request: Request,
     session: SessionDep,
     response: Response,
+    gateway: OptionalGatewayDep,
+    directory: ClusterDirectoryDep,
+    settings: SettingsDep,
     idempotency_key: Annotated[
         str | None,
         Header(
@@ -89,15 +104,38 @@ async def create_job(
             description="A retried request with the same key returns the original job.",
         ),
     ] = None,
-) -> TrainingJobResponse:
-    """Store a training job (Pending) and return it."""
+    dry_run: Annotated[
+        bool,
+        Query(
+            alias="dryRun",
+            description="Validate and render only: 200 with the manifests, nothing stored.",
+        ),
+    ] = False,
+) -> TrainingJobResponse | DryRunResponse:
+    """Store a training job (Pending), then submit it to Karmada; 201 either way (a job that
+    could not be submitted yet stays Pending with the reason in ``message``)."""
+    if dry_run:
+        response.status_code = status.HTTP_200_OK
+        return await service.dry_run(
+            gateway=gateway, directory=directory, request=body, settings=settings
+        )
+    await service.check_target_clusters(gateway=gateway, directory=directory, request=body)
     result = await service.create_job(
         session=session, request=body, idempotency_key=idempotency_key
     )
-    response.headers["Location"] = f"{request.url.path}/{result.job.id}"
+    job = result.job
+    if result.created:
+        # The one explicit commit in a handler: the Pending row must be durable before anything
+        # reaches Karmada, so a crash between the two leaves a record (which the monitor
+        # submits) and never an object without one.
+        await session.commit()
+        job = await service.submit_created_job(
+            session=session, gateway=gateway, job_id=job.id, settings=settings
+        )
+    response.headers["Location"] = f"{request.url.path}/{job.id}"
     if not result.created:
         response.headers["Idempotent-Replayed"] = "true"
-    return to_response(result.job)
+    return to_response(job)
 
 
 @router.get("", response_model=list[TrainingJobResponse], responses=_ERRORS)
@@ -135,26 +173,38 @@ async def get_job(job_id: str, session: SessionDep) -> TrainingJobResponse:
 
 
 @router.delete("/{job_id}", response_model=MessageResponse, responses=_NOT_FOUND)
-async def delete_job(job_id: str, session: SessionDep) -> MessageResponse:
-    """Delete a job (at once if nothing reached a cluster, else after cleanup)."""
+async def delete_job(
+    job_id: str, session: SessionDep, gateway: OptionalGatewayDep, settings: SettingsDep
+) -> MessageResponse:
+    """Delete a job: its Karmada objects, then its record (``message`` says whether the
+    removal finished or continues in the background)."""
     structlog.contextvars.bind_contextvars(job_id=job_id)
-    return MessageResponse(message=await service.delete_job(session=session, job_id=job_id))
+    message = await service.delete_job(
+        session=session, job_id=job_id, gateway=gateway, settings=settings
+    )
+    return MessageResponse(message=message)
 
 
 @router.post(
     "/{job_id}/stop", response_model=TrainingJobResponse, responses={**_NOT_FOUND, **_CONFLICT}
 )
-async def stop_job(job_id: str, session: SessionDep) -> TrainingJobResponse:
-    """Stop a job; its record is kept."""
+async def stop_job(
+    job_id: str, session: SessionDep, gateway: OptionalGatewayDep, settings: SettingsDep
+) -> TrainingJobResponse:
+    """Stop a job: its workload leaves the clusters, its record is kept."""
     structlog.contextvars.bind_contextvars(job_id=job_id)
-    return to_response(await service.stop_job(session=session, job_id=job_id))
+    job = await service.stop_job(session=session, job_id=job_id, gateway=gateway, settings=settings)
+    return to_response(job)
 
 
 @router.get("/{job_id}/status", response_model=JobStatusResponse, responses=_NOT_FOUND)
-async def get_job_status(job_id: str, session: SessionDep) -> JobStatusResponse:
-    """Status summary of a job."""
+async def get_job_status(
+    job_id: str, session: SessionDep, gateway: OptionalGatewayDep, directory: ClusterDirectoryDep
+) -> JobStatusResponse:
+    """Status of a job, read live from Karmada when it has a workload there."""
     structlog.contextvars.bind_contextvars(job_id=job_id)
-    return service.job_status(await service.get_job(session=session, job_id=job_id))
+    job = await service.get_job(session=session, job_id=job_id)
+    return await live_status(gateway=gateway, directory=directory, job=job)
 
 
 @router.get("/{job_id}/events", response_model=list[JobEventResponse], responses=_NOT_FOUND)
@@ -163,3 +213,70 @@ async def get_job_events(job_id: str, session: SessionDep) -> list[JobEventRespo
     structlog.contextvars.bind_contextvars(job_id=job_id)
     events = await service.job_events(session=session, job_id=job_id)
     return [_event_response(event) for event in events]
+
+
+@router.get(
+    "/{job_id}/logs",
+    response_model=JobLogsResponse,
+    responses={**_NOT_FOUND, **_ERRORS},
+)
+async def get_job_logs(
+    job_id: str,
+    session: SessionDep,
+    gateway: OptionalGatewayDep,
+    directory: ClusterDirectoryDep,
+    settings: SettingsDep,
+    tail_lines: Annotated[int, Query(alias="tailLines", ge=1, le=MAX_TAIL_LINES)] = 1000,
+    container: Annotated[str | None, Query(max_length=63, pattern=DNS_1123_LABEL)] = None,
+    cluster: Annotated[str | None, Query(max_length=253, pattern=NO_NUL)] = None,
+) -> JobLogsResponse:
+    """The driver's log: live from its pod through Karmada, else the tail stored when the job
+    ended. No pod yet is a 200 whose ``message`` says so."""
+    structlog.contextvars.bind_contextvars(job_id=job_id)
+    job = await service.get_job(session=session, job_id=job_id)
+    if cluster is not None and gateway is not None:
+        await service.check_cluster(gateway=gateway, directory=directory, cluster=cluster)
+    return await logs.read_logs(
+        session=session,
+        gateway=gateway,
+        job=job,
+        settings=settings,
+        cluster=cluster,
+        container=container,
+        tail_lines=tail_lines,
+    )
+
+
+@router.get(
+    "/{job_id}/logs/stream",
+    response_class=StreamingResponse,
+    responses={200: {"content": {"text/event-stream": {}}}, **_NOT_FOUND, **_ERRORS},
+)
+async def stream_job_logs(
+    job_id: str,
+    session: SessionDep,
+    gateway: GatewayDep,
+    directory: ClusterDirectoryDep,
+    settings: SettingsDep,
+    tail_lines: Annotated[int, Query(alias="tailLines", ge=0, le=MAX_TAIL_LINES)] = 100,
+    container: Annotated[str | None, Query(max_length=63, pattern=DNS_1123_LABEL)] = None,
+    cluster: Annotated[str | None, Query(max_length=253, pattern=NO_NUL)] = None,
+) -> StreamingResponse:
+    """Follow the driver's log as server-sent events (one ``data:`` per line) until the log
+    ends or the client disconnects. Without a pod the stored tail (or a notice) is sent."""
+    structlog.contextvars.bind_contextvars(job_id=job_id)
+    job = await service.get_job(session=session, job_id=job_id)
+    if cluster is not None:
+        await service.check_cluster(gateway=gateway, directory=directory, cluster=cluster)
+    events = await logs.driver_log_events(
+        session=session,
+        gateway=gateway,
+        job=job,
+        settings=settings,
+        cluster=cluster,
+        container=container,
+        tail_lines=tail_lines,
+    )
+    return StreamingResponse(
+        events, media_type="text/event-stream", headers={"Cache-Control": "no-cache"}
+    )

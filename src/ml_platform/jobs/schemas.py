@@ -226,6 +226,29 @@ class JobEventResponse(WireModel):
     cluster: str | None
 
 
+class DryRunResponse(WireModel):
+    """What ``POST /jobs?dryRun=true`` would create, and where it could run."""
+
+    manifests: list[dict[str, Any]] = Field(description="Objects in creation order.")
+    candidate_clusters: list[str] = Field(
+        description="Ready clusters among targetClusters (all ready ones when it is empty)."
+    )
+    message: str
+
+
+class JobLogsResponse(WireModel):
+    """Driver log lines of a job (``GET /jobs/{id}/logs``); the UI shows ``message``."""
+
+    message: str = Field(description="The log text, or why there is none.")
+    cluster: str | None = None
+    pod: str | None = None
+    container: str | None = None
+    source: Literal["live", "stored", "none"] = Field(
+        description="live: read from the pod now; stored: the tail kept when the job ended."
+    )
+    logs: list[str] = Field(default_factory=list)
+
+
 class MessageResponse(WireModel):
     """A plain acknowledgement."""
 

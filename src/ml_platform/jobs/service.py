@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 import structlog
@@ -16,6 +17,8 @@ from ml_platform.algorithms import (
     get_algorithm,
     validate_hyperparameters,
 )
+from ml_platform.clusters.directory import ClusterDirectory
+from ml_platform.config import Settings
 from ml_platform.db.base import utcnow
 from ml_platform.errors import (
     ConflictError,
@@ -23,17 +26,22 @@ from ml_platform.errors import (
     NotFoundError,
     validation_details,
 )
-from ml_platform.jobs import lifecycle, repository
+from ml_platform.jobs import lifecycle, repository, submission
 from ml_platform.jobs.cursor import decode_cursor, encode_cursor
 from ml_platform.jobs.lifecycle import JobStatus
 from ml_platform.jobs.models import JobEvent, TrainingJob
 from ml_platform.jobs.repository import JobFilters, Position
-from ml_platform.jobs.schemas import JobStatusResponse, TrainingJobRequest
+from ml_platform.jobs.schemas import DryRunResponse, JobStatusResponse, TrainingJobRequest
+from ml_platform.jobs.workload import request_spec
+from ml_platform.karmada.errors import KarmadaUnavailable
+from ml_platform.karmada.gateway import KarmadaGateway
+from ml_platform.workloads import WorkloadSpecError, render
 
 log = structlog.get_logger()
 
 CONTAINER_ALGORITHM_ID = "container"
 MAX_JOB_ID_LENGTH = 63
+NOT_CONFIGURED_MESSAGE = "waiting for Karmada: not configured"
 
 
 @dataclass(frozen=True)
@@ -197,48 +205,85 @@ async def list_jobs(
 
 
 def _nothing_submitted(job: TrainingJob) -> bool:
-    return job.submitted_at is None and job.workload_name is None
+    # A failed attempt may still have created some objects (the policy, say): not "nothing".
+    return job.submitted_at is None and job.workload_name is None and job.submit_attempts == 0
 
 
-async def stop_job(*, session: AsyncSession, job_id: str) -> TrainingJob:
-    """Stop a job: Stopped at once when nothing reached a cluster, else Stopping.
+def _enter_cleanup(job: TrainingJob, now: datetime) -> None:
+    """Start counting attempts of the new pending Karmada step, due at once."""
+    job.submit_attempts = 0
+    job.next_attempt_at = now
+    job.last_error = None
 
-    Stopping a job that is already stopping or stopped returns it unchanged.
-    """
+
+async def stop_job(
+    *,
+    session: AsyncSession,
+    job_id: str,
+    gateway: KarmadaGateway | None = None,
+    settings: Settings | None = None,
+) -> TrainingJob:
+    """Stop a job: Stopped at once when nothing reached a cluster, else Stopping, and with a
+    gateway the workload is removed right away (Stopped; Stopping if Karmada cannot be reached,
+    which the monitor finishes). Stopping a stopped job returns it unchanged."""
     job = await get_job(session=session, job_id=job_id, for_update=True)
     status = JobStatus(job.status)
-    if status in (JobStatus.STOPPING, JobStatus.STOPPED):
+    if status is JobStatus.STOPPED:
         return job
-    target = JobStatus.STOPPED if _nothing_submitted(job) else JobStatus.STOPPING
-    await lifecycle.transition(
-        session=session,
-        job=job,
-        to=target,
-        reason="StoppedByUser" if target is JobStatus.STOPPED else "StopRequested",
-        message="stopped on request",
-        now=utcnow(),
-    )
+    now = utcnow()
+    if status is not JobStatus.STOPPING:
+        target = JobStatus.STOPPED if _nothing_submitted(job) else JobStatus.STOPPING
+        await lifecycle.transition(
+            session=session,
+            job=job,
+            to=target,
+            reason="StoppedByUser" if target is JobStatus.STOPPED else "StopRequested",
+            message="stopped on request",
+            now=now,
+        )
+        if target is JobStatus.STOPPED:
+            return job
+        _enter_cleanup(job, now)
+    if gateway is not None and settings is not None:
+        await submission.finish_stop(
+            session=session, gateway=gateway, job=job, settings=settings, now=now
+        )
     return job
 
 
-async def delete_job(*, session: AsyncSession, job_id: str) -> str:
-    """Delete a job: the row goes at once when nothing reached a cluster, else it is marked
-    Deleting until its cluster objects are gone. Returns a message for the caller."""
+async def delete_job(
+    *,
+    session: AsyncSession,
+    job_id: str,
+    gateway: KarmadaGateway | None = None,
+    settings: Settings | None = None,
+) -> str:
+    """Delete a job. With a gateway its Karmada objects are removed first, then the row; if
+    Karmada fails the job stays Deleting and the monitor retries. Without one the row goes at
+    once when nothing reached a cluster, else it is marked Deleting. Returns a message."""
     job = await get_job(session=session, job_id=job_id, for_update=True)
-    if job.status == JobStatus.DELETING:
-        return f"job {job_id} is being deleted"
-    if _nothing_submitted(job):
+    if gateway is None and _nothing_submitted(job) and job.status != JobStatus.DELETING:
         await repository.delete_job(session=session, job_id=job_id)
         log.info("job.deleted", job_id=job_id)
         return f"job {job_id} deleted"
-    await lifecycle.transition(
-        session=session,
-        job=job,
-        to=JobStatus.DELETING,
-        reason="DeleteRequested",
-        message="deletion requested",
-        now=utcnow(),
-    )
+    now = utcnow()
+    if job.status != JobStatus.DELETING:
+        await lifecycle.transition(
+            session=session,
+            job=job,
+            to=JobStatus.DELETING,
+            reason="DeleteRequested",
+            message="deletion requested",
+            now=now,
+        )
+        _enter_cleanup(job, now)
+    if gateway is not None and settings is not None:
+        deleted = await submission.finish_delete(
+            session=session, gateway=gateway, job=job, settings=settings, now=now
+        )
+        if deleted:
+            return f"job {job_id} deleted"
+        return f"job {job_id} is being deleted: {job.last_error}; retried in the background"
     return f"job {job_id} is being deleted"
 
 
@@ -272,6 +317,104 @@ def job_status(job: TrainingJob) -> JobStatusResponse:
         completion_time=job.completed_at,
         cluster_distribution=distribution,
     )
+
+
+async def check_target_clusters(
+    *,
+    gateway: KarmadaGateway | None,
+    directory: ClusterDirectory,
+    request: TrainingJobRequest,
+) -> None:
+    """422 naming the ``targetClusters`` Karmada does not know. Without Karmada (not
+    configured, or not answering) nothing can be checked and the job is accepted to wait."""
+    if gateway is None or not request.target_clusters:
+        return
+    try:
+        clusters = await directory.clusters(gateway)
+    except KarmadaUnavailable as exc:
+        log.info("job.target_clusters_unchecked", error=exc.message)
+        return
+    known = sorted(cluster.name for cluster in clusters)
+    unknown = sorted(set(request.target_clusters) - set(known))
+    if unknown:
+        raise InvalidRequestError(
+            f"unknown targetClusters: {', '.join(unknown)}; known: {', '.join(known) or 'none'}",
+            {"unknown": unknown, "known": known},
+        )
+
+
+async def check_cluster(
+    *, gateway: KarmadaGateway, directory: ClusterDirectory, cluster: str
+) -> None:
+    """422 when Karmada does not know ``cluster`` (503 when Karmada cannot be asked)."""
+    known = sorted(c.name for c in await directory.clusters(gateway))
+    if cluster not in known:
+        raise InvalidRequestError(
+            f"unknown cluster {cluster[:253]!r}; known: {', '.join(known) or 'none'}",
+            {"unknown": [cluster[:253]], "known": known},
+        )
+
+
+async def dry_run(
+    *,
+    gateway: KarmadaGateway | None,
+    directory: ClusterDirectory,
+    request: TrainingJobRequest,
+    settings: Settings,
+) -> DryRunResponse:
+    """What creating the job would send to Karmada, and the ready clusters it could run on;
+    nothing is stored or created."""
+    resolved = resolve_algorithm(request)
+    await check_target_clusters(gateway=gateway, directory=directory, request=request)
+    spec = request_spec(
+        request,
+        job_id=_new_job_id(request.job_name),
+        algorithm=resolved.algorithm_id,
+        workload_kind=resolved.workload_kind,
+    )
+    try:
+        rendered = render(spec, settings.workloads)
+    except WorkloadSpecError as exc:
+        raise InvalidRequestError(str(exc)) from None
+    candidates: list[str] = []
+    if gateway is None:
+        message = "rendered; Karmada is not configured, so no candidate clusters"
+    else:
+        try:
+            clusters = await directory.clusters(gateway)
+        except KarmadaUnavailable as exc:
+            message = f"rendered; candidate clusters unknown: {exc.message}"
+        else:
+            wanted = set(request.target_clusters)
+            candidates = sorted(
+                c.name for c in clusters if c.ready and (not wanted or c.name in wanted)
+            )
+            message = "rendered" if candidates else "rendered; no ready cluster matches"
+    return DryRunResponse(
+        manifests=[dict(manifest) for manifest in rendered.objects],
+        candidate_clusters=candidates,
+        message=message,
+    )
+
+
+async def submit_created_job(
+    *,
+    session: AsyncSession,
+    gateway: KarmadaGateway | None,
+    job_id: str,
+    settings: Settings,
+) -> TrainingJob:
+    """First submission attempt of a stored Pending job (the monitor retries failures)."""
+    job = await get_job(session=session, job_id=job_id, for_update=True)
+    if job.status != JobStatus.PENDING or job.submitted_at is not None:
+        return job  # someone else (the monitor, a replayed request) already moved it on
+    if gateway is None:
+        job.message = NOT_CONFIGURED_MESSAGE
+        return job
+    await submission.submit(
+        session=session, gateway=gateway, job=job, settings=settings, now=utcnow()
+    )
+    return job
 
 
 async def job_events(*, session: AsyncSession, job_id: str) -> list[JobEvent]:

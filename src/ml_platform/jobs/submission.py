@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from ml_platform.config import Settings, SubmissionSettings
 from ml_platform.jobs import lifecycle, repository
 from ml_platform.jobs.lifecycle import JobStatus
+from ml_platform.jobs.logs import capture_driver_log
 from ml_platform.jobs.models import TrainingJob
 from ml_platform.jobs.workload import render_job
 from ml_platform.karmada.errors import KarmadaRejected, KarmadaUnavailable
@@ -149,7 +150,11 @@ async def finish_stop(
     now: datetime,
 ) -> bool:
     """Remove a Stopping job's workload and policy (a created PVC stays, with the results);
-    Stopped once they are gone. True when the job reached Stopped."""
+    Stopped once they are gone. True when the job reached Stopped.
+
+    The driver log's tail is stored first: the pods that hold it go with the workload.
+    """
+    await capture_driver_log(session=session, gateway=gateway, job=job, settings=settings)
     try:
         gone = await remove_objects(gateway=gateway, job=job, settings=settings, keep_volume=True)
     except KarmadaUnavailable as exc:
@@ -191,5 +196,8 @@ async def finish_delete(
         _retry_later(job, settings.submission, now, "waiting for Karmada to remove the objects")
         return False
     await repository.delete_job(session=session, job_id=job.id)
+    if job in session:
+        # The row is gone; unsaved changes to it (the caller's bookkeeping) must not be flushed.
+        session.expunge(job)
     log.info("job.deleted", job_id=job.id)
     return True

@@ -17,15 +17,26 @@ from ml_platform.workloads import (
 
 def workload_spec(job: TrainingJob) -> WorkloadSpec:
     """The renderer's view of a job, from the request stored with it."""
-    request = TrainingJobRequest.model_validate(job.request)
+    return request_spec(
+        TrainingJobRequest.model_validate(job.request),
+        job_id=job.id,
+        algorithm=job.algorithm,
+        workload_kind=job.workload_kind,
+    )
+
+
+def request_spec(
+    request: TrainingJobRequest, *, job_id: str, algorithm: str, workload_kind: str
+) -> WorkloadSpec:
+    """The renderer's view of a request that may not be stored (a dry run) under ``job_id``."""
     instance = request.resources.instance_resources
     stopping = request.stopping_condition
     return WorkloadSpec(
-        job_id=job.id,
-        job_name=job.job_name,
-        namespace=job.namespace,
-        algorithm=job.algorithm,
-        kind=WorkloadKind(job.workload_kind),
+        job_id=job_id,
+        job_name=request.job_name,
+        namespace=request.namespace,
+        algorithm=algorithm,
+        kind=WorkloadKind(workload_kind),
         cpu_cores=instance.cpu_cores,
         memory_gib=instance.memory_gi_b,
         gpu_count=instance.gpu_count,
@@ -53,7 +64,7 @@ def workload_spec(job: TrainingJob) -> WorkloadSpec:
         if request.output_data_config
         else None,
         hyperparameter_env=hyperparameter_environment(
-            job.algorithm, request.hyperparameters.get(job.algorithm) or {}
+            algorithm, request.hyperparameters.get(algorithm) or {}
         ),
         custom_hyperparameters=dict(request.custom_hyperparameters),
         target_clusters=tuple(request.target_clusters),

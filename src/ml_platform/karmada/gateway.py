@@ -308,10 +308,12 @@ class KarmadaGateway:
     def _member(self, cluster: str) -> client.ApiClient:
         api = self._members.get(cluster)
         if api is None:
-            configuration = copy.copy(self._api.configuration)
+            main = self._api.configuration
+            configuration = copy.copy(main)
             configuration.host = configuration.host.rstrip("/") + CLUSTER_PROXY_PATH.format(
                 cluster=urllib.parse.quote(cluster, safe="")
             )
+            configuration.refresh_api_key_hook = _member_token_refresh(main)
             api = client.ApiClient(configuration)
             self._members[cluster] = api
         return api
@@ -371,6 +373,23 @@ class KarmadaGateway:
             yield from raw.stream(4096, decode_content=True)
         finally:
             raw.release_conn()
+
+
+def _member_token_refresh(
+    main: client.Configuration,
+) -> Callable[[client.Configuration], None]:
+    """A token-refresh hook for a member client. The kubeconfig loader's own hook also resets
+    ``host`` to the Karmada server, which would send "member" calls to Karmada itself; this one
+    refreshes the main configuration and copies only its credentials."""
+    hook = main.refresh_api_key_hook
+
+    def refresh(member: client.Configuration) -> None:
+        if hook is not None:
+            hook(main)
+        member.api_key = dict(main.api_key)
+        member.api_key_prefix = dict(main.api_key_prefix)
+
+    return refresh
 
 
 def _log_query(

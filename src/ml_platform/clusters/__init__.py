@@ -1,0 +1,1 @@
+"""Member clusters as Karmada reports them, and read-only views of their resources."""

@@ -1,0 +1,312 @@
+"""A job's driver log: found in the member clusters through Karmada's proxy, followed as it
+grows, and its tail stored when the job ends (the pods that wrote it go away)."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections.abc import AsyncIterator, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import structlog
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from ml_platform.config import Settings
+from ml_platform.db.base import utcnow
+from ml_platform.errors import AppError
+from ml_platform.jobs import repository
+from ml_platform.jobs.models import JobLog, TrainingJob
+from ml_platform.jobs.schemas import JobLogsResponse
+from ml_platform.jobs.workload import render_job
+from ml_platform.karmada.errors import KarmadaRejected, KarmadaUnavailable
+from ml_platform.karmada.gateway import KarmadaGateway, ObjectRef
+from ml_platform.karmada.resources import POD, RESOURCE_BINDING
+
+log = structlog.get_logger()
+
+STORED_LOG_BYTES = 1024 * 1024
+# Kubernetes' limitBytes keeps the head of a log; the tail comes from tailLines, then is cut.
+CAPTURE_TAIL_LINES = 50_000
+NO_POD_MESSAGE = "no driver pod yet"
+
+
+@dataclass(frozen=True)
+class DriverPod:
+    """The pod (and container) whose log is the job's main output."""
+
+    cluster: str
+    name: str
+    container: str
+
+
+def binding_ref(job: TrainingJob) -> ObjectRef:
+    """Karmada's ResourceBinding of the job's workload: ``<name>-<kind lowercased>``."""
+    name = f"{job.workload_name or job.id}-{job.workload_kind.lower()}"
+    return ObjectRef(RESOURCE_BINDING, job.namespace, name)
+
+
+async def placed_clusters(*, gateway: KarmadaGateway, job: TrainingJob) -> list[str]:
+    """The clusters Karmada scheduled the workload to (empty when not scheduled or gone)."""
+    binding = await gateway.get(binding_ref(job))
+    spec = (binding or {}).get("spec") or {}
+    names = [c.get("name") for c in spec.get("clusters") or () if isinstance(c, Mapping)]
+    return sorted({n for n in names if isinstance(n, str) and n})
+
+
+def _newest(pods: list[dict[str, Any]]) -> dict[str, Any]:
+    # A retried driver leaves older pods behind; the running or newest one has the live log.
+    def key(pod: dict[str, Any]) -> tuple[bool, str]:
+        running = (pod.get("status") or {}).get("phase") == "Running"
+        return running, str((pod.get("metadata") or {}).get("creationTimestamp") or "")
+
+    return max(pods, key=key)
+
+
+async def find_driver(
+    *,
+    gateway: KarmadaGateway,
+    job: TrainingJob,
+    settings: Settings,
+    clusters: list[str],
+    container: str | None = None,
+) -> DriverPod | None:
+    """The job's driver pod in the first of ``clusters`` that has one."""
+    driver = render_job(job, settings.workloads).driver
+    for cluster in clusters:
+        pods = await gateway.list_objects(
+            POD, namespace=job.namespace, cluster=cluster, label_selector=driver.label_selector
+        )
+        if pods:
+            name = str(_newest(pods)["metadata"]["name"])
+            return DriverPod(cluster, name, container or driver.container)
+    return None
+
+
+def log_tail(content: str, max_bytes: int) -> str:
+    """The end of ``content`` in at most ``max_bytes`` UTF-8 bytes, from a line start."""
+    data = content.encode("utf-8")
+    if len(data) <= max_bytes:
+        return content
+    tail = data[-max_bytes:].decode("utf-8", errors="ignore")
+    # Start at a line boundary so the first stored line is a whole one.
+    newline = tail.find("\n")
+    return tail[newline + 1 :] if 0 <= newline < len(tail) - 1 else tail
+
+
+async def capture_driver_log(
+    *, session: AsyncSession, gateway: KarmadaGateway, job: TrainingJob, settings: Settings
+) -> None:
+    """Store the last 1 MiB of the job's driver log (replacing an earlier capture).
+
+    A log that cannot be read is a warning, not a reason to fail the caller's transition; when
+    no driver pod is left, an earlier capture is kept as it is. (Database errors do propagate:
+    the caller's transaction could not commit anyway.)
+    """
+    try:
+        clusters = await placed_clusters(gateway=gateway, job=job)
+        driver = await find_driver(gateway=gateway, job=job, settings=settings, clusters=clusters)
+        if driver is None:
+            log.info("job.log_capture_skipped", job_id=job.id, reason="no driver pod")
+            return
+        content = await gateway.pod_log(
+            driver.cluster,
+            namespace=job.namespace,
+            pod=driver.name,
+            container=driver.container,
+            tail_lines=CAPTURE_TAIL_LINES,
+        )
+    except Exception as exc:  # any failure to read; the caller's transition matters more
+        log.warning("job.log_capture_failed", job_id=job.id, error=str(exc))
+        return
+    await repository.save_job_log(
+        session=session,
+        job_id=job.id,
+        cluster=driver.cluster,
+        pod=driver.name,
+        container=driver.container,
+        # Postgres text cannot hold NUL.
+        content=log_tail(content, STORED_LOG_BYTES).replace("\x00", "\ufffd"),
+        captured_at=utcnow(),
+    )
+    log.info("job.log_captured", job_id=job.id, cluster=driver.cluster, pod=driver.name)
+
+
+def _last_lines(content: str, count: int) -> list[str]:
+    lines = content.splitlines()
+    return lines[-count:] if count else []
+
+
+def _stored_response(stored: JobLog, tail_lines: int, why: str) -> JobLogsResponse:
+    lines = _last_lines(stored.content, tail_lines)
+    captured = stored.captured_at.isoformat()
+    text = "\n".join(lines) if lines else "(empty)"
+    return JobLogsResponse(
+        message=f"stored log captured at {captured} ({why}):\n{text}",
+        cluster=stored.cluster,
+        pod=stored.pod,
+        container=stored.container,
+        source="stored",
+        logs=lines,
+    )
+
+
+async def read_logs(
+    *,
+    session: AsyncSession,
+    gateway: KarmadaGateway | None,
+    job: TrainingJob,
+    settings: Settings,
+    cluster: str | None,
+    container: str | None,
+    tail_lines: int,
+) -> JobLogsResponse:
+    """The driver's last ``tail_lines`` lines: live from its pod, else the stored tail.
+
+    ``cluster`` must already be a known cluster (the caller checks). Raises
+    ``KarmadaUnavailable`` only when Karmada is down and no stored log exists.
+    """
+    stored = await repository.get_job_log(session=session, job_id=job.id)
+    if gateway is None:
+        if stored is not None:
+            return _stored_response(stored, tail_lines, "Karmada is not configured")
+        raise _not_configured()
+    try:
+        clusters = [cluster] if cluster else await placed_clusters(gateway=gateway, job=job)
+        driver = await find_driver(
+            gateway=gateway, job=job, settings=settings, clusters=clusters, container=container
+        )
+        if driver is None:
+            if stored is not None:
+                return _stored_response(stored, tail_lines, "no driver pod left")
+            return JobLogsResponse(message=NO_POD_MESSAGE, cluster=cluster, source="none")
+        content = await gateway.pod_log(
+            driver.cluster,
+            namespace=job.namespace,
+            pod=driver.name,
+            container=driver.container,
+            tail_lines=tail_lines,
+        )
+    except AppError as exc:
+        if stored is not None:
+            return _stored_response(stored, tail_lines, f"live log unavailable: {exc.message}")
+        gone = isinstance(exc, KarmadaRejected) and isinstance(exc.details, dict)
+        if gone and exc.details.get("status") == 404:
+            # The pod went away between finding it and reading it (a finished, cleaned-up job).
+            return JobLogsResponse(message=NO_POD_MESSAGE, cluster=cluster, source="none")
+        raise
+    lines = content.splitlines()
+    return JobLogsResponse(
+        message=content if lines else "the driver has not printed anything yet",
+        cluster=driver.cluster,
+        pod=driver.name,
+        container=driver.container,
+        source="live",
+        logs=lines,
+    )
+
+
+def _not_configured() -> KarmadaUnavailable:
+    return KarmadaUnavailable("Karmada is not configured", {"hint": "set KARMADA_KUBECONFIG"})
+
+
+def sse_event(data: str, *, event: str | None = None) -> str:
+    """One server-sent event; a multi-line ``data`` becomes several ``data:`` fields."""
+    head = f"event: {event}\n" if event else ""
+    body = "".join(f"data: {line}\n" for line in data.split("\n"))
+    return f"{head}{body}\n"
+
+
+async def follow_driver_log(
+    *, gateway: KarmadaGateway, driver: DriverPod, namespace: str, tail_lines: int
+) -> AsyncIterator[str]:
+    """SSE events, one per log line, until the pod's log ends or the consumer stops reading.
+
+    The client's follow stream blocks, so a daemon thread reads it into a queue; when the
+    consumer goes away the thread stops at its next chunk (or when the log ends).
+    """
+    loop = asyncio.get_running_loop()
+    queue: asyncio.Queue[bytes | Exception | None] = asyncio.Queue()
+    stop = threading.Event()
+
+    def put(item: bytes | Exception | None) -> None:
+        try:
+            loop.call_soon_threadsafe(queue.put_nowait, item)
+        except RuntimeError:  # the event loop is closed: nobody is listening any more
+            stop.set()
+
+    def pump() -> None:
+        try:
+            chunks = gateway.follow_pod_log(
+                driver.cluster,
+                namespace=namespace,
+                pod=driver.name,
+                container=driver.container,
+                tail_lines=tail_lines,
+            )
+            for chunk in chunks:
+                if stop.is_set():
+                    break
+                put(chunk)
+        except Exception as exc:  # reported to the consumer as an error event
+            put(exc)
+        finally:
+            put(None)
+
+    threading.Thread(target=pump, name=f"log-follow-{driver.name}", daemon=True).start()
+    pending = b""
+    try:
+        yield sse_event(
+            f"following {driver.cluster}/{driver.name}/{driver.container}", event="open"
+        )
+        while True:
+            item = await queue.get()
+            if item is None:
+                break
+            if isinstance(item, Exception):
+                message = item.message if isinstance(item, AppError) else str(item)
+                yield sse_event(message, event="error")
+                break
+            pending += item
+            *lines, pending = pending.split(b"\n")
+            for line in lines:
+                yield sse_event(line.decode("utf-8", errors="replace"))
+        if pending:
+            yield sse_event(pending.decode("utf-8", errors="replace"))
+        yield sse_event("end of log", event="end")
+    finally:
+        stop.set()
+
+
+async def _static_events(lines: list[str], notice: str) -> AsyncIterator[str]:
+    yield sse_event(notice, event="open")
+    for line in lines:
+        yield sse_event(line)
+    yield sse_event("end of log", event="end")
+
+
+async def driver_log_events(
+    *,
+    session: AsyncSession,
+    gateway: KarmadaGateway,
+    job: TrainingJob,
+    settings: Settings,
+    cluster: str | None,
+    container: str | None,
+    tail_lines: int,
+) -> AsyncIterator[str]:
+    """The SSE stream for ``/logs/stream``. Every database read and the pod lookup happen
+    here, before streaming starts, so their errors are ordinary HTTP errors."""
+    stored = await repository.get_job_log(session=session, job_id=job.id)
+    clusters = [cluster] if cluster else await placed_clusters(gateway=gateway, job=job)
+    driver = await find_driver(
+        gateway=gateway, job=job, settings=settings, clusters=clusters, container=container
+    )
+    if driver is not None:
+        return follow_driver_log(
+            gateway=gateway, driver=driver, namespace=job.namespace, tail_lines=tail_lines
+        )
+    if stored is not None:
+        lines = _last_lines(stored.content, tail_lines) if tail_lines else []
+        return _static_events(lines, f"stored log of {stored.cluster}/{stored.pod}")
+    return _static_events([], NO_POD_MESSAGE)
