@@ -24,6 +24,7 @@ from ml_platform.middleware import (
     RequestContextMiddleware,
     RequestTimeoutMiddleware,
 )
+from ml_platform.monitor.service import StatusMonitor
 from ml_platform.system.router import router as system_router
 
 log = structlog.get_logger()
@@ -32,8 +33,19 @@ CORS_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
 
 
 def build_background_services(app: FastAPI) -> list[BackgroundService]:
-    """Services started with the app; the status monitor is added here."""
-    return []
+    """Services started with the app: the status monitor when enabled and Karmada is known."""
+    settings: Settings = app.state.settings
+    services: list[BackgroundService] = []
+    if settings.monitor.enabled and app.state.gateway is not None:
+        app.state.monitor = StatusMonitor(
+            engine=app.state.engine,
+            sessionmaker=app.state.sessionmaker,
+            gateway=app.state.gateway,
+            settings=settings,
+            metrics=app.state.metrics,
+        )
+        services.append(app.state.monitor)
+    return services
 
 
 # The shutdown budget: in-flight requests get the first share (uvicorn's graceful timeout),
@@ -105,6 +117,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.state.metrics = Metrics()
     app.state.background_services = []
     app.state.gateway = None
+    app.state.monitor = None
     install_exception_handlers(app)
     app.include_router(jobs_router)
     app.include_router(api.router)
