@@ -138,11 +138,11 @@ def _from_observation(
         completed_at=row.completed_at,
         cluster=",".join(c.cluster for c in observation.clusters) or None,
     )
+    # Our clock, not the member's: maxRuntimeSeconds must not depend on a cluster's clock skew.
     if target is JobStatus.RUNNING and change.started_at is None:
-        change.started_at = observation.start_time or now
+        change.started_at = now
     if target in TERMINAL_STATUSES and change.completed_at is None:
-        change.started_at = change.started_at or observation.start_time
-        change.completed_at = observation.completion_time or now
+        change.completed_at = now
     unchanged = (
         not moves
         and change.reason == row.reason
