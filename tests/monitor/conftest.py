@@ -4,8 +4,10 @@ at a time on a clock it moves by hand."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -16,6 +18,8 @@ from ml_platform.config import Settings
 from ml_platform.db.base import utcnow
 from ml_platform.monitor.service import StatusMonitor
 from ml_platform.sim.server import SimulatorServer
+
+AppFactoryType = Callable[..., AbstractAsyncContextManager[FastAPI]]
 
 
 @dataclass
@@ -77,9 +81,6 @@ async def monitor(karmada_app: FastAPI, clock: ManualClock) -> AsyncIterator[Sta
         await service.stop()
 
 
-Tick = Callable[[], Any]
-
-
 async def create_job(client: httpx.AsyncClient, request: dict[str, Any]) -> str:
     """Create a job through the API; its id."""
     response = await client.post("/api/v1/jobs", json=request)
@@ -112,3 +113,37 @@ def members_running(simulator: SimulatorServer) -> None:
 def members_finished(simulator: SimulatorServer) -> None:
     """Advance simulated time past the run (the workload finished)."""
     simulator.advance(80)
+
+
+@pytest.fixture
+def postgres_karmada_settings(
+    postgres_url: str, simulator: SimulatorServer, tmp_path: Path
+) -> Settings:
+    """Postgres-only settings wired to the simulator, monitor off (for multi-replica and
+    large tests that need not run on both backends)."""
+    kubeconfig = simulator.write_kubeconfig(tmp_path / "karmada.kubeconfig")
+    return Settings(
+        environment="dev",
+        database={"url": postgres_url},
+        karmada={"kubeconfig": kubeconfig, "request_timeout_seconds": 5.0},
+        monitor={"enabled": False},
+    )
+
+
+@pytest.fixture
+async def postgres_karmada_app(
+    postgres_karmada_settings: Settings, app_factory: AppFactoryType
+) -> AsyncIterator[FastAPI]:
+    """The app on Postgres, talking to the simulator."""
+    async with app_factory(postgres_karmada_settings) as running:
+        yield running
+
+
+@pytest.fixture
+async def postgres_karmada_client(
+    postgres_karmada_app: FastAPI,
+) -> AsyncIterator[httpx.AsyncClient]:
+    """An HTTP client for ``postgres_karmada_app``."""
+    transport = httpx.ASGITransport(app=postgres_karmada_app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+        yield client
