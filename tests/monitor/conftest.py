@@ -107,11 +107,15 @@ async def events(client: httpx.AsyncClient, job_id: str) -> list[dict[str, Any]]
 
 def members_running(simulator: SimulatorServer) -> None:
     """Advance simulated time past initialization (the workload runs)."""
+    # Reconcile first at the current time, so what was just created starts its clock now and
+    # not after the jump.
+    simulator.advance(0)
     simulator.advance(40)
 
 
 def members_finished(simulator: SimulatorServer) -> None:
     """Advance simulated time past the run (the workload finished)."""
+    simulator.advance(0)
     simulator.advance(80)
 
 

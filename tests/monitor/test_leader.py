@@ -80,7 +80,8 @@ async def test_a_leader_that_loses_its_connection_is_replaced(
                 killed = await connection.scalar(
                     text(
                         "SELECT count(pg_terminate_backend(pid)) FROM pg_locks "
-                        "WHERE locktype = 'advisory' AND "
+                        "WHERE locktype = 'advisory' AND database = "
+                        "(SELECT oid FROM pg_database WHERE datname = current_database()) AND "
                         "((classid::bigint << 32) | objid::bigint) = :key"
                     ),
                     {"key": MONITOR_LOCK_KEY},

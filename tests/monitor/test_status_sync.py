@@ -119,6 +119,7 @@ async def test_a_failing_workload_ends_failed_with_the_members_reason(
     await _submit_failing(karmada_app, job_id)
     await monitor.run_once()
     members_running(simulator)
+    await monitor.run_once()
     members_finished(simulator)
     await monitor.run_once()
 

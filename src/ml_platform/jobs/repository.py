@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import Row, delete, func, insert, or_, select, text, tuple_, update
 from sqlalchemy.dialects import postgresql, sqlite
@@ -185,10 +185,32 @@ WATCHED_COLUMNS = (
 )
 
 
-async def watched_jobs(*, session: AsyncSession, statuses: Sequence[str]) -> list[Row[Any]]:
-    """The ``WATCHED_COLUMNS`` of every job in ``statuses`` (one query, no ORM objects)."""
-    statement = select(*WATCHED_COLUMNS).where(TrainingJob.status.in_(statuses))
-    return list((await session.execute(statement)).all())
+# The few columns the sync needs for every watched job on every tick (no JSON to decode).
+BRIEF_COLUMNS = (
+    TrainingJob.id,
+    TrainingJob.status,
+    TrainingJob.started_at,
+    TrainingJob.max_runtime_seconds,
+)
+
+
+async def watched_jobs_brief(*, session: AsyncSession, statuses: Sequence[str]) -> list[Row[Any]]:
+    """The ``BRIEF_COLUMNS`` of every job in ``statuses`` (one query, no ORM objects)."""
+    statement = select(*BRIEF_COLUMNS).where(TrainingJob.status.in_(statuses))
+    return cast(list[Row[Any]], list((await session.execute(statement)).all()))
+
+
+async def watched_jobs(
+    *, session: AsyncSession, statuses: Sequence[str], job_ids: Sequence[str]
+) -> list[Row[Any]]:
+    """The ``WATCHED_COLUMNS`` of these jobs, those still in ``statuses``."""
+    rows: list[Row[Any]] = []
+    for chunk in _chunks(job_ids):
+        statement = select(*WATCHED_COLUMNS).where(
+            TrainingJob.id.in_(chunk), TrainingJob.status.in_(statuses)
+        )
+        rows.extend((await session.execute(statement)).all())
+    return rows
 
 
 async def lock_statuses(*, session: AsyncSession, job_ids: Sequence[str]) -> dict[str, str]:

@@ -4,6 +4,7 @@ whatever the number of jobs."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -68,17 +69,22 @@ async def take_snapshot(gateway: KarmadaGateway) -> Snapshot:
     Raises ``KarmadaUnavailable`` when any LIST fails: a partial picture would make present
     workloads look missing, so the caller skips the sync for this tick.
     """
+    # Concurrently: the simulator or API server answers one LIST while we parse another.
+    kinds = list(WORKLOAD_APIS.items())
+    lists = await asyncio.gather(
+        *(gateway.list_objects(resource, label_selector=OUR_SELECTOR) for _, resource in kinds),
+        gateway.list_objects(RESOURCE_BINDING),
+        gateway.list_objects(CLUSTER),
+    )
     templates: dict[str, Template] = {}
-    for kind, resource in WORKLOAD_APIS.items():
-        for item in await gateway.list_objects(resource, label_selector=OUR_SELECTOR):
+    for (kind, _), items in zip(kinds, lists, strict=False):
+        for item in items:
             found = _template(str(kind), item)
             if found is not None:
                 templates[found[0]] = found[1]
     bindings: dict[tuple[str, str], Mapping[str, Any]] = {}
-    for item in await gateway.list_objects(RESOURCE_BINDING):
+    for item in lists[-2]:
         metadata = item.get("metadata") or {}
         bindings[(metadata.get("namespace") or "", metadata.get("name") or "")] = item
-    cluster_ready = {
-        info.name: info.ready for info in map(cluster_info, await gateway.list_objects(CLUSTER))
-    }
+    cluster_ready = {info.name: info.ready for info in map(cluster_info, lists[-1])}
     return Snapshot(templates=templates, bindings=bindings, cluster_ready=cluster_ready)

@@ -152,14 +152,19 @@ def _from_observation(
     return None if unchanged else change
 
 
+def _over_limit(status: str, started: datetime | None, limit: int | None, now: datetime) -> bool:
+    """Whether a job with this status and start has run past ``limit`` seconds."""
+    if status != JobStatus.RUNNING or started is None or limit is None:
+        return False
+    return now - started >= timedelta(seconds=limit)
+
+
 def _over_runtime(row: Row[Any], change: _Change | None, now: datetime) -> _Change | None:
     """Step f: a Running job past its maxRuntimeSeconds is asked to stop."""
     status = change.status if change else row.status
     started = change.started_at if change else row.started_at
     limit = row.max_runtime_seconds
-    if status != JobStatus.RUNNING or started is None or limit is None:
-        return change
-    if now - started < timedelta(seconds=limit):
+    if not _over_limit(status, started, limit, now):
         return change
     return _Change(
         row=row,
@@ -194,6 +199,34 @@ def _missing(
     )
 
 
+def _cache_key(template: Template, snapshot: Snapshot, not_ready: frozenset[str]) -> CacheKey:
+    binding = snapshot.bindings.get((template.namespace, template.binding_name))
+    binding_version = str(((binding or {}).get("metadata") or {}).get("resourceVersion"))
+    return (template.resource_version, binding_version, not_ready)
+
+
+def needs_a_look(
+    brief: Sequence[Row[Any]], snapshot: Snapshot, state: SyncState, now: datetime
+) -> list[str]:
+    """Ids of the watched jobs whose workload changed, vanished or ran out of time; the rest
+    are skipped without reading more of their row. Also forgets jobs no longer watched."""
+    not_ready = snapshot.not_ready
+    needed: list[str] = []
+    for row in brief:
+        template = snapshot.templates.get(row.id)
+        if (
+            template is None
+            or state.seen.get(row.id) != _cache_key(template, snapshot, not_ready)
+            or _over_limit(row.status, row.started_at, row.max_runtime_seconds, now)
+        ):
+            needed.append(row.id)
+    watched = {row.id for row in brief}
+    for cache in (state.seen, state.missing_since):
+        for job_id in [job_id for job_id in cache if job_id not in watched]:
+            del cache[job_id]
+    return needed
+
+
 def plan_changes(
     rows: Sequence[Row[Any]],
     snapshot: Snapshot,
@@ -206,9 +239,7 @@ def plan_changes(
     changes: list[_Change] = []
     observed = 0
     not_ready = snapshot.not_ready
-    watched_ids = set()
     for row in rows:
-        watched_ids.add(row.id)
         template: Template | None = snapshot.templates.get(row.id)
         change: _Change | None = None
         if template is None:
@@ -216,14 +247,12 @@ def plan_changes(
             change = _missing(row, state, settings, now)
         else:
             state.missing_since.pop(row.id, None)
-            binding = snapshot.bindings.get((template.namespace, template.binding_name))
-            binding_version = str(((binding or {}).get("metadata") or {}).get("resourceVersion"))
-            key: CacheKey = (template.resource_version, binding_version, not_ready)
+            key = _cache_key(template, snapshot, not_ready)
             if state.seen.get(row.id) != key:
                 observed += 1
                 observation = observe(
                     template.kind,
-                    binding=binding,
+                    binding=snapshot.bindings.get((template.namespace, template.binding_name)),
                     template_status=template.status,
                     cluster_ready=snapshot.cluster_ready,
                 )
@@ -232,11 +261,6 @@ def plan_changes(
         change = _over_runtime(row, change, now)
         if change is not None:
             changes.append(change)
-    # Jobs that left the watched statuses (stopped, deleted) leave the cache too.
-    for job_id in [job_id for job_id in state.seen if job_id not in watched_ids]:
-        del state.seen[job_id]
-    for job_id in [job_id for job_id in state.missing_since if job_id not in watched_ids]:
-        del state.missing_since[job_id]
     return changes, observed
 
 
@@ -309,7 +333,9 @@ async def sync_statuses(
     now: datetime,
 ) -> SyncResult:
     """Steps d-g inside the caller's transaction."""
-    rows = await repository.watched_jobs(session=session, statuses=WATCHED_STATUSES)
+    brief = await repository.watched_jobs_brief(session=session, statuses=WATCHED_STATUSES)
+    needed = needs_a_look(brief, snapshot, state, now)
+    rows = await repository.watched_jobs(session=session, statuses=WATCHED_STATUSES, job_ids=needed)
     changes, observed = plan_changes(rows, snapshot, state, settings, now)
     written = await write_changes(session=session, changes=changes, state=state, now=now)
     refresh = timedelta(seconds=settings.observed_refresh_seconds)
@@ -321,7 +347,7 @@ async def sync_statuses(
         await repository.touch_observed(session=session, job_ids=seen, now=now)
         state.observed_refreshed_at = now
     return SyncResult(
-        watched=len(rows),
+        watched=len(brief),
         observed=observed,
         changed=len(written),
         transitions=sum(1 for change in written if change.moves),
