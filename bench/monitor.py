@@ -24,6 +24,7 @@ import contextlib
 import copy
 import logging
 import os
+import random
 import re
 import statistics
 import subprocess
@@ -316,21 +317,32 @@ async def measure_lag(
         await asyncio.sleep(2.5)  # the loop's first (cold) ticks
         # Running began about 5 s before "now" (the startup margin): stop short of sample 0.
         await sim_advance(sim, FIRST_FINISH - ROUND / 2 - (STARTUP_SECONDS - RUNNING_AT))
-        for job_id in samples:
-            before = (await api.get(f"/api/v1/jobs/{job_id}")).json()["status"]
+        waiting = list(samples)
+        for _ in range(len(samples) + 5):  # bounded: one sample finishes per round
+            if not waiting:
+                break
+            running = [
+                job_id
+                for job_id in waiting
+                if (await api.get(f"/api/v1/jobs/{job_id}")).json()["status"] == "Running"
+            ]
+            skipped += len(waiting) - len(running)  # finished before we could time it
+            # A random phase against the 1 s loop, as a real change would have.
+            await asyncio.sleep(random.uniform(0, 1))
             await sim_advance(sim, ROUND)
             changed = time.perf_counter()
-            if before != "Running" or not await _finished_in_sim(gateway, settings, job_id):
-                skipped += 1
-                continue
-            for _ in range(400):  # bounded: 400 x 25 ms = 10 s
-                body = (await api.get(f"/api/v1/jobs/{job_id}")).json()
-                if body["status"] == "Succeeded":
-                    lags.append(time.perf_counter() - changed)
-                    break
-                await asyncio.sleep(0.025)
-            else:
-                print(f"  {job_id} not Succeeded within 10 s (status {body['status']})")
+            finished = [j for j in running if await _finished_in_sim(gateway, settings, j)]
+            waiting = [j for j in running if j not in finished]
+            for job_id in finished:
+                for _ in range(400):  # bounded: 400 x 25 ms = 10 s
+                    body = (await api.get(f"/api/v1/jobs/{job_id}")).json()
+                    if body["status"] == "Succeeded":
+                        lags.append(time.perf_counter() - changed)
+                        break
+                    await asyncio.sleep(0.025)
+                else:
+                    print(f"  {job_id} not Succeeded within 10 s (status {body['status']})")
+        skipped += len(waiting)
     return lags, skipped
 
 
