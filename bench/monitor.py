@@ -365,7 +365,8 @@ async def run(count: int, ticks: int, old_sample: int) -> None:
             samples = await seed(settings, gateway, count)
             async with httpx.AsyncClient(base_url=gateway.host, timeout=60) as sim:
                 await sim_advance(sim, STARTUP_SECONDS)
-            await asyncio.sleep(1.0)  # let the simulator finish reconciling
+            # Let the simulator finish writing 2 x N statuses back before timing the monitor.
+            await asyncio.sleep(max(1.0, count / 1000))
             seconds, calls, _ = await measure_ticks(settings, gateway, ticks)
             print(f"  steady tick:   {ms(seconds)}")
             print(f"  API calls per tick: {sorted(set(calls))}")
