@@ -205,11 +205,12 @@ async def watched_jobs(
 ) -> list[Row[Any]]:
     """The ``WATCHED_COLUMNS`` of these jobs, those still in ``statuses``."""
     rows: list[Row[Any]] = []
+    wanted = set(statuses)
     for chunk in _chunks(job_ids):
-        statement = select(*WATCHED_COLUMNS).where(
-            TrainingJob.id.in_(chunk), TrainingJob.status.in_(statuses)
-        )
-        rows.extend((await session.execute(statement)).all())
+        # The status is checked here, not in SQL: with both IN lists Postgres may pick the
+        # status index and test every row against thousands of ids (seconds at 10,000 jobs).
+        statement = select(*WATCHED_COLUMNS).where(TrainingJob.id.in_(chunk))
+        rows.extend(row for row in await session.execute(statement) if row.status in wanted)
     return rows
 
 

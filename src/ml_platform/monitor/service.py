@@ -46,6 +46,8 @@ class TickReport:
     steps: StepCounts | None = None
     sync: SyncResult | None = None
     snapshot_error: str | None = None
+    snapshot_seconds: float = 0.0
+    sync_seconds: float = 0.0
 
 
 class StatusMonitor(LoopService):
@@ -115,12 +117,16 @@ class StatusMonitor(LoopService):
         report.steps = steps
         self._metrics.submission_retries.inc(steps.deferred)
         self._metrics.submission_failures.inc(steps.failed)
+        started = time.perf_counter()
         try:
             snapshot = await take_snapshot(self._gateway)
         except KarmadaUnavailable as exc:
             report.snapshot_error = exc.message
             log.warning("monitor.snapshot_failed", error=exc.message)
             return
+        finally:
+            report.snapshot_seconds = time.perf_counter() - started
+        started = time.perf_counter()
         now = self._clock()
         async with self._sessionmaker() as session, session.begin():
             report.sync = await sync_statuses(
@@ -130,6 +136,7 @@ class StatusMonitor(LoopService):
                 settings=self._settings.monitor,
                 now=now,
             )
+        report.sync_seconds = time.perf_counter() - started
         if report.sync.terminal_ids:
             await self._run_terminal_hook(report.sync.terminal_ids)
 
