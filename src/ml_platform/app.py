@@ -9,6 +9,7 @@ from contextlib import asynccontextmanager
 
 import structlog
 from fastapi import FastAPI
+from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.middleware.cors import CORSMiddleware
 
 from ml_platform import api
@@ -18,6 +19,8 @@ from ml_platform.clusters.router import router as clusters_router
 from ml_platform.config import Settings
 from ml_platform.db.engine import build_engine, build_sessionmaker
 from ml_platform.errors import install_exception_handlers
+from ml_platform.jobs.logs import capture_driver_log
+from ml_platform.jobs.models import TrainingJob
 from ml_platform.jobs.router import router as jobs_router
 from ml_platform.karmada.gateway import KarmadaGateway
 from ml_platform.metrics import Metrics
@@ -26,6 +29,7 @@ from ml_platform.middleware import (
     RequestContextMiddleware,
     RequestTimeoutMiddleware,
 )
+from ml_platform.monitor.service import StatusMonitor
 from ml_platform.system.router import router as system_router
 
 log = structlog.get_logger()
@@ -34,8 +38,25 @@ CORS_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
 
 
 def build_background_services(app: FastAPI) -> list[BackgroundService]:
-    """Services started with the app; the status monitor is added here."""
-    return []
+    """Services started with the app: the status monitor when enabled and Karmada is known."""
+    settings: Settings = app.state.settings
+    services: list[BackgroundService] = []
+    if settings.monitor.enabled and app.state.gateway is not None:
+        gateway: KarmadaGateway = app.state.gateway
+
+        async def capture_log(session: AsyncSession, job: TrainingJob) -> None:
+            await capture_driver_log(session=session, gateway=gateway, job=job, settings=settings)
+
+        app.state.monitor = StatusMonitor(
+            engine=app.state.engine,
+            sessionmaker=app.state.sessionmaker,
+            gateway=gateway,
+            settings=settings,
+            metrics=app.state.metrics,
+            on_terminal=capture_log,
+        )
+        services.append(app.state.monitor)
+    return services
 
 
 # The shutdown budget: in-flight requests get the first share (uvicorn's graceful timeout),
@@ -108,6 +129,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.state.background_services = []
     app.state.gateway = None
     app.state.cluster_directory = ClusterDirectory()
+    app.state.monitor = None
     install_exception_handlers(app)
     app.include_router(jobs_router)
     app.include_router(clusters_router)

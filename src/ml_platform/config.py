@@ -198,6 +198,25 @@ class MonitorSettings(BaseModel):
     interval_seconds: float = Field(
         default=1.0, gt=0, le=300, description="Seconds between monitor ticks."
     )
+    workload_missing_grace_seconds: float = Field(
+        default=30.0,
+        gt=0,
+        le=86400,
+        description="A submitted job whose workload is absent from Karmada this long is Failed "
+        "(WorkloadMissing).",
+    )
+    batch_size: int = Field(
+        default=100,
+        ge=1,
+        le=10000,
+        description="Most submissions, stops and deletions one tick works on.",
+    )
+    observed_refresh_seconds: float = Field(
+        default=15.0,
+        gt=0,
+        le=3600,
+        description="Unchanged jobs get their observedAt refreshed at most this often.",
+    )
 
 
 class SubmissionSettings(BaseModel):

@@ -8,6 +8,9 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
 # Buckets sized for an API whose reads should stay far below 20 ms.
 _LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 15)
+# A monitor tick should stay under 250 ms at 10,000 jobs; the upper buckets show overruns.
+_TICK_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30)
+_CALL_BUCKETS = (0, 1, 2, 5, 10, 20, 50, 100, 200, 500)
 
 
 @dataclass
@@ -32,6 +35,34 @@ class Metrics:
         )
         self.jobs = Gauge(
             "ml_platform_jobs", "Stored jobs by status.", ("status",), registry=self.registry
+        )
+
+        self.tick_seconds = Histogram(
+            "ml_platform_monitor_tick_seconds",
+            "Duration of one monitor tick (leader only).",
+            buckets=_TICK_BUCKETS,
+            registry=self.registry,
+        )
+        self.api_calls = Histogram(
+            "ml_platform_monitor_api_calls",
+            "Karmada API calls made by one monitor tick.",
+            buckets=_CALL_BUCKETS,
+            registry=self.registry,
+        )
+        self.submission_retries = Counter(
+            "ml_platform_submission_retries_total",
+            "Karmada steps (submit, stop, delete) deferred to a later attempt.",
+            registry=self.registry,
+        )
+        self.submission_failures = Counter(
+            "ml_platform_submission_failures_total",
+            "Submissions that ended Failed (rejected or given up).",
+            registry=self.registry,
+        )
+        self.leader = Gauge(
+            "ml_platform_monitor_leader",
+            "1 while this replica's monitor leads, else 0.",
+            registry=self.registry,
         )
 
     def observe_request(self, *, route: str, method: str, status: int, seconds: float) -> None:

@@ -76,6 +76,8 @@ async def test_stop_stores_the_driver_log_before_removing_the_workload(
     before = (await karmada_client.get(f"{JOBS}/{job['id']}/logs")).json()
     assert before["source"] == "live"
     assert (await karmada_client.post(f"{JOBS}/{job['id']}/stop")).json()["status"] == "Stopped"
+    # Karmada removes the member objects asynchronously, as a real control plane does.
+    advance(simulator, 0)
     after = (await karmada_client.get(f"{JOBS}/{job['id']}/logs")).json()
     assert after["source"] == "stored"
     assert after["logs"] == before["logs"]

@@ -51,6 +51,8 @@ def test_head_pod_log_names_the_ray_runtime(
     create(m1, RAY, ns, "rayjobs", rayjob("head"))
     sim_server.advance(0)
     sim_server.advance(30)
+    # The preamble is printed a millisecond a line from the container's start: let it finish.
+    sim_server.advance(1)
     (head,) = pods(m1, ns, "ray.io/node-type=head")
     log = client.CoreV1Api(m1).read_namespaced_pod_log(head, ns, container="ray-head")
     assert "Ray runtime started." in log

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import delete, func, select, text, tuple_
+from sqlalchemy import Row, delete, func, insert, or_, select, text, tuple_, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -170,3 +171,119 @@ async def save_job_log(
     stored.captured_at = captured_at
     await session.flush()
     return stored
+
+
+# --- Monitor ---
+
+# Keeps every statement's bound parameters well under SQLite's limit of 32,766.
+_ID_CHUNK = 5000
+
+
+def _chunks(ids: Sequence[str]) -> Iterator[Sequence[str]]:
+    for start in range(0, len(ids), _ID_CHUNK):
+        yield ids[start : start + _ID_CHUNK]
+
+
+async def lock_due_jobs(
+    *, session: AsyncSession, statuses: Sequence[str], now: datetime, limit: int
+) -> list[TrainingJob]:
+    """Up to ``limit`` jobs in ``statuses`` whose next Karmada attempt is due, oldest due first,
+    row-locked; on Postgres rows another transaction holds (the API) are skipped."""
+    due = or_(TrainingJob.next_attempt_at.is_(None), TrainingJob.next_attempt_at <= now)
+    statement = (
+        select(TrainingJob)
+        .where(TrainingJob.status.in_(statuses), due)
+        .order_by(TrainingJob.next_attempt_at.asc().nulls_first(), TrainingJob.created_at)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
+    return list((await session.scalars(statement)).all())
+
+
+# The columns the status sync reads for every job it watches.
+WATCHED_COLUMNS = (
+    TrainingJob.id,
+    TrainingJob.status,
+    TrainingJob.reason,
+    TrainingJob.message,
+    TrainingJob.namespace,
+    TrainingJob.workload_kind,
+    TrainingJob.workload_name,
+    TrainingJob.cluster_status,
+    TrainingJob.submitted_at,
+    TrainingJob.started_at,
+    TrainingJob.completed_at,
+    TrainingJob.max_runtime_seconds,
+)
+
+
+# The few columns the sync needs for every watched job on every tick (no JSON to decode).
+BRIEF_COLUMNS = (
+    TrainingJob.id,
+    TrainingJob.status,
+    TrainingJob.started_at,
+    TrainingJob.max_runtime_seconds,
+)
+
+
+async def watched_jobs_brief(*, session: AsyncSession, statuses: Sequence[str]) -> list[Row[Any]]:
+    """The ``BRIEF_COLUMNS`` of every job in ``statuses`` (one query, no ORM objects)."""
+    statement = select(*BRIEF_COLUMNS).where(TrainingJob.status.in_(statuses))
+    return cast(list[Row[Any]], list((await session.execute(statement)).all()))
+
+
+async def watched_jobs(
+    *, session: AsyncSession, statuses: Sequence[str], job_ids: Sequence[str]
+) -> list[Row[Any]]:
+    """The ``WATCHED_COLUMNS`` of these jobs, those still in ``statuses``."""
+    rows: list[Row[Any]] = []
+    wanted = set(statuses)
+    for chunk in _chunks(job_ids):
+        # The status is checked here, not in SQL: with both IN lists Postgres may pick the
+        # status index and test every row against thousands of ids (seconds at 10,000 jobs).
+        statement = select(*WATCHED_COLUMNS).where(TrainingJob.id.in_(chunk))
+        rows.extend(row for row in await session.execute(statement) if row.status in wanted)
+    return rows
+
+
+async def lock_statuses(*, session: AsyncSession, job_ids: Sequence[str]) -> dict[str, str]:
+    """Row-lock these jobs and return their current status (missing ids are gone)."""
+    statuses: dict[str, str] = {}
+    for chunk in _chunks(job_ids):
+        statement = (
+            select(TrainingJob.id, TrainingJob.status)
+            .where(TrainingJob.id.in_(chunk))
+            .with_for_update()
+        )
+        statuses.update({row.id: row.status for row in await session.execute(statement)})
+    return statuses
+
+
+async def update_jobs(*, session: AsyncSession, rows: Sequence[Mapping[str, Any]]) -> None:
+    """Bulk UPDATE by primary key: each mapping holds ``id`` and the same set of columns."""
+    if rows:
+        await session.execute(update(TrainingJob), list(rows))
+
+
+async def insert_events(*, session: AsyncSession, events: Sequence[Mapping[str, Any]]) -> None:
+    """Append many status-transition events with one multi-row INSERT."""
+    if events:
+        await session.execute(insert(JobEvent), list(events))
+
+
+async def touch_observed(*, session: AsyncSession, job_ids: Sequence[str], now: datetime) -> None:
+    """Record that these jobs' status was observed (unchanged) at ``now``."""
+    for chunk in _chunks(job_ids):
+        await session.execute(
+            update(TrainingJob).where(TrainingJob.id.in_(chunk)).values(observed_at=now),
+            execution_options={"synchronize_session": False},
+        )
+
+
+async def get_jobs(*, session: AsyncSession, job_ids: Sequence[str]) -> list[TrainingJob]:
+    """The jobs with these ids (those that exist)."""
+    jobs: list[TrainingJob] = []
+    for chunk in _chunks(job_ids):
+        statement = select(TrainingJob).where(TrainingJob.id.in_(chunk))
+        jobs.extend((await session.scalars(statement)).all())
+    return jobs

@@ -123,6 +123,8 @@ class KarmadaGateway:
         self._timeout = timeout_seconds
         self._executor = ThreadPoolExecutor(max_workers=max_threads, thread_name_prefix="karmada")
         self._members: dict[str, client.ApiClient] = {}
+        # Requests sent so far (the monitor reports its calls per tick from the difference).
+        self.calls = 0
 
     @classmethod
     def from_kubeconfig(cls, path: str | None, *, timeout_seconds: float) -> KarmadaGateway:
@@ -148,6 +150,7 @@ class KarmadaGateway:
 
     async def _call(self, action: str, fn: Callable[..., T], *args: Any) -> T:
         """Run one blocking call in the pool, bounded by the timeout, errors translated."""
+        self.calls += 1
         loop = asyncio.get_running_loop()
         future = loop.run_in_executor(self._executor, functools.partial(fn, *args))
         try:

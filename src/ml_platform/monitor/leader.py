@@ -30,6 +30,7 @@ class LeaderElection:
     async def check(self) -> bool:
         """Keep or try to take the lead; False when another replica leads."""
         if self._always:
+            self.is_leader = True
             return True
         if self._connection is not None:
             try:
@@ -76,6 +77,7 @@ class LeaderElection:
     async def release(self) -> None:
         """Give up the lead (at shutdown) so another replica takes over at once."""
         if self._connection is None:
+            self.is_leader = False
             return
         try:
             await self._connection.execute(

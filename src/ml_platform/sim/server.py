@@ -59,7 +59,9 @@ class SimulatorServer:
 
     def start(self) -> SimulatorServer:
         """Bind the port, start serving and reconciling; return once requests are answered."""
-        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        # proto must be IPPROTO_TCP, not 0: asyncio only sets TCP_NODELAY on such sockets, and
+        # without it every request that follows another within ~40 ms waits for a delayed ACK.
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         sock.bind((self.host, self._requested_port))
         self.port = sock.getsockname()[1]

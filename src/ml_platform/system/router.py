@@ -43,9 +43,18 @@ async def health(request: Request) -> dict[str, Any]:
         for service in request.app.state.background_services
     ]
     overall = "ok" if database["status"] == "ok" else "degraded"
+    monitor = request.app.state.monitor
     return {
         "status": overall,
-        "components": {"database": database, "backgroundServices": services},
+        "components": {
+            "database": database,
+            "backgroundServices": services,
+            # Only one replica's monitor writes; the others stand by.
+            "monitor": {
+                "enabled": monitor is not None,
+                "leader": bool(monitor is not None and monitor.is_leader),
+            },
+        },
     }
 
 

@@ -1,0 +1,411 @@
+"""The status monitor at scale: N active jobs in Postgres, their workloads in the simulator
+running as a separate process (`ml-platform sim`), reached over real HTTP.
+
+Prints:
+- tick time p50/p99 and Karmada API calls per tick: the first tick after startup (empty cache,
+  every job observed and written), then steady ticks;
+- end-to-end lag: a workload finishing in a member cluster (simulated time moved through the
+  simulator's control API) until `GET /jobs/{id}` on the app (monitor loop at 1 s) shows it;
+- the old design for comparison: one GET per job per tick, one job after another (timed on up
+  to --old-sample jobs and scaled to N when N is larger).
+
+Targets at 10,000 jobs: tick under 250 ms, lag p99 under 2 s, API calls per tick independent
+of N.
+
+Run: .venv/bin/python bench/monitor.py --jobs 1000 10000
+Needs the local Postgres (127.0.0.1:5432, user postgres); uses a throw-away database.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import copy
+import logging
+import os
+import random
+import re
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import psycopg
+import structlog
+from sqlalchemy import insert
+
+from ml_platform.app import create_app
+from ml_platform.config import Settings
+from ml_platform.db.base import utcnow
+from ml_platform.db.engine import build_engine, build_sessionmaker
+from ml_platform.db.migrate import upgrade_to_head
+from ml_platform.jobs.lifecycle import JobStatus
+from ml_platform.jobs.models import TrainingJob
+from ml_platform.jobs.schemas import TrainingJobRequest
+from ml_platform.jobs.service import resolve_algorithm
+from ml_platform.jobs.workload import render_job
+from ml_platform.karmada.gateway import KarmadaGateway, ObjectRef
+from ml_platform.karmada.resources import RESOURCE_BINDING
+from ml_platform.karmada.status import JobPhase, observe
+from ml_platform.metrics import Metrics
+from ml_platform.monitor.service import StatusMonitor
+from ml_platform.sim.workloads.common import DURATION_ANNOTATION
+
+ADMIN_DSN = "host=127.0.0.1 port=5432 user=postgres dbname=postgres"
+NAMESPACES = 20
+LAG_SAMPLES = 30
+# Every job runs far longer than the benchmark, except the lag samples, which finish one per
+# round: sample k after FIRST_FINISH + k * ROUND simulated seconds of running.
+LONG_RUN_SECONDS = 10**7
+FIRST_FINISH = 200
+ROUND = 20
+RUNNING_AT = 35  # initializing (30) + RayJob pending (5)
+STARTUP_SECONDS = 40
+REQUEST: dict[str, Any] = {
+    "jobName": "bench",
+    "priority": 1,
+    "algorithm": {"source": "builtin", "algorithmName": "xgboost"},
+    "resources": {
+        "instanceResources": {"cpuCores": 2, "memoryGiB": 4, "gpuCount": 0},
+        "instanceCount": 2,
+        "volumeSizeGB": 0,
+    },
+    "stoppingCondition": {"maxRuntimeSeconds": 30 * 24 * 3600},
+    "inputDataConfig": [],
+    "outputDataConfig": {"artifactUri": "s3://bench/out/"},
+    "hyperparameters": {"xgboost": {}},
+    "customHyperparameters": {},
+    "targetClusters": [],
+    "namespace": "default",
+}
+
+
+def pct(samples: list[float], q: float) -> float:
+    """The q-quantile (0..1) by nearest rank."""
+    ordered = sorted(samples)
+    return ordered[min(len(ordered) - 1, max(0, round(q * (len(ordered) - 1))))]
+
+
+def ms(samples: list[float]) -> str:
+    """p50/p99/max in milliseconds."""
+    return (
+        f"p50 {pct(samples, 0.5) * 1000:8.1f} ms  p99 {pct(samples, 0.99) * 1000:8.1f} ms  "
+        f"max {max(samples) * 1000:8.1f} ms  (n={len(samples)})"
+    )
+
+
+@contextlib.contextmanager
+def simulator_process(workdir: Path) -> Iterator[Path]:
+    """`ml-platform sim` on a free port; yields its kubeconfig; stopped at exit."""
+    kubeconfig = workdir / "sim.kubeconfig"
+    command = [
+        sys.executable,
+        "-m",
+        "ml_platform.cli",
+        "sim",
+        "--port",
+        "0",
+        "--kubeconfig-out",
+        str(kubeconfig),
+        "--seed",
+        "1",
+        "--initializing-seconds",
+        "30",
+        "--pending-seconds",
+        "5",
+        "--running-seconds",
+        str(LONG_RUN_SECONDS),
+        "--log-interval-seconds",
+        "100000",
+    ]
+    env = {**os.environ, "ML_PLATFORM_LOG__LEVEL": "warning"}
+    process = subprocess.Popen(
+        command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env=env
+    )
+    try:
+        assert process.stdout is not None
+        for _ in range(200):  # bounded: the simulator prints its URL within a few seconds
+            line = process.stdout.readline()
+            if "listening on" in line or not line:
+                break
+        if not re.search(r"listening on http://", line) or not kubeconfig.exists():
+            raise RuntimeError(f"the simulator did not start: {line!r}")
+        yield kubeconfig
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=10)
+
+
+def _admin(sql: str) -> None:
+    with psycopg.connect(ADMIN_DSN, autocommit=True, connect_timeout=5) as connection:
+        connection.execute(sql)  # type: ignore[arg-type]
+
+
+@contextlib.contextmanager
+def throwaway_database() -> Iterator[str]:
+    """A fresh Postgres database, dropped at exit."""
+    name = f"ml_platform_bench_{os.getpid()}"
+    _admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    _admin(f'CREATE DATABASE "{name}"')
+    try:
+        yield f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}"
+    finally:
+        _admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def job_rows(count: int) -> list[dict[str, Any]]:
+    """Rows of ``count`` Submitted jobs, as the API and a successful submission leave them."""
+    request = TrainingJobRequest.model_validate(REQUEST)
+    sent = request.model_dump(mode="json", by_alias=True, exclude_unset=True)
+    resolved = resolve_algorithm(request)
+    now = utcnow()
+    rows = []
+    for index in range(count):
+        job_id = f"bench-{index:06d}"
+        rows.append(
+            {
+                "id": job_id,
+                "job_name": "bench",
+                "namespace": f"team-{index % NAMESPACES:02d}",
+                "algorithm": resolved.algorithm_id,
+                "priority": 1,
+                "status": JobStatus.SUBMITTED,
+                "reason": "Submitted",
+                "message": "submitted",
+                "request": {**sent, "namespace": f"team-{index % NAMESPACES:02d}"},
+                "workload_kind": resolved.workload_kind,
+                "workload_name": job_id,
+                "target_clusters": [],
+                "cluster_status": None,
+                "max_runtime_seconds": REQUEST["stoppingCondition"]["maxRuntimeSeconds"],
+                "submit_attempts": 1,
+                "next_attempt_at": None,
+                "submitted_at": now,
+                "created_at": now,
+                "updated_at": now,
+            }
+        )
+    return rows
+
+
+async def seed(settings: Settings, gateway: KarmadaGateway, count: int) -> list[str]:
+    """Insert the jobs and create their objects in the simulator; the lag samples' ids."""
+    engine = build_engine(settings.database)
+    await upgrade_to_head(engine)
+    sessionmaker = build_sessionmaker(engine)
+    rows = job_rows(count)
+    async with sessionmaker() as session, session.begin():
+        for start in range(0, len(rows), 2000):
+            await session.execute(insert(TrainingJob), rows[start : start + 2000])
+    await engine.dispose()
+    samples = {rows[(k * count) // LAG_SAMPLES]["id"]: k for k in range(LAG_SAMPLES)}
+    limit = asyncio.Semaphore(12)
+
+    async def create(row: dict[str, Any]) -> None:
+        job = TrainingJob(**row)
+        rendered = render_job(job, settings.workloads)
+        async with limit:
+            for manifest in rendered.objects:
+                if manifest is rendered.workload and row["id"] in samples:
+                    manifest = copy.deepcopy(manifest)
+                    duration = FIRST_FINISH + samples[row["id"]] * ROUND
+                    annotations = manifest["metadata"].setdefault("annotations", {})
+                    annotations[DURATION_ANNOTATION] = str(duration)
+                await gateway.create(manifest)
+
+    started = time.perf_counter()
+    for start in range(0, len(rows), 500):
+        await asyncio.gather(*(create(row) for row in rows[start : start + 500]))
+    print(f"  seeded {count} jobs ({count * 2} objects) in {time.perf_counter() - started:.1f} s")
+    return sorted(samples, key=samples.__getitem__)
+
+
+async def sim_advance(client: httpx.AsyncClient, seconds: float) -> None:
+    """Move simulated time through the simulator's control API."""
+    response = await client.post("/sim/v1/advance", json={"seconds": seconds})
+    response.raise_for_status()
+
+
+async def measure_ticks(
+    settings: Settings, gateway: KarmadaGateway, ticks: int
+) -> tuple[list[float], list[int], float]:
+    """The first (cold) tick's time, then ``ticks`` steady ticks."""
+    engine = build_engine(settings.database)
+    monitor = StatusMonitor(
+        engine=engine,
+        sessionmaker=build_sessionmaker(engine),
+        gateway=gateway,
+        settings=settings,
+        metrics=Metrics(),
+    )
+    try:
+        await monitor.run_once()
+        assert monitor.last is not None
+        assert monitor.last.sync is not None
+        cold = monitor.last.seconds
+        print(
+            f"  first tick (cold cache): {cold * 1000:.0f} ms, observed "
+            f"{monitor.last.sync.observed}, wrote {monitor.last.sync.changed} rows"
+        )
+        seconds: list[float] = []
+        calls: list[int] = []
+        for _ in range(ticks):
+            await monitor.run_once()
+            seconds.append(monitor.last.seconds)
+            calls.append(monitor.last.api_calls)
+    finally:
+        await monitor.stop()
+        await engine.dispose()
+    return seconds, calls, cold
+
+
+async def old_design_tick(gateway: KarmadaGateway, refs: list[ObjectRef]) -> float:
+    """One tick of the old design: a GET per job, one after another."""
+    started = time.perf_counter()
+    for ref in refs:
+        await gateway.get(ref)
+    return time.perf_counter() - started
+
+
+@contextlib.asynccontextmanager
+async def running_app(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
+    """The app with its monitor loop (1 s) running; a client for its API."""
+    app = create_app(settings)
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://app") as client:
+            yield client
+
+
+async def _finished_in_sim(gateway: KarmadaGateway, settings: Settings, job_id: str) -> bool:
+    """Whether the simulator reports the sample's workload as finished (the ground truth)."""
+    row = next(r for r in job_rows(int(job_id.split("-")[1]) + 1) if r["id"] == job_id)
+    workload = render_job(TrainingJob(**row), settings.workloads).workload
+    ref = ObjectRef.of(workload)
+    template = await gateway.get(ref)
+    binding_ref = ObjectRef(RESOURCE_BINDING, ref.namespace, f"{ref.name}-rayjob")
+    observation = observe(
+        "RayJob",
+        binding=await gateway.get(binding_ref),
+        template_status=(template or {}).get("status"),
+        cluster_ready={},
+    )
+    return observation.phase is JobPhase.SUCCEEDED
+
+
+async def measure_lag(
+    settings: Settings, gateway: KarmadaGateway, samples: list[str]
+) -> tuple[list[float], int]:
+    """Per sample job: simulated finish -> `GET /jobs/{id}` shows Succeeded. Also how many
+    samples could not be timed (already finished before their round)."""
+    lags: list[float] = []
+    skipped = 0
+    async with (
+        httpx.AsyncClient(base_url=gateway.host, timeout=30) as sim,
+        running_app(settings) as api,
+    ):
+        await asyncio.sleep(2.5)  # the loop's first (cold) ticks
+        # Running began about 5 s before "now" (the startup margin): stop short of sample 0.
+        await sim_advance(sim, FIRST_FINISH - ROUND / 2 - (STARTUP_SECONDS - RUNNING_AT))
+        waiting = list(samples)
+        for _ in range(len(samples) + 5):  # bounded: one sample finishes per round
+            if not waiting:
+                break
+            running = [
+                job_id
+                for job_id in waiting
+                if (await api.get(f"/api/v1/jobs/{job_id}")).json()["status"] == "Running"
+            ]
+            skipped += len(waiting) - len(running)  # finished before we could time it
+            # A random phase against the 1 s loop, as a real change would have.
+            await asyncio.sleep(random.uniform(0, 1))
+            await sim_advance(sim, ROUND)
+            changed = time.perf_counter()
+            finished = [j for j in running if await _finished_in_sim(gateway, settings, j)]
+            waiting = [j for j in running if j not in finished]
+            for job_id in finished:
+                for _ in range(400):  # bounded: 400 x 25 ms = 10 s
+                    body = (await api.get(f"/api/v1/jobs/{job_id}")).json()
+                    if body["status"] == "Succeeded":
+                        lags.append(time.perf_counter() - changed)
+                        break
+                    await asyncio.sleep(0.025)
+                else:
+                    print(f"  {job_id} not Succeeded within 10 s (status {body['status']})")
+        skipped += len(waiting)
+    return lags, skipped
+
+
+async def run(count: int, ticks: int, old_sample: int) -> None:
+    """The whole benchmark for ``count`` jobs."""
+    print(f"\n=== {count} active jobs ===")
+    with (
+        tempfile.TemporaryDirectory() as workdir,
+        simulator_process(Path(workdir)) as kubeconfig,
+        throwaway_database() as url,
+    ):
+        settings = Settings(
+            environment="production",
+            database={"url": url, "pool_size": 5},
+            karmada={"kubeconfig": kubeconfig, "request_timeout_seconds": 30.0},
+            log={"level": "warning"},
+        )
+        gateway = KarmadaGateway.from_kubeconfig(str(kubeconfig), timeout_seconds=30.0)
+        try:
+            samples = await seed(settings, gateway, count)
+            async with httpx.AsyncClient(base_url=gateway.host, timeout=60) as sim:
+                await sim_advance(sim, STARTUP_SECONDS)
+            # Let the simulator finish writing 2 x N statuses back before timing the monitor.
+            await asyncio.sleep(max(1.0, count / 1000))
+            seconds, calls, _ = await measure_ticks(settings, gateway, ticks)
+            print(f"  steady tick:   {ms(seconds)}")
+            print(f"  API calls per tick: {sorted(set(calls))}")
+
+            rows = job_rows(min(count, old_sample))
+            refs = [
+                ObjectRef.of(render_job(TrainingJob(**row), settings.workloads).workload)
+                for row in rows
+            ]
+            old = [await old_design_tick(gateway, refs) for _ in range(2)]
+            scale = count / len(refs)
+            old_tick = statistics.median(old) * scale
+            note = "" if scale == 1 else f" (timed on {len(refs)} jobs, scaled x{scale:g})"
+            print(f"  old design tick: {old_tick * 1000:.0f} ms, {count} API calls per tick{note}")
+            print(
+                f"  ratio old/new: tick x{old_tick / statistics.median(seconds):.1f}, "
+                f"API calls x{count / max(calls):.0f}"
+            )
+            lags, skipped = await measure_lag(settings, gateway, samples)
+            if lags:
+                print(f"  lag member change -> GET /jobs/{{id}}: {ms(lags)}")
+            if skipped:
+                print(f"  ({skipped} samples not timed: not finishing in their round)")
+        finally:
+            await gateway.close()
+
+
+def main() -> None:
+    """Parse the flags and run the benchmark for each job count."""
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--jobs", type=int, nargs="+", default=[1000, 10000])
+    parser.add_argument("--ticks", type=int, default=20, help="steady ticks timed")
+    parser.add_argument("--old-sample", type=int, default=2000, help="jobs the old tick GETs")
+    args = parser.parse_args()
+    logging.disable(logging.WARNING)
+    structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.ERROR))
+    for count in args.jobs:
+        asyncio.run(run(count, args.ticks, args.old_sample))
+
+
+if __name__ == "__main__":
+    main()

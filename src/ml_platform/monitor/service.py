@@ -1,0 +1,163 @@
+"""The status monitor: a ``LoopService`` whose run is one tick, on the leading replica only.
+
+One tick, in order: a/b submissions, stops and deletions that are due (their own short
+transactions, see ``steps``); c the Karmada snapshot (a fixed number of LIST calls, outside any
+transaction); d-g the status sync in one transaction (``sync``). Terminal transitions then go
+to the ``on_terminal`` hook (the driver-log capture), each in its own transaction.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+import structlog
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from ml_platform.config import Settings
+from ml_platform.db.base import utcnow
+from ml_platform.jobs import repository
+from ml_platform.jobs.models import TrainingJob
+from ml_platform.karmada.errors import KarmadaUnavailable
+from ml_platform.karmada.gateway import KarmadaGateway
+from ml_platform.metrics import Metrics
+from ml_platform.monitor.leader import LeaderElection
+from ml_platform.monitor.loop import LoopService
+from ml_platform.monitor.snapshot import take_snapshot
+from ml_platform.monitor.steps import StepCounts, run_due_steps
+from ml_platform.monitor.sync import SyncResult, SyncState, sync_statuses
+
+log = structlog.get_logger()
+
+# Called with a session (committed afterwards) and a job that just reached a terminal status.
+TerminalHook = Callable[[AsyncSession, TrainingJob], Awaitable[None]]
+Clock = Callable[[], datetime]
+
+
+@dataclass
+class TickReport:
+    """What the last tick did (for tests, the benchmark and logs)."""
+
+    led: bool
+    seconds: float = 0.0
+    api_calls: int = 0
+    steps: StepCounts | None = None
+    sync: SyncResult | None = None
+    snapshot_error: str | None = None
+    snapshot_seconds: float = 0.0
+    sync_seconds: float = 0.0
+
+
+class StatusMonitor(LoopService):
+    """Runs one tick per interval while this replica leads."""
+
+    def __init__(
+        self,
+        *,
+        engine: AsyncEngine,
+        sessionmaker: async_sessionmaker[AsyncSession],
+        gateway: KarmadaGateway,
+        settings: Settings,
+        metrics: Metrics,
+        on_terminal: TerminalHook | None = None,
+        clock: Clock = utcnow,
+    ) -> None:
+        super().__init__(name="monitor", interval_seconds=settings.monitor.interval_seconds)
+        self._sessionmaker = sessionmaker
+        self._gateway = gateway
+        self._settings = settings
+        self._metrics = metrics
+        self._on_terminal = on_terminal
+        self._clock = clock
+        self.leader = LeaderElection(engine)
+        self.state = SyncState()
+        self.last: TickReport | None = None
+
+    @property
+    def is_leader(self) -> bool:
+        """Whether this replica led at its last check."""
+        return self.leader.is_leader
+
+    async def run_once(self) -> None:
+        """One tick: leader check, then steps a-g (a test can call this directly)."""
+        was_leader = self.leader.is_leader
+        leads = await self.leader.check()
+        self._metrics.leader.set(1 if leads else 0)
+        if not leads or not was_leader:
+            # A replica that (re)gains the lead must not trust what it saw before.
+            self.state.clear()
+        if not leads:
+            self.last = TickReport(led=False)
+            return
+        started = time.perf_counter()
+        calls_before = self._gateway.calls
+        report = TickReport(led=True)
+        self.last = report
+        try:
+            await self._tick(report)
+        except BaseException:
+            self.state.clear()  # the write may not have happened: observe everything again
+            raise
+        finally:
+            report.seconds = time.perf_counter() - started
+            report.api_calls = self._gateway.calls - calls_before
+            self._metrics.tick_seconds.observe(report.seconds)
+            self._metrics.api_calls.observe(report.api_calls)
+
+    async def _tick(self, report: TickReport) -> None:
+        now = self._clock()
+        steps = await run_due_steps(
+            sessionmaker=self._sessionmaker,
+            gateway=self._gateway,
+            settings=self._settings,
+            now=now,
+        )
+        report.steps = steps
+        self._metrics.submission_retries.inc(steps.deferred)
+        self._metrics.submission_failures.inc(steps.failed)
+        started = time.perf_counter()
+        try:
+            snapshot = await take_snapshot(self._gateway)
+        except KarmadaUnavailable as exc:
+            report.snapshot_error = exc.message
+            log.warning("monitor.snapshot_failed", error=exc.message)
+            return
+        finally:
+            report.snapshot_seconds = time.perf_counter() - started
+        started = time.perf_counter()
+        now = self._clock()
+        async with self._sessionmaker() as session, session.begin():
+            report.sync = await sync_statuses(
+                session=session,
+                snapshot=snapshot,
+                state=self.state,
+                settings=self._settings.monitor,
+                now=now,
+            )
+        report.sync_seconds = time.perf_counter() - started
+        if report.sync.terminal_ids:
+            await self._run_terminal_hook(report.sync.terminal_ids)
+
+    async def _run_terminal_hook(self, job_ids: list[str]) -> None:
+        if self._on_terminal is None:
+            return
+        for job_id in job_ids:
+            # One session per job: a failed capture rolls back only its own work.
+            async with self._sessionmaker() as session:
+                try:
+                    jobs = await repository.get_jobs(session=session, job_ids=[job_id])
+                    for job in jobs:
+                        await self._on_terminal(session, job)
+                    await session.commit()
+                except Exception:  # a failed capture must not fail the tick
+                    log.exception("monitor.terminal_hook_failed", job_id=job_id)
+
+    async def stop(self) -> None:
+        """Stop after the tick in progress, then hand the lead to another replica at once."""
+        try:
+            await super().stop()
+        finally:
+            await self.leader.release()
+            self._metrics.leader.set(0)

@@ -1,0 +1,167 @@
+"""Monitor fixtures: the app wired to the simulator, and a monitor whose ticks a test runs one
+at a time on a clock it moves by hand."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from fastapi import FastAPI
+
+from ml_platform.config import Settings
+from ml_platform.db.base import utcnow
+from ml_platform.jobs import service
+from ml_platform.jobs.schemas import TrainingJobRequest
+from ml_platform.monitor.service import StatusMonitor
+from ml_platform.sim.server import SimulatorServer
+
+AppFactoryType = Callable[..., AbstractAsyncContextManager[FastAPI]]
+
+
+@dataclass
+class ManualClock:
+    """The real time plus an offset that tests move forward."""
+
+    offset: timedelta = field(default_factory=timedelta)
+
+    def __call__(self) -> datetime:
+        return utcnow() + self.offset
+
+    def advance(self, seconds: float) -> None:
+        """Move the clock forward."""
+        self.offset += timedelta(seconds=seconds)
+
+
+def build_monitor(app: FastAPI, clock: ManualClock, **overrides: Any) -> StatusMonitor:
+    """A monitor for ``app`` (not started: tests call ``run_once``)."""
+    settings: Settings = app.state.settings
+    if overrides:
+        settings = settings.model_copy(
+            update={"monitor": settings.monitor.model_copy(update=overrides)}
+        )
+    return StatusMonitor(
+        engine=app.state.engine,
+        sessionmaker=app.state.sessionmaker,
+        gateway=app.state.gateway,
+        settings=settings,
+        metrics=app.state.metrics,
+        clock=clock,
+    )
+
+
+@pytest.fixture
+def clock() -> ManualClock:
+    """The monitor's clock."""
+    return ManualClock()
+
+
+@pytest.fixture
+def fast_retry_settings(karmada_settings: Settings) -> Settings:
+    """Karmada settings with retries a moved clock makes due at once."""
+    return karmada_settings.model_copy(
+        update={
+            "submission": karmada_settings.submission.model_copy(
+                update={"backoff_base_seconds": 0.5, "backoff_cap_seconds": 1.0}
+            )
+        }
+    )
+
+
+@pytest.fixture
+async def monitor(karmada_app: FastAPI, clock: ManualClock) -> AsyncIterator[StatusMonitor]:
+    """A monitor on the simulator-backed app; released (leader lock) at the end."""
+    service = build_monitor(karmada_app, clock)
+    try:
+        yield service
+    finally:
+        await service.stop()
+
+
+async def create_job(client: httpx.AsyncClient, request: dict[str, Any]) -> str:
+    """Create a job through the API; its id."""
+    response = await client.post("/api/v1/jobs", json=request)
+    assert response.status_code == 201, response.text
+    job_id: str = response.json()["id"]
+    return job_id
+
+
+async def store_pending_job(app: FastAPI, request: dict[str, Any]) -> str:
+    """Store a job without submitting it: the state a job is left in when the API process dies
+    between committing the row and submitting it, which the monitor's step (a) picks up."""
+    async with app.state.sessionmaker() as session, session.begin():
+        created = await service.create_job(
+            session=session,
+            request=TrainingJobRequest.model_validate(request),
+            idempotency_key=None,
+        )
+    return created.job.id
+
+
+async def get_job(client: httpx.AsyncClient, job_id: str) -> dict[str, Any]:
+    """The job as the API shows it."""
+    response = await client.get(f"/api/v1/jobs/{job_id}")
+    assert response.status_code == 200, response.text
+    body: dict[str, Any] = response.json()
+    return body
+
+
+async def events(client: httpx.AsyncClient, job_id: str) -> list[dict[str, Any]]:
+    """The job's events."""
+    response = await client.get(f"/api/v1/jobs/{job_id}/events")
+    assert response.status_code == 200, response.text
+    body: list[dict[str, Any]] = response.json()
+    return body
+
+
+def members_running(simulator: SimulatorServer) -> None:
+    """Advance simulated time past initialization (the workload runs)."""
+    # Reconcile first at the current time, so what was just created starts its clock now and
+    # not after the jump.
+    simulator.advance(0)
+    simulator.advance(40)
+
+
+def members_finished(simulator: SimulatorServer) -> None:
+    """Advance simulated time past the run (the workload finished)."""
+    simulator.advance(0)
+    simulator.advance(80)
+
+
+@pytest.fixture
+def postgres_karmada_settings(
+    postgres_url: str, simulator: SimulatorServer, tmp_path: Path
+) -> Settings:
+    """Postgres-only settings wired to the simulator, monitor off (for multi-replica and
+    large tests that need not run on both backends)."""
+    kubeconfig = simulator.write_kubeconfig(tmp_path / "karmada.kubeconfig")
+    return Settings(
+        environment="dev",
+        database={"url": postgres_url},
+        karmada={"kubeconfig": kubeconfig, "request_timeout_seconds": 5.0},
+        monitor={"enabled": False},
+    )
+
+
+@pytest.fixture
+async def postgres_karmada_app(
+    postgres_karmada_settings: Settings, app_factory: AppFactoryType
+) -> AsyncIterator[FastAPI]:
+    """The app on Postgres, talking to the simulator."""
+    async with app_factory(postgres_karmada_settings) as running:
+        yield running
+
+
+@pytest.fixture
+async def postgres_karmada_client(
+    postgres_karmada_app: FastAPI,
+) -> AsyncIterator[httpx.AsyncClient]:
+    """An HTTP client for ``postgres_karmada_app``."""
+    transport = httpx.ASGITransport(app=postgres_karmada_app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+        yield client
