@@ -59,8 +59,14 @@ async def test_the_running_monitor_shows_a_member_change_within_two_seconds(
             # Finishing hands the job to the driver-log capture wired in the app.
             members_finished(simulator)
             await _wait_for_status(client, job_id, "Succeeded", within=2.0)
-            async with app.state.sessionmaker() as session:
-                stored = await repository.get_job_log(session=session, job_id=job_id)
+            # The capture runs right after the tick commits the new status.
+            stored = None
+            for _ in range(40):
+                async with app.state.sessionmaker() as session:
+                    stored = await repository.get_job_log(session=session, job_id=job_id)
+                if stored is not None:
+                    break
+                await asyncio.sleep(0.05)
             assert stored is not None
             assert "succeeded" in stored.content
 
