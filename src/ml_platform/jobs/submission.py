@@ -141,6 +141,28 @@ def _retry_later(job: TrainingJob, policy: SubmissionSettings, now: datetime, er
     job.updated_at = now
 
 
+async def _remove_or_retry(
+    *,
+    gateway: KarmadaGateway,
+    job: TrainingJob,
+    settings: Settings,
+    now: datetime,
+    keep_volume: bool,
+) -> bool:
+    """Remove the job's objects; when Karmada fails, or finalizers still hold some of them,
+    schedule another attempt and return False."""
+    try:
+        if await remove_objects(
+            gateway=gateway, job=job, settings=settings, keep_volume=keep_volume
+        ):
+            return True
+        error = "waiting for Karmada to remove the job's objects"
+    except KarmadaUnavailable as exc:
+        error = exc.message
+    _retry_later(job, settings.submission, now, error)
+    return False
+
+
 async def finish_stop(
     *,
     session: AsyncSession,
@@ -155,13 +177,9 @@ async def finish_stop(
     The driver log's tail is stored first: the pods that hold it go with the workload.
     """
     await capture_driver_log(session=session, gateway=gateway, job=job, settings=settings)
-    try:
-        gone = await remove_objects(gateway=gateway, job=job, settings=settings, keep_volume=True)
-    except KarmadaUnavailable as exc:
-        _retry_later(job, settings.submission, now, exc.message)
-        return False
-    if not gone:  # finalizers still running: look again soon
-        _retry_later(job, settings.submission, now, "waiting for Karmada to remove the workload")
+    if not await _remove_or_retry(
+        gateway=gateway, job=job, settings=settings, now=now, keep_volume=True
+    ):
         return False
     job.next_attempt_at = None
     job.last_error = None
@@ -187,13 +205,9 @@ async def finish_delete(
 ) -> bool:
     """Remove every Karmada object of a Deleting job, then its row. True when the row is gone;
     otherwise the job stays Deleting and the monitor tries again."""
-    try:
-        gone = await remove_objects(gateway=gateway, job=job, settings=settings, keep_volume=False)
-    except KarmadaUnavailable as exc:
-        _retry_later(job, settings.submission, now, exc.message)
-        return False
-    if not gone:
-        _retry_later(job, settings.submission, now, "waiting for Karmada to remove the objects")
+    if not await _remove_or_retry(
+        gateway=gateway, job=job, settings=settings, now=now, keep_volume=False
+    ):
         return False
     await repository.delete_job(session=session, job_id=job.id)
     if job in session:
