@@ -42,6 +42,21 @@ def _gave_up(job: TrainingJob, policy: SubmissionSettings, now: datetime) -> boo
     return job.submit_attempts >= policy.max_attempts or too_old
 
 
+async def _settle(
+    session: AsyncSession,
+    job: TrainingJob,
+    to: JobStatus,
+    reason: str,
+    message: str,
+    now: datetime,
+) -> None:
+    """End the job's pending Karmada step with a transition (no further attempt is due)."""
+    job.next_attempt_at = None
+    await lifecycle.transition(
+        session=session, job=job, to=to, reason=reason, message=message, now=now
+    )
+
+
 async def submit(
     *,
     session: AsyncSession,
@@ -64,28 +79,13 @@ async def submit(
     except (WorkloadSpecError, ValidationError, KarmadaRejected) as exc:
         message = exc.message if isinstance(exc, KarmadaRejected) else str(exc)
         job.last_error = message
-        job.next_attempt_at = None
-        await lifecycle.transition(
-            session=session,
-            job=job,
-            to=JobStatus.FAILED,
-            reason="SubmissionRejected",
-            message=message,
-            now=now,
-        )
+        await _settle(session, job, JobStatus.FAILED, "SubmissionRejected", message, now)
         return
     except KarmadaUnavailable as exc:
         job.last_error = exc.message
         if _gave_up(job, settings.submission, now):
-            job.next_attempt_at = None
-            await lifecycle.transition(
-                session=session,
-                job=job,
-                to=JobStatus.FAILED,
-                reason="SubmissionFailed",
-                message=f"gave up after {job.submit_attempts} attempts: {exc.message}",
-                now=now,
-            )
+            message = f"gave up after {job.submit_attempts} attempts: {exc.message}"
+            await _settle(session, job, JobStatus.FAILED, "SubmissionFailed", message, now)
             return
         delay = backoff_delay(job.submit_attempts, settings.submission)
         job.next_attempt_at = now + timedelta(seconds=delay)
@@ -97,16 +97,9 @@ async def submit(
         return
     job.workload_name = rendered.workload["metadata"]["name"]
     job.submitted_at = now
-    job.next_attempt_at = None
     job.last_error = None
-    await lifecycle.transition(
-        session=session,
-        job=job,
-        to=JobStatus.SUBMITTED,
-        reason="Submitted",
-        message=f"submitted to Karmada as {rendered.workload['kind']} {job.workload_name}",
-        now=now,
-    )
+    message = f"submitted to Karmada as {rendered.workload['kind']} {job.workload_name}"
+    await _settle(session, job, JobStatus.SUBMITTED, "Submitted", message, now)
     log.info("job.submitted", job_id=job.id, kind=rendered.workload["kind"])
 
 
@@ -181,17 +174,10 @@ async def finish_stop(
         gateway=gateway, job=job, settings=settings, now=now, keep_volume=True
     ):
         return False
-    job.next_attempt_at = None
     job.last_error = None
     reason = "StoppedByUser" if job.reason == "StopRequested" else (job.reason or "Stopped")
-    await lifecycle.transition(
-        session=session,
-        job=job,
-        to=JobStatus.STOPPED,
-        reason=reason,
-        message="workload removed from the clusters; the record is kept",
-        now=now,
-    )
+    message = "workload removed from the clusters; the record is kept"
+    await _settle(session, job, JobStatus.STOPPED, reason, message, now)
     return True
 
 
