@@ -142,6 +142,9 @@ class Reflector:
         if self._stopping.is_set():  # stop() ran between open and publish
             stream.close()
             return
+        with self._lock:
+            # Events queued before the (re)open arrive just after it: quiet counts from here.
+            self.last_event_at = time.monotonic()
         self.connected = True
         try:
             for event in stream:
