@@ -259,10 +259,16 @@ async def measure_ticks(
         )
         seconds: list[float] = []
         calls: list[int] = []
+        snapshot_seconds: list[float] = []
+        sync_seconds: list[float] = []
         for _ in range(ticks):
             await monitor.run_once()
             seconds.append(monitor.last.seconds)
             calls.append(monitor.last.api_calls)
+            snapshot_seconds.append(monitor.last.snapshot_seconds)
+            sync_seconds.append(monitor.last.sync_seconds)
+        print(f"  steady snapshot (step c): {ms(snapshot_seconds)}")
+        print(f"  steady sync (steps d-g):  {ms(sync_seconds)}")
     finally:
         await monitor.stop()
         await engine.dispose()

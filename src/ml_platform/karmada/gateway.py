@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import copy
 import functools
+import threading
 import urllib.parse
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -125,6 +126,7 @@ class KarmadaGateway:
         self._members: dict[str, client.ApiClient] = {}
         # Requests sent so far (the monitor reports its calls per tick from the difference).
         self.calls = 0
+        self._calls_lock = threading.Lock()
 
     @classmethod
     def from_kubeconfig(cls, path: str | None, *, timeout_seconds: float) -> KarmadaGateway:
@@ -150,7 +152,7 @@ class KarmadaGateway:
 
     async def _call(self, action: str, fn: Callable[..., T], *args: Any) -> T:
         """Run one blocking call in the pool, bounded by the timeout, errors translated."""
-        self.calls += 1
+        self._count_call()
         loop = asyncio.get_running_loop()
         future = loop.run_in_executor(self._executor, functools.partial(fn, *args))
         try:
@@ -302,6 +304,81 @@ class KarmadaGateway:
             if not token:
                 return items
 
+    async def current_resource_version(self, resource: ApiResource) -> str:
+        """The API server's current resourceVersion, from a one-item LIST (cheap at any size)."""
+        page = await self._call(
+            f"list {resource.plural}", self._json, "GET", resource.path(None), [("limit", 1)]
+        )
+        return str((page.get("metadata") or {}).get("resourceVersion") or "")
+
+    def list_blocking(
+        self, resource: ApiResource, *, label_selector: str = ""
+    ) -> tuple[list[dict[str, Any]], str]:
+        """Every object of a kind in all namespaces and the list's resourceVersion, following
+        ``continue`` tokens (blocking: for a watch thread). Raises domain errors."""
+        items: list[dict[str, Any]] = []
+        token = ""
+        while True:
+            query: list[tuple[str, Any]] = [("limit", LIST_PAGE_SIZE)]
+            if label_selector:
+                query.append(("labelSelector", label_selector))
+            if token:
+                query.append(("continue", token))
+            self._count_call()
+            try:
+                page = self._json("GET", resource.path(None), query)
+            except Exception as exc:
+                raise translate(exc, action=f"list {resource.plural}") from exc
+            items.extend(page.get("items") or ())
+            metadata = page.get("metadata") or {}
+            token = metadata.get("continue") or ""
+            if not token:
+                return items, str(metadata.get("resourceVersion") or "")
+
+    def open_watch(
+        self,
+        resource: ApiResource,
+        *,
+        resource_version: str,
+        label_selector: str = "",
+        timeout_seconds: int = 45,
+    ) -> WatchStream:
+        """Start a WATCH of a kind in all namespaces from ``resource_version`` (blocking: for a
+        watch thread). The server ends it after ``timeout_seconds``; raises domain errors."""
+        query: list[tuple[str, Any]] = [
+            ("watch", "true"),
+            ("resourceVersion", resource_version),
+            ("allowWatchBookmarks", "true"),
+            ("timeoutSeconds", timeout_seconds),
+        ]
+        if label_selector:
+            query.append(("labelSelector", label_selector))
+        action = f"watch {resource.plural}"
+        serialized = self._api.param_serialize(
+            "GET",
+            resource.path(None),
+            query_params=query,
+            header_params={"Accept": "application/json"},
+            auth_settings=["BearerToken"],
+        )
+        self._count_call()
+        try:
+            # The read timeout outlives the server-side timeout: a silent stream is a dead one.
+            response = self._api.call_api(
+                *serialized, _request_timeout=(min(self._timeout, 5.0), timeout_seconds + 15)
+            )
+        except Exception as exc:
+            raise translate(exc, action=action) from exc
+        if not 200 <= response.status < 300:
+            response.read()
+            response.response.release_conn()
+            raise translate(ApiException(http_resp=response), action=action)
+        return WatchStream(response.response, action=action)
+
+    def _count_call(self) -> None:
+        with self._calls_lock:
+            self.calls += 1
+
     async def clusters(self) -> list[ClusterInfo]:
         """The member clusters Karmada knows, with readiness, location and capacity."""
         return [cluster_info(item) for item in await self.list_objects(CLUSTER)]
@@ -376,6 +453,46 @@ class KarmadaGateway:
             yield from raw.stream(4096, decode_content=True)
         finally:
             raw.release_conn()
+
+
+class WatchStream:
+    """An open WATCH response: iterate it (blocking) for event dicts; ``close()`` from any
+    thread ends the iteration."""
+
+    def __init__(self, raw: urllib3.BaseHTTPResponse, *, action: str) -> None:
+        self._raw = raw
+        self._action = action
+        self._closed = False
+
+    def __iter__(self) -> Iterator[dict[str, Any]]:
+        buffer = b""
+        try:
+            for chunk in self._raw.stream(65536, decode_content=True):
+                buffer += chunk
+                *lines, buffer = buffer.split(b"\n")
+                for line in lines:
+                    if line.strip():
+                        event = orjson.loads(line)
+                        if isinstance(event, dict):
+                            yield event
+        except Exception as exc:
+            if self._closed:
+                return
+            raise translate(exc, action=self._action) from exc
+        finally:
+            self.close()
+
+    def close(self) -> None:
+        """End the stream (idempotent); a reader blocked in ``__iter__`` returns."""
+        if self._closed:
+            return
+        self._closed = True
+        try:
+            self._raw.shutdown()
+        except Exception:  # shutting down an already broken socket is fine
+            log.debug("karmada.watch.shutdown_failed", action=self._action)
+        # Closed, not released: a half-read connection must not go back to the pool.
+        self._raw.close()
 
 
 def _member_token_refresh(

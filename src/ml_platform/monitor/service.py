@@ -1,9 +1,10 @@
 """The status monitor: a ``LoopService`` whose run is one tick, on the leading replica only.
 
 One tick, in order: a/b submissions, stops and deletions that are due (their own short
-transactions, see ``steps``); c the Karmada snapshot (a fixed number of LIST calls, outside any
-transaction); d-g the status sync in one transaction (``sync``). Terminal transitions then go
-to the ``on_terminal`` hook (the driver-log capture), each in its own transaction.
+transactions, see ``steps``); c the Karmada snapshot (from watch caches kept while leading, one
+cheap LIST per tick, outside any transaction); d-g the status sync in one transaction
+(``sync``). Terminal transitions then go to the ``on_terminal`` hook (the driver-log capture),
+each in its own transaction.
 """
 
 from __future__ import annotations
@@ -25,9 +26,9 @@ from ml_platform.karmada.gateway import KarmadaGateway
 from ml_platform.metrics import Metrics
 from ml_platform.monitor.leader import LeaderElection
 from ml_platform.monitor.loop import LoopService
-from ml_platform.monitor.snapshot import take_snapshot
 from ml_platform.monitor.steps import StepCounts, run_due_steps
 from ml_platform.monitor.sync import SyncResult, SyncState, sync_statuses
+from ml_platform.monitor.watched import WatchedSnapshots
 
 log = structlog.get_logger()
 
@@ -74,6 +75,8 @@ class StatusMonitor(LoopService):
         self.leader = LeaderElection(engine)
         self.state = SyncState()
         self.last: TickReport | None = None
+        # The Karmada watch caches: kept while this replica leads, dropped when it stops.
+        self.snapshots: WatchedSnapshots | None = None
 
     @property
     def is_leader(self) -> bool:
@@ -89,14 +92,18 @@ class StatusMonitor(LoopService):
             # A replica that (re)gains the lead must not trust what it saw before.
             self.state.clear()
         if not leads:
+            await self._drop_snapshots()
             self.last = TickReport(led=False)
             return
+        if self.snapshots is None:
+            self.snapshots = WatchedSnapshots(self._gateway)
+            self.snapshots.start()
         started = time.perf_counter()
         calls_before = self._gateway.calls
         report = TickReport(led=True)
         self.last = report
         try:
-            await self._tick(report)
+            await self._tick(report, self.snapshots)
         except BaseException:
             self.state.clear()  # the write may not have happened: observe everything again
             raise
@@ -106,7 +113,12 @@ class StatusMonitor(LoopService):
             self._metrics.tick_seconds.observe(report.seconds)
             self._metrics.api_calls.observe(report.api_calls)
 
-    async def _tick(self, report: TickReport) -> None:
+    async def _drop_snapshots(self) -> None:
+        if self.snapshots is not None:
+            snapshots, self.snapshots = self.snapshots, None
+            await snapshots.stop()
+
+    async def _tick(self, report: TickReport, snapshots: WatchedSnapshots) -> None:
         now = self._clock()
         steps = await run_due_steps(
             sessionmaker=self._sessionmaker,
@@ -119,7 +131,7 @@ class StatusMonitor(LoopService):
         self._metrics.submission_failures.inc(steps.failed)
         started = time.perf_counter()
         try:
-            snapshot = await take_snapshot(self._gateway)
+            snapshot = await snapshots.take()
         except KarmadaUnavailable as exc:
             report.snapshot_error = exc.message
             log.warning("monitor.snapshot_failed", error=exc.message)
@@ -159,5 +171,6 @@ class StatusMonitor(LoopService):
         try:
             await super().stop()
         finally:
+            await self._drop_snapshots()
             await self.leader.release()
             self._metrics.leader.set(0)

@@ -5,18 +5,24 @@ whatever the number of jobs."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from ml_platform.karmada.gateway import JOB_ID_LABEL, KarmadaGateway, cluster_info
-from ml_platform.karmada.resources import CLUSTER, RESOURCE_BINDING
+from ml_platform.karmada.resources import CLUSTER, RESOURCE_BINDING, ApiResource
 from ml_platform.workloads.common import MANAGED_BY_LABEL, MANAGED_BY_VALUE
 from ml_platform.workloads.kinds import WORKLOAD_APIS
 
 # Karmada names a workload's binding "<workload>-<kind lower>" and notes it on the template.
 BINDING_NAME_ANNOTATION = "resourcebinding.karmada.io/name"
 OUR_SELECTOR = f"{MANAGED_BY_LABEL}={MANAGED_BY_VALUE}"
+# What a snapshot reads, in order: our workloads of each kind, then all bindings and clusters.
+SNAPSHOT_RESOURCES: tuple[tuple[ApiResource, str], ...] = (
+    *((resource, OUR_SELECTOR) for resource in WORKLOAD_APIS.values()),
+    (RESOURCE_BINDING, ""),
+    (CLUSTER, ""),
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,14 +76,19 @@ async def take_snapshot(gateway: KarmadaGateway) -> Snapshot:
     workloads look missing, so the caller skips the sync for this tick.
     """
     # Concurrently: the simulator or API server answers one LIST while we parse another.
-    kinds = list(WORKLOAD_APIS.items())
     lists = await asyncio.gather(
-        *(gateway.list_objects(resource, label_selector=OUR_SELECTOR) for _, resource in kinds),
-        gateway.list_objects(RESOURCE_BINDING),
-        gateway.list_objects(CLUSTER),
+        *(
+            gateway.list_objects(resource, label_selector=selector)
+            for resource, selector in SNAPSHOT_RESOURCES
+        )
     )
+    return build_snapshot(lists)
+
+
+def build_snapshot(lists: Sequence[Sequence[Mapping[str, Any]]]) -> Snapshot:
+    """The snapshot from the objects of each of ``SNAPSHOT_RESOURCES``, in that order."""
     templates: dict[str, Template] = {}
-    for (kind, _), items in zip(kinds, lists, strict=False):
+    for (kind, _), items in zip(WORKLOAD_APIS.items(), lists, strict=False):
         for item in items:
             found = _template(str(kind), item)
             if found is not None:

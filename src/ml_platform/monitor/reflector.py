@@ -1,0 +1,172 @@
+"""A reflector: one kind's objects kept in memory by a LIST followed by a WATCH from the list's
+resourceVersion, consumed in a background thread.
+
+A 410 Expired (or an ERROR event) re-LISTs; a broken stream re-watches from the last
+resourceVersion seen, after a backoff. ``connected`` says whether the cache is following the
+server right now: readers fall back to a LIST when it is not.
+"""
+
+from __future__ import annotations
+
+import random
+import threading
+import time
+from collections.abc import Mapping
+from typing import Any
+
+import structlog
+
+from ml_platform.karmada.errors import KarmadaRejected, KarmadaUnavailable
+from ml_platform.karmada.gateway import KarmadaGateway, WatchStream
+from ml_platform.karmada.resources import ApiResource
+
+log = structlog.get_logger()
+
+BACKOFF_FIRST_SECONDS = 0.2
+BACKOFF_MAX_SECONDS = 5.0
+# Servers end each watch after this long (randomised so the kinds do not re-watch together).
+WATCH_TIMEOUT_RANGE = (30, 60)
+
+
+class WatchExpired(Exception):
+    """The watch's resourceVersion is gone from the server's history: re-LIST."""
+
+
+def _key(obj: Mapping[str, Any]) -> tuple[str, str]:
+    metadata = obj.get("metadata") or {}
+    return (metadata.get("namespace") or "", metadata.get("name") or "")
+
+
+def _rv(obj: Mapping[str, Any]) -> int:
+    value = (obj.get("metadata") or {}).get("resourceVersion")
+    try:
+        return int(value or 0)
+    except (TypeError, ValueError):
+        return 0
+
+
+class Reflector:
+    """The objects of one kind (optionally label-selected), kept current by LIST + WATCH."""
+
+    def __init__(
+        self, gateway: KarmadaGateway, resource: ApiResource, *, label_selector: str = ""
+    ) -> None:
+        self._gateway = gateway
+        self.resource = resource
+        self.label_selector = label_selector
+        self._lock = threading.Lock()
+        self._items: dict[tuple[str, str], dict[str, Any]] = {}
+        self._stopping = threading.Event()
+        self._stream: WatchStream | None = None
+        self._thread: threading.Thread | None = None
+        # Highest resourceVersion applied (events and bookmarks); monotonic time of the last.
+        self.resource_version = 0
+        self.last_event_at = 0.0
+        self.connected = False
+        self.lists = 0
+
+    def start(self) -> None:
+        """Start the LIST + WATCH thread."""
+        if self._thread is not None:
+            return
+        self._thread = threading.Thread(
+            target=self._run, name=f"reflector-{self.resource.plural}", daemon=True
+        )
+        self._thread.start()
+
+    def stop(self, timeout: float = 5.0) -> None:
+        """End the thread: close the open stream so a blocked read returns, then join."""
+        self._stopping.set()
+        self.connected = False
+        stream = self._stream
+        if stream is not None:
+            stream.close()
+        if self._thread is not None:
+            self._thread.join(timeout)
+            self._thread = None
+
+    @property
+    def alive(self) -> bool:
+        """Whether the thread is running."""
+        return self._thread is not None and self._thread.is_alive()
+
+    def items(self) -> list[dict[str, Any]]:
+        """A copy of the cached objects (the dicts are replaced, never changed in place)."""
+        with self._lock:
+            return list(self._items.values())
+
+    def _run(self) -> None:
+        backoff = BACKOFF_FIRST_SECONDS
+        listed = False
+        while not self._stopping.is_set():
+            try:
+                if not listed:
+                    self._relist()
+                    listed = True
+                self._watch_once()
+                backoff = BACKOFF_FIRST_SECONDS  # a watch ended by its timeout is normal
+            except WatchExpired:
+                log.info("monitor.reflector.expired", resource=self.resource.plural)
+                self.connected = False
+                listed = False
+            except (KarmadaUnavailable, KarmadaRejected, ValueError) as exc:
+                self.connected = False
+                if self._stopping.is_set():
+                    break
+                log.warning(
+                    "monitor.reflector.failed", resource=self.resource.plural, error=str(exc)
+                )
+                # A broken stream resumes from the last version; a 410 on resume re-LISTs.
+                self._stopping.wait(backoff * random.uniform(0.5, 1.0))
+                backoff = min(backoff * 2, BACKOFF_MAX_SECONDS)
+        self.connected = False
+
+    def _relist(self) -> None:
+        items, version = self._gateway.list_blocking(
+            self.resource, label_selector=self.label_selector
+        )
+        with self._lock:
+            self._items = {_key(item): item for item in items}
+            self.resource_version = int(version or 0)
+            self.last_event_at = time.monotonic()
+        self.lists += 1
+
+    def _watch_once(self) -> None:
+        stream = self._gateway.open_watch(
+            self.resource,
+            resource_version=str(self.resource_version),
+            label_selector=self.label_selector,
+            timeout_seconds=random.randint(*WATCH_TIMEOUT_RANGE),
+        )
+        self._stream = stream
+        if self._stopping.is_set():  # stop() ran between open and publish
+            stream.close()
+            return
+        with self._lock:
+            # Events queued before the (re)open arrive just after it: quiet counts from here.
+            self.last_event_at = time.monotonic()
+        self.connected = True
+        try:
+            for event in stream:
+                self._apply(event)
+        finally:
+            self.connected = False
+            self._stream = None
+            stream.close()
+
+    def _apply(self, event: Mapping[str, Any]) -> None:
+        kind = event.get("type")
+        obj = event.get("object")
+        if not isinstance(obj, dict):
+            return
+        if kind == "ERROR":
+            # 410 Gone/Expired; any other error also means the stream cannot be trusted.
+            raise WatchExpired(str(obj.get("message") or obj.get("reason") or "watch error"))
+        version = _rv(obj)
+        with self._lock:
+            if kind in ("ADDED", "MODIFIED"):
+                self._items[_key(obj)] = obj
+            elif kind == "DELETED":
+                self._items.pop(_key(obj), None)
+            self.resource_version = max(self.resource_version, version)
+            self.last_event_at = time.monotonic()

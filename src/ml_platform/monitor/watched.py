@@ -1,0 +1,98 @@
+"""Step c from watch caches: one reflector per snapshot resource, read at each tick after a
+single cheap LIST that tells how current the caches must be.
+
+Correctness: the tick must see every change made before it started. The one-item LIST returns
+the server's resourceVersion R at the tick's start. A cache is current once it applied an
+event or bookmark at R or later, or (resourceVersions are shared by all kinds, so a quiet kind
+never reaches R) once its stream delivered nothing for ``SETTLE_SECONDS`` after R was known:
+the server queues a write's events before answering the write, so they are already on the way.
+The wait is bounded by ``MAX_WAIT_SECONDS``; a cache that is not following its stream then is
+replaced by a LIST for this tick.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import structlog
+
+from ml_platform.karmada.gateway import KarmadaGateway
+from ml_platform.karmada.resources import CLUSTER
+from ml_platform.monitor.reflector import Reflector
+from ml_platform.monitor.snapshot import SNAPSHOT_RESOURCES, Snapshot, build_snapshot
+
+log = structlog.get_logger()
+
+SETTLE_SECONDS = 0.025
+MAX_WAIT_SECONDS = 0.1
+POLL_SECONDS = 0.005
+
+
+class WatchedSnapshots:
+    """The snapshot resources kept by reflectors; ``take()`` builds a current ``Snapshot``."""
+
+    def __init__(self, gateway: KarmadaGateway) -> None:
+        self._gateway = gateway
+        self.reflectors = [
+            Reflector(gateway, resource, label_selector=selector)
+            for resource, selector in SNAPSHOT_RESOURCES
+        ]
+
+    def start(self) -> None:
+        """Start every reflector's thread (each LISTs, then watches)."""
+        for reflector in self.reflectors:
+            reflector.start()
+
+    async def stop(self) -> None:
+        """End every reflector's thread (streams closed, threads joined)."""
+        for reflector in self.reflectors:
+            reflector.stop(timeout=0)  # close all streams first, then join each
+        await asyncio.to_thread(self._join)
+
+    def _join(self) -> None:
+        for reflector in self.reflectors:
+            reflector.stop()
+
+    @property
+    def alive(self) -> bool:
+        """Whether any reflector thread still runs."""
+        return any(reflector.alive for reflector in self.reflectors)
+
+    async def take(self) -> Snapshot:
+        """A snapshot at least as new as the server's state when called.
+
+        Raises ``KarmadaUnavailable`` when the server cannot be reached (like a LIST would).
+        """
+        target = int(await self._gateway.current_resource_version(CLUSTER) or 0)
+        known_at = time.monotonic()
+        deadline = known_at + MAX_WAIT_SECONDS
+        while True:
+            now = time.monotonic()
+            pending = [r for r in self.reflectors if not _current(r, target, known_at, now)]
+            if not pending or now >= deadline:
+                break
+            await asyncio.sleep(POLL_SECONDS)
+        lists: list[Sequence[Mapping[str, Any]]] = []
+        for reflector in self.reflectors:
+            if reflector in pending:
+                log.info("monitor.cache_not_current", resource=reflector.resource.plural)
+                lists.append(
+                    await self._gateway.list_objects(
+                        reflector.resource, label_selector=reflector.label_selector
+                    )
+                )
+            else:
+                lists.append(reflector.items())
+        return build_snapshot(lists)
+
+
+def _current(reflector: Reflector, target: int, known_at: float, now: float) -> bool:
+    if not reflector.connected:
+        return False
+    if reflector.resource_version >= target:
+        return True
+    quiet_since = max(known_at, reflector.last_event_at)
+    return now - quiet_since >= SETTLE_SECONDS

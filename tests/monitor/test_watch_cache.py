@@ -1,0 +1,155 @@
+"""The monitor's watch caches against the simulator over real HTTP: deletions arrive through
+the watch, a compacted history makes the cache re-LIST, and stopping ends every thread."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+from collections.abc import AsyncIterator, Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi import FastAPI
+
+from ml_platform.karmada.gateway import KarmadaGateway, ObjectRef
+from ml_platform.monitor import reflector as reflector_module
+from ml_platform.monitor.reflector import Reflector
+from ml_platform.monitor.watched import WatchedSnapshots
+from ml_platform.sim.server import SimulatorServer
+from ml_platform.workloads.kinds import WORKLOAD_APIS, WorkloadKind
+
+from .conftest import ManualClock, build_monitor
+
+RAYJOBS = WORKLOAD_APIS[WorkloadKind.RAY_JOB]
+JOBS = WORKLOAD_APIS[WorkloadKind.JOB]
+
+
+@pytest.fixture
+async def gateway(simulator: SimulatorServer, tmp_path: Path) -> AsyncIterator[KarmadaGateway]:
+    kubeconfig = simulator.write_kubeconfig(tmp_path / "karmada.kubeconfig")
+    gateway = KarmadaGateway.from_kubeconfig(str(kubeconfig), timeout_seconds=5.0)
+    yield gateway
+    await gateway.close()
+
+
+def rayjob(name: str) -> dict[str, Any]:
+    return {
+        "apiVersion": "ray.io/v1",
+        "kind": "RayJob",
+        "metadata": {"name": name, "namespace": "default"},
+        "spec": {"entrypoint": "python train.py"},
+    }
+
+
+def batch_job(name: str) -> dict[str, Any]:
+    return {
+        "apiVersion": "batch/v1",
+        "kind": "Job",
+        "metadata": {"name": name, "namespace": "default"},
+        "spec": {"template": {"spec": {"containers": [{"name": "main", "image": "busybox"}]}}},
+    }
+
+
+async def wait_for(condition: Callable[[], bool], *, seconds: float = 5.0) -> None:
+    """Poll ``condition`` until it holds; fail after ``seconds``."""
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, "condition not reached in time"
+        await asyncio.sleep(0.01)
+
+
+def names(reflector: Reflector) -> set[str]:
+    return {item["metadata"]["name"] for item in reflector.items()}
+
+
+def reflector_threads() -> list[threading.Thread]:
+    return [t for t in threading.enumerate() if t.name.startswith("reflector-")]
+
+
+async def test_the_watch_brings_additions_and_deletions_without_a_new_list(
+    gateway: KarmadaGateway,
+) -> None:
+    reflector = Reflector(gateway, RAYJOBS)
+    reflector.start()
+    try:
+        await wait_for(lambda: reflector.connected)
+        await gateway.create(rayjob("keep"))
+        await gateway.create(rayjob("drop"))
+        await wait_for(lambda: names(reflector) == {"keep", "drop"})
+        assert await gateway.delete(ObjectRef.of(rayjob("drop")))
+        await wait_for(lambda: names(reflector) == {"keep"})
+        assert reflector.lists == 1
+    finally:
+        reflector.stop()
+    assert not reflector.alive
+
+
+async def test_a_compacted_history_makes_the_cache_list_again(
+    gateway: KarmadaGateway, simulator: SimulatorServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Watches end after one second, so the cache soon resumes from its (then too old) version.
+    monkeypatch.setattr(reflector_module, "WATCH_TIMEOUT_RANGE", (1, 1))
+    await gateway.create(rayjob("before"))
+    reflector = Reflector(gateway, RAYJOBS)
+    reflector.start()
+    try:
+        await wait_for(lambda: reflector.connected and names(reflector) == {"before"})
+        # A write of another kind moves the server's version past the cache's, then the
+        # history before it is forgotten: resuming the rayjob watch must answer 410.
+        await gateway.create(batch_job("elsewhere"))
+        simulator.call(simulator.simulator.karmada.compact)
+        stale = reflector.resource_version
+        await wait_for(lambda: reflector.lists == 2, seconds=10.0)
+        assert reflector.resource_version > stale
+        await wait_for(lambda: reflector.connected)
+        await gateway.create(rayjob("after"))
+        await wait_for(lambda: names(reflector) == {"before", "after"})
+    finally:
+        reflector.stop()
+
+
+async def test_stopping_the_caches_ends_every_thread_promptly(gateway: KarmadaGateway) -> None:
+    caches = WatchedSnapshots(gateway)
+    caches.start()
+    await wait_for(lambda: all(r.connected for r in caches.reflectors))
+    assert len(reflector_threads()) == len(caches.reflectors)
+    started = time.monotonic()
+    await caches.stop()
+    assert time.monotonic() - started < 2.0
+    assert not caches.alive
+    assert reflector_threads() == []
+
+
+async def test_a_snapshot_reflects_a_change_made_just_before_it(
+    gateway: KarmadaGateway, simulator: SimulatorServer
+) -> None:
+    caches = WatchedSnapshots(gateway)
+    caches.start()
+    try:
+        await wait_for(lambda: all(r.connected for r in caches.reflectors))
+        simulator.set_cluster_ready("member2", False)
+        snapshot = await caches.take()
+        assert snapshot.not_ready == {"member2"}
+        simulator.set_cluster_ready("member2", True)
+        snapshot = await caches.take()
+        assert snapshot.not_ready == frozenset()
+    finally:
+        await caches.stop()
+
+
+async def test_the_monitor_keeps_caches_while_leading_and_ends_them_on_stop(
+    karmada_app: FastAPI, clock: ManualClock
+) -> None:
+    monitor = build_monitor(karmada_app, clock)
+    try:
+        await monitor.run_once()
+        assert monitor.last is not None
+        assert monitor.last.led
+        assert monitor.snapshots is not None
+        assert len(reflector_threads()) == len(monitor.snapshots.reflectors)
+    finally:
+        await monitor.stop()
+    assert monitor.snapshots is None
+    assert reflector_threads() == []
