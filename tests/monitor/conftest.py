@@ -17,6 +17,7 @@ from fastapi import FastAPI
 from ml_platform.config import Settings
 from ml_platform.db.base import utcnow
 from ml_platform.jobs import service
+from ml_platform.jobs.models import TrainingJob
 from ml_platform.jobs.schemas import TrainingJobRequest
 from ml_platform.monitor.service import StatusMonitor
 from ml_platform.sim.server import SimulatorServer
@@ -101,6 +102,14 @@ async def store_pending_job(app: FastAPI, request: dict[str, Any]) -> str:
             idempotency_key=None,
         )
     return created.job.id
+
+
+async def load_job(app: FastAPI, job_id: str) -> TrainingJob:
+    """The stored row of a job, as the database has it now."""
+    async with app.state.sessionmaker() as session:
+        job = await session.get(TrainingJob, job_id)
+        assert job is not None
+        return job
 
 
 async def get_job(client: httpx.AsyncClient, job_id: str) -> dict[str, Any]:

@@ -24,16 +24,10 @@ from .conftest import (
     build_monitor,
     create_job,
     get_job,
+    load_job,
     members_running,
     store_pending_job,
 )
-
-
-async def _load(app: FastAPI, job_id: str) -> TrainingJob:
-    async with app.state.sessionmaker() as session:
-        job = await session.get(TrainingJob, job_id)
-        assert job is not None
-        return job
 
 
 async def test_a_vanished_workload_fails_after_the_grace_period(
@@ -48,7 +42,7 @@ async def test_a_vanished_workload_fails_after_the_grace_period(
     await monitor.run_once()
     members_running(simulator)
     await monitor.run_once()
-    job = await _load(karmada_app, job_id)
+    job = await load_job(karmada_app, job_id)
     workload = render_job(job, karmada_app.state.settings.workloads).workload
     gateway: KarmadaGateway = karmada_app.state.gateway
     assert await gateway.delete(ObjectRef.of(workload))
@@ -58,7 +52,7 @@ async def test_a_vanished_workload_fails_after_the_grace_period(
 
     clock.advance(31)
     await monitor.run_once()
-    stored = await _load(karmada_app, job_id)
+    stored = await load_job(karmada_app, job_id)
     assert (stored.status, stored.reason) == ("Failed", "WorkloadMissing")
     assert stored.completed_at is not None
 
@@ -74,7 +68,7 @@ async def test_submission_is_retried_after_karmada_was_down(
     job_id = await store_pending_job(karmada_app, ui_request)
     simulator.set_faults(error_rate=1.0, error_codes=(503,))
     await monitor.run_once()
-    stored = await _load(karmada_app, job_id)
+    stored = await load_job(karmada_app, job_id)
     assert stored.status == "Pending"
     assert stored.submit_attempts == 1
     assert stored.last_error
@@ -83,11 +77,11 @@ async def test_submission_is_retried_after_karmada_was_down(
 
     simulator.clear_faults()
     await monitor.run_once()  # the backoff has not elapsed yet
-    assert (await _load(karmada_app, job_id)).status == "Pending"
+    assert (await load_job(karmada_app, job_id)).status == "Pending"
 
     clock.advance(2)
     await monitor.run_once()
-    stored = await _load(karmada_app, job_id)
+    stored = await load_job(karmada_app, job_id)
     assert stored.status == "Submitted"
     assert stored.last_error is None
     metrics = (await karmada_client.get("/metrics")).text
@@ -116,7 +110,7 @@ async def test_submission_gives_up_after_the_configured_attempts(
         await monitor.run_once()
     finally:
         await monitor.stop()
-    stored = await _load(karmada_app, job_id)
+    stored = await load_job(karmada_app, job_id)
     assert (stored.status, stored.reason) == ("Failed", "SubmissionFailed")
     assert "503" in (stored.message or "") or stored.last_error
     metrics = (await karmada_client.get("/metrics")).text
@@ -151,7 +145,7 @@ async def test_api_calls_per_tick_do_not_grow_with_the_number_of_jobs(
 async def _precreate_failing(app: FastAPI, job_ids: list[str]) -> None:
     gateway: KarmadaGateway = app.state.gateway
     for job_id in job_ids:
-        rendered = render_job(await _load(app, job_id), app.state.settings.workloads)
+        rendered = render_job(await load_job(app, job_id), app.state.settings.workloads)
         for manifest in rendered.objects:
             manifest = copy.deepcopy(manifest)
             if manifest["kind"] == rendered.workload["kind"]:

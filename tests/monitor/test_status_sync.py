@@ -9,7 +9,6 @@ from typing import Any
 import httpx
 from fastapi import FastAPI
 
-from ml_platform.jobs.models import TrainingJob
 from ml_platform.jobs.workload import render_job
 from ml_platform.karmada.gateway import KarmadaGateway, ObjectRef
 from ml_platform.monitor.service import StatusMonitor
@@ -21,17 +20,11 @@ from .conftest import (
     create_job,
     events,
     get_job,
+    load_job,
     members_finished,
     members_running,
     store_pending_job,
 )
-
-
-async def _load(app: FastAPI, job_id: str) -> TrainingJob:
-    async with app.state.sessionmaker() as session:
-        job = await session.get(TrainingJob, job_id)
-        assert job is not None
-        return job
 
 
 async def test_a_job_goes_from_pending_to_succeeded(
@@ -59,7 +52,7 @@ async def test_a_job_goes_from_pending_to_succeeded(
     await monitor.run_once()
     done = await get_job(karmada_client, job_id)
     assert done["status"] == "Succeeded"
-    stored = await _load(karmada_app, job_id)
+    stored = await load_job(karmada_app, job_id)
     assert stored.started_at is not None
     assert stored.completed_at is not None
     assert stored.observed_at is not None
@@ -87,19 +80,19 @@ async def test_an_unchanged_job_is_not_written_again(
     await monitor.run_once()
     assert monitor.last is not None
     assert monitor.last.sync is not None
-    before = (await _load(karmada_app, job_id)).updated_at
+    before = (await load_job(karmada_app, job_id)).updated_at
 
     await monitor.run_once()
     assert monitor.last.sync is not None
     assert monitor.last.sync.observed == 0  # nothing moved in Karmada: observe is skipped
     assert monitor.last.sync.changed == 0
-    assert (await _load(karmada_app, job_id)).updated_at == before
+    assert (await load_job(karmada_app, job_id)).updated_at == before
 
 
 async def _submit_failing(app: FastAPI, job_id: str) -> None:
     """Create the job's objects ahead of the monitor, with the simulator told to fail it; the
     monitor's own create then finds them (ours, same label) and counts as submitted."""
-    job = await _load(app, job_id)
+    job = await load_job(app, job_id)
     rendered = render_job(job, app.state.settings.workloads)
     gateway: KarmadaGateway = app.state.gateway
     for manifest in rendered.objects:
@@ -126,7 +119,7 @@ async def test_a_failing_workload_ends_failed_with_the_members_reason(
 
     job = await get_job(karmada_client, job_id)
     assert job["status"] == "Failed"
-    stored = await _load(karmada_app, job_id)
+    stored = await load_job(karmada_app, job_id)
     assert stored.reason == "AppFailed"
     assert stored.completed_at is not None
     assert (await events(karmada_client, job_id))[-1]["toStatus"] == "Failed"
@@ -172,14 +165,14 @@ async def test_max_runtime_stops_the_job_and_removes_its_workload(
     members_running(simulator)
     await monitor.run_once()
     assert (await get_job(karmada_client, job_id))["status"] == "Running"
-    assert (await _load(karmada_app, job_id)).started_at is not None
+    assert (await load_job(karmada_app, job_id)).started_at is not None
 
     clock.advance(101)
     await monitor.run_once()
     job = await get_job(karmada_client, job_id)
     assert job["status"] == "Stopping"
     await monitor.run_once()
-    stored = await _load(karmada_app, job_id)
+    stored = await load_job(karmada_app, job_id)
     assert (stored.status, stored.reason) == ("Stopped", "MaxRuntimeExceeded")
     workload = render_job(stored, karmada_app.state.settings.workloads).workload
     gateway: KarmadaGateway = karmada_app.state.gateway
