@@ -3,6 +3,7 @@ at a time on a clock it moves by hand."""
 
 from __future__ import annotations
 
+import copy
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
@@ -19,8 +20,11 @@ from ml_platform.db.base import utcnow
 from ml_platform.jobs import service
 from ml_platform.jobs.models import TrainingJob
 from ml_platform.jobs.schemas import TrainingJobRequest
+from ml_platform.jobs.workload import render_job
+from ml_platform.karmada.gateway import KarmadaGateway
 from ml_platform.monitor.service import StatusMonitor
 from ml_platform.sim.server import SimulatorServer
+from ml_platform.sim.workloads.common import OUTCOME_ANNOTATION
 
 AppFactoryType = Callable[..., AbstractAsyncContextManager[FastAPI]]
 
@@ -110,6 +114,18 @@ async def load_job(app: FastAPI, job_id: str) -> TrainingJob:
         job = await session.get(TrainingJob, job_id)
         assert job is not None
         return job
+
+
+async def submit_failing(app: FastAPI, job_id: str) -> None:
+    """Create the job's objects ahead of the monitor, with the simulator told to fail it; the
+    monitor's own create then finds them (ours, same label) and counts as submitted."""
+    rendered = render_job(await load_job(app, job_id), app.state.settings.workloads)
+    gateway: KarmadaGateway = app.state.gateway
+    for manifest in rendered.objects:
+        manifest = copy.deepcopy(manifest)
+        if manifest["kind"] == rendered.workload["kind"]:
+            manifest["metadata"].setdefault("annotations", {})[OUTCOME_ANNOTATION] = "fail"
+        await gateway.create(manifest)
 
 
 async def get_job(client: httpx.AsyncClient, job_id: str) -> dict[str, Any]:

@@ -3,7 +3,6 @@ and its API calls per tick, which must not grow with the number of jobs."""
 
 from __future__ import annotations
 
-import copy
 from collections import Counter
 from typing import Any
 
@@ -16,7 +15,6 @@ from ml_platform.jobs.workload import render_job
 from ml_platform.karmada.gateway import JOB_ID_LABEL, KarmadaGateway, ObjectRef
 from ml_platform.monitor.service import StatusMonitor
 from ml_platform.sim.server import SimulatorServer
-from ml_platform.sim.workloads.common import OUTCOME_ANNOTATION
 from ml_platform.workloads.kinds import WORKLOAD_APIS, WorkloadKind
 
 from .conftest import (
@@ -27,6 +25,7 @@ from .conftest import (
     load_job,
     members_running,
     store_pending_job,
+    submit_failing,
 )
 
 
@@ -142,17 +141,6 @@ async def test_api_calls_per_tick_do_not_grow_with_the_number_of_jobs(
     assert few == many == 1
 
 
-async def _precreate_failing(app: FastAPI, job_ids: list[str]) -> None:
-    gateway: KarmadaGateway = app.state.gateway
-    for job_id in job_ids:
-        rendered = render_job(await load_job(app, job_id), app.state.settings.workloads)
-        for manifest in rendered.objects:
-            manifest = copy.deepcopy(manifest)
-            if manifest["kind"] == rendered.workload["kind"]:
-                manifest["metadata"].setdefault("annotations", {})[OUTCOME_ANNOTATION] = "fail"
-            await gateway.create(manifest)
-
-
 # Postgres only: a few hundred jobs through the simulator take most of a minute per backend.
 async def test_five_percent_api_errors_still_bring_every_job_to_its_end(
     postgres_karmada_app: FastAPI,
@@ -168,7 +156,8 @@ async def test_five_percent_api_errors_still_bring_every_job_to_its_end(
         for index in range(jobs)
     ]
     failing = ids[::2]
-    await _precreate_failing(postgres_karmada_app, failing)
+    for job_id in failing:
+        await submit_failing(postgres_karmada_app, job_id)
     monitor = build_monitor(postgres_karmada_app, clock)
     simulator.set_faults(error_rate=0.05, error_codes=(500, 503, 429), seed=7)
     try:

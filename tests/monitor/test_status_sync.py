@@ -3,7 +3,6 @@ Pending to its end, as the API shows it."""
 
 from __future__ import annotations
 
-import copy
 from typing import Any
 
 import httpx
@@ -13,7 +12,6 @@ from ml_platform.jobs.workload import render_job
 from ml_platform.karmada.gateway import KarmadaGateway, ObjectRef
 from ml_platform.monitor.service import StatusMonitor
 from ml_platform.sim.server import SimulatorServer
-from ml_platform.sim.workloads.common import OUTCOME_ANNOTATION
 
 from .conftest import (
     ManualClock,
@@ -24,6 +22,7 @@ from .conftest import (
     members_finished,
     members_running,
     store_pending_job,
+    submit_failing,
 )
 
 
@@ -89,19 +88,6 @@ async def test_an_unchanged_job_is_not_written_again(
     assert (await load_job(karmada_app, job_id)).updated_at == before
 
 
-async def _submit_failing(app: FastAPI, job_id: str) -> None:
-    """Create the job's objects ahead of the monitor, with the simulator told to fail it; the
-    monitor's own create then finds them (ours, same label) and counts as submitted."""
-    job = await load_job(app, job_id)
-    rendered = render_job(job, app.state.settings.workloads)
-    gateway: KarmadaGateway = app.state.gateway
-    for manifest in rendered.objects:
-        manifest = copy.deepcopy(manifest)
-        if manifest["kind"] == rendered.workload["kind"]:
-            manifest["metadata"].setdefault("annotations", {})[OUTCOME_ANNOTATION] = "fail"
-        await gateway.create(manifest)
-
-
 async def test_a_failing_workload_ends_failed_with_the_members_reason(
     karmada_app: FastAPI,
     karmada_client: httpx.AsyncClient,
@@ -110,7 +96,7 @@ async def test_a_failing_workload_ends_failed_with_the_members_reason(
     ui_request: dict[str, Any],
 ) -> None:
     job_id = await store_pending_job(karmada_app, ui_request)
-    await _submit_failing(karmada_app, job_id)
+    await submit_failing(karmada_app, job_id)
     await monitor.run_once()
     members_running(simulator)
     await monitor.run_once()
