@@ -271,12 +271,17 @@ def _replica_totals(status: Mapping[str, Any]) -> tuple[int, int, int]:
     )
 
 
-def _read_kubeflow(status: Mapping[str, Any]) -> _Member:
-    decided = _by_conditions(status, KUBEFLOW_CONDITION_RULES)
-    rule, decided_by = decided if decided else (KUBEFLOW_NO_CONDITION, None)
+def _decided_member(
+    rule: Rule,
+    decided_by: Mapping[str, Any] | None,
+    status: Mapping[str, Any],
+    counts: tuple[int, int, int],
+) -> _Member:
+    """A condition-driven member (Kubeflow kinds, batch Job): the rule's phase with the deciding
+    condition's reason and message, the pod counters and the times."""
     cond = decided_by or {}
     member = _apply(rule, reason=cond.get("reason"), message=cond.get("message"))
-    active, succeeded, failed = _replica_totals(status)
+    active, succeeded, failed = counts
     return _Member(
         member.phase,
         member.reason,
@@ -287,6 +292,12 @@ def _read_kubeflow(status: Mapping[str, Any]) -> _Member:
         start_time=timestamp(status.get("startTime")),
         completion_time=_finished_at(member.phase, status, decided_by),
     )
+
+
+def _read_kubeflow(status: Mapping[str, Any]) -> _Member:
+    decided = _by_conditions(status, KUBEFLOW_CONDITION_RULES)
+    rule, decided_by = decided if decided else (KUBEFLOW_NO_CONDITION, None)
+    return _decided_member(rule, decided_by, status, _replica_totals(status))
 
 
 def _read_batch_job(status: Mapping[str, Any]) -> _Member:
@@ -298,18 +309,7 @@ def _read_batch_job(status: Mapping[str, Any]) -> _Member:
         rule, decided_by = BATCH_JOB_ACTIVE, None
     else:
         rule, decided_by = (BATCH_JOB_RETRYING if failed else BATCH_JOB_WAITING), None
-    cond = decided_by or {}
-    member = _apply(rule, reason=cond.get("reason"), message=cond.get("message"))
-    return _Member(
-        member.phase,
-        member.reason,
-        member.message,
-        active=active,
-        succeeded=succeeded,
-        failed=failed,
-        start_time=timestamp(status.get("startTime")),
-        completion_time=_finished_at(member.phase, status, decided_by),
-    )
+    return _decided_member(rule, decided_by, status, (active, succeeded, failed))
 
 
 _READERS: Mapping[str, Callable[[Mapping[str, Any]], _Member]] = {
