@@ -167,9 +167,11 @@ async def finish_stop(
     """Remove a Stopping job's workload and policy (a created PVC stays, with the results);
     Stopped once they are gone. True when the job reached Stopped.
 
-    The driver log's tail is stored first: the pods that hold it go with the workload.
+    The driver log's tail is stored first: the pods that hold it go with the workload. A retry
+    (Karmada still removing) does not read it again once a copy is stored.
     """
-    await capture_driver_log(session=session, gateway=gateway, job=job, settings=settings)
+    if await repository.get_job_log(session=session, job_id=job.id) is None:
+        await capture_driver_log(session=session, gateway=gateway, job=job, settings=settings)
     if not await _remove_or_retry(
         gateway=gateway, job=job, settings=settings, now=now, keep_volume=True
     ):
