@@ -215,7 +215,8 @@ class MonitorSettings(BaseModel):
         default=15.0,
         gt=0,
         le=3600,
-        description="Unchanged jobs get their observedAt refreshed at most this often.",
+        description="How often an unchanged job's observed_at is refreshed (spread over the "
+        "ticks of this period).",
     )
 
 

@@ -311,12 +311,12 @@ class KarmadaGateway:
         )
         return str((page.get("metadata") or {}).get("resourceVersion") or "")
 
-    def list_blocking(
+    def list_pages_blocking(
         self, resource: ApiResource, *, label_selector: str = ""
-    ) -> tuple[list[dict[str, Any]], str]:
-        """Every object of a kind in all namespaces and the list's resourceVersion, following
-        ``continue`` tokens (blocking: for a watch thread). Raises domain errors."""
-        items: list[dict[str, Any]] = []
+    ) -> Iterator[tuple[list[dict[str, Any]], str]]:
+        """The pages of a LIST of a kind in all namespaces, following ``continue`` tokens, each
+        with the list's resourceVersion (blocking: for a watch thread; a caller that converts
+        each page never holds the whole list as documents). Raises domain errors."""
         token = ""
         while True:
             query: list[tuple[str, Any]] = [("limit", LIST_PAGE_SIZE)]
@@ -329,11 +329,11 @@ class KarmadaGateway:
                 page = self._json("GET", resource.path(None), query)
             except Exception as exc:
                 raise translate(exc, action=f"list {resource.plural}") from exc
-            items.extend(page.get("items") or ())
             metadata = page.get("metadata") or {}
+            yield list(page.get("items") or ()), str(metadata.get("resourceVersion") or "")
             token = metadata.get("continue") or ""
             if not token:
-                return items, str(metadata.get("resourceVersion") or "")
+                return
 
     def open_watch(
         self,

@@ -1,5 +1,6 @@
 """A reflector: one kind's objects kept in memory by a LIST followed by a WATCH from the list's
-resourceVersion, consumed in a background thread.
+resourceVersion, consumed in a background thread. Each object is kept as the entry its
+``entry`` function makes of it (the whole document by default).
 
 A 410 Expired (or an ERROR event) re-LISTs; a broken stream re-watches from the last
 resourceVersion seen, after a backoff. ``connected`` says whether the cache is following the
@@ -11,8 +12,8 @@ from __future__ import annotations
 import random
 import threading
 import time
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import Callable, Mapping
+from typing import Any, Generic, TypeVar
 
 import structlog
 
@@ -45,17 +46,30 @@ def _rv(obj: Mapping[str, Any]) -> int:
         return 0
 
 
-class Reflector:
+T = TypeVar("T")
+
+
+def _whole(obj: Mapping[str, Any]) -> Any:
+    return obj
+
+
+class Reflector(Generic[T]):
     """The objects of one kind (optionally label-selected), kept current by LIST + WATCH."""
 
     def __init__(
-        self, gateway: KarmadaGateway, resource: ApiResource, *, label_selector: str = ""
+        self,
+        gateway: KarmadaGateway,
+        resource: ApiResource,
+        *,
+        label_selector: str = "",
+        entry: Callable[[Mapping[str, Any]], T | None] = _whole,
     ) -> None:
         self._gateway = gateway
         self.resource = resource
         self.label_selector = label_selector
+        self._entry = entry
         self._lock = threading.Lock()
-        self._items: dict[tuple[str, str], dict[str, Any]] = {}
+        self._items: dict[tuple[str, str], T] = {}
         self._stopping = threading.Event()
         self._stream: WatchStream | None = None
         self._thread: threading.Thread | None = None
@@ -63,6 +77,8 @@ class Reflector:
         self.resource_version = 0
         self.last_event_at = 0.0
         self.connected = False
+        # Whether a LIST (the first, or after a 410) is in progress: readers wait for it.
+        self.listing = False
         self.lists = 0
 
     def start(self) -> None:
@@ -90,8 +106,8 @@ class Reflector:
         """Whether the thread is running."""
         return self._thread is not None and self._thread.is_alive()
 
-    def items(self) -> list[dict[str, Any]]:
-        """A copy of the cached objects (the dicts are replaced, never changed in place)."""
+    def items(self) -> list[T]:
+        """The cached entries (a new list; entries are replaced, never changed in place)."""
         with self._lock:
             return list(self._items.values())
 
@@ -122,11 +138,22 @@ class Reflector:
         self.connected = False
 
     def _relist(self) -> None:
-        items, version = self._gateway.list_blocking(
-            self.resource, label_selector=self.label_selector
-        )
+        entries: dict[tuple[str, str], T] = {}
+        version = ""
+        self.listing = True
+        try:
+            for items, page_version in self._gateway.list_pages_blocking(
+                self.resource, label_selector=self.label_selector
+            ):
+                version = page_version
+                for item in items:
+                    made = self._entry(item)
+                    if made is not None:
+                        entries[_key(item)] = made
+        finally:
+            self.listing = False
         with self._lock:
-            self._items = {_key(item): item for item in items}
+            self._items = entries
             self.resource_version = int(version or 0)
             self.last_event_at = time.monotonic()
         self.lists += 1
@@ -163,10 +190,11 @@ class Reflector:
             # 410 Gone/Expired; any other error also means the stream cannot be trusted.
             raise WatchExpired(str(obj.get("message") or obj.get("reason") or "watch error"))
         version = _rv(obj)
+        made = self._entry(obj) if kind in ("ADDED", "MODIFIED") else None
         with self._lock:
-            if kind in ("ADDED", "MODIFIED"):
-                self._items[_key(obj)] = obj
-            elif kind == "DELETED":
+            if made is not None:
+                self._items[_key(obj)] = made
+            elif kind in ("ADDED", "MODIFIED", "DELETED"):
                 self._items.pop(_key(obj), None)
             self.resource_version = max(self.resource_version, version)
             self.last_event_at = time.monotonic()

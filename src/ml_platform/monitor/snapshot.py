@@ -1,15 +1,21 @@
-"""Step c of a tick: read everything the status sync needs from Karmada in a fixed number of
-LIST calls (one per workload kind, one for ResourceBindings, one for Clusters, each paginated),
-whatever the number of jobs."""
+"""What step c hands to the status sync: our workload templates (by job id), the
+ResourceBindings (by namespace and name) and cluster readiness, as compact entries.
+
+An entry keeps the parts the sync reads as orjson bytes, decoded only for a job that changed.
+The watch caches hold one entry per object for as long as this replica leads, and bytes are
+invisible to the garbage collector: whole documents at 10,000 jobs are about a million
+objects, and each full collection over them stalled the loop for more than half a second.
+"""
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
-from ml_platform.karmada.gateway import JOB_ID_LABEL, KarmadaGateway, cluster_info
+import orjson
+
+from ml_platform.karmada.gateway import JOB_ID_LABEL, cluster_info
 from ml_platform.karmada.resources import CLUSTER, RESOURCE_BINDING, ApiResource
 from ml_platform.workloads.common import MANAGED_BY_LABEL, MANAGED_BY_VALUE
 from ml_platform.workloads.kinds import WORKLOAD_APIS
@@ -17,24 +23,116 @@ from ml_platform.workloads.kinds import WORKLOAD_APIS
 # Karmada names a workload's binding "<workload>-<kind lower>" and notes it on the template.
 BINDING_NAME_ANNOTATION = "resourcebinding.karmada.io/name"
 OUR_SELECTOR = f"{MANAGED_BY_LABEL}={MANAGED_BY_VALUE}"
-# What a snapshot reads, in order: our workloads of each kind, then all bindings and clusters.
-SNAPSHOT_RESOURCES: tuple[tuple[ApiResource, str], ...] = (
-    *((resource, OUR_SELECTOR) for resource in WORKLOAD_APIS.values()),
-    (RESOURCE_BINDING, ""),
-    (CLUSTER, ""),
-)
+
+
+def _decode(document: bytes) -> Mapping[str, Any] | None:
+    value = orjson.loads(document)
+    return value if isinstance(value, dict) else None
+
+
+def _metadata(item: Mapping[str, Any]) -> Mapping[str, Any]:
+    metadata = item.get("metadata")
+    return metadata if isinstance(metadata, Mapping) else {}
 
 
 @dataclass(frozen=True, slots=True)
 class Template:
     """The parts of one workload template the sync uses."""
 
+    job_id: str
     kind: str
     namespace: str
     name: str
     resource_version: str
-    status: Mapping[str, Any] | None
     binding_name: str
+    status_json: bytes
+
+    @property
+    def status(self) -> Mapping[str, Any] | None:
+        """The template's ``.status`` (Karmada v1.16+ writes member status back to it)."""
+        return _decode(self.status_json)
+
+
+@dataclass(frozen=True, slots=True)
+class Binding:
+    """The parts of one ResourceBinding the status mapping reads."""
+
+    namespace: str
+    name: str
+    resource_version: str
+    document_json: bytes
+
+    @property
+    def document(self) -> Mapping[str, Any] | None:
+        """``spec.clusters`` and ``status``, as ``observe`` takes a binding."""
+        return _decode(self.document_json)
+
+
+def template_entry(kind: str) -> Callable[[Mapping[str, Any]], Template | None]:
+    """The entry maker for workloads of ``kind``: None for an object without our job label."""
+
+    def entry(item: Mapping[str, Any]) -> Template | None:
+        metadata = _metadata(item)
+        job_id = (metadata.get("labels") or {}).get(JOB_ID_LABEL)
+        name = metadata.get("name")
+        if not job_id or not name:
+            return None
+        annotations = metadata.get("annotations") or {}
+        return Template(
+            job_id=job_id,
+            kind=kind,
+            namespace=metadata.get("namespace") or "",
+            name=name,
+            resource_version=str(metadata.get("resourceVersion") or ""),
+            binding_name=annotations.get(BINDING_NAME_ANNOTATION) or f"{name}-{kind.lower()}",
+            status_json=orjson.dumps(item.get("status")),
+        )
+
+    return entry
+
+
+def binding_entry(item: Mapping[str, Any]) -> Binding:
+    """A ResourceBinding's entry."""
+    metadata = _metadata(item)
+    spec = item.get("spec")
+    clusters = spec.get("clusters") if isinstance(spec, Mapping) else None
+    return Binding(
+        namespace=metadata.get("namespace") or "",
+        name=metadata.get("name") or "",
+        resource_version=str(metadata.get("resourceVersion") or ""),
+        document_json=orjson.dumps({"spec": {"clusters": clusters}, "status": item.get("status")}),
+    )
+
+
+def cluster_entry(item: Mapping[str, Any]) -> tuple[str, bool]:
+    """A Cluster's name and whether it is Ready."""
+    info = cluster_info(item)
+    return info.name, info.ready
+
+
+@dataclass(frozen=True)
+class Source:
+    """One kind the snapshot reads, the label selector it is read with, and its entry maker."""
+
+    resource: ApiResource
+    label_selector: str
+    entry: Callable[[Mapping[str, Any]], Any]
+
+    def entries(self, items: Iterable[Mapping[str, Any]]) -> list[Any]:
+        """The entries of these objects (objects that make none are left out)."""
+        return [made for made in map(self.entry, items) if made is not None]
+
+
+# What a snapshot reads, in order: our workloads of each kind, then all bindings and clusters.
+# Bindings carry none of our labels, so they are read without a selector.
+SOURCES: tuple[Source, ...] = (
+    *(
+        Source(resource, OUR_SELECTOR, template_entry(str(kind)))
+        for kind, resource in WORKLOAD_APIS.items()
+    ),
+    Source(RESOURCE_BINDING, "", binding_entry),
+    Source(CLUSTER, "", cluster_entry),
+)
 
 
 @dataclass(frozen=True)
@@ -42,7 +140,7 @@ class Snapshot:
     """Our workloads (by job id), the bindings (by namespace and name), cluster readiness."""
 
     templates: Mapping[str, Template]
-    bindings: Mapping[tuple[str, str], Mapping[str, Any]]
+    bindings: Mapping[tuple[str, str], Binding]
     cluster_ready: Mapping[str, bool]
 
     @property
@@ -50,52 +148,17 @@ class Snapshot:
         """Names of the clusters that are not Ready."""
         return frozenset(name for name, ready in self.cluster_ready.items() if not ready)
 
+    def binding_of(self, template: Template) -> Binding | None:
+        """The ResourceBinding Karmada made for this template, if it exists yet."""
+        return self.bindings.get((template.namespace, template.binding_name))
 
-def _template(kind: str, item: Mapping[str, Any]) -> tuple[str, Template] | None:
-    metadata = item.get("metadata") or {}
-    job_id = (metadata.get("labels") or {}).get(JOB_ID_LABEL)
-    name = metadata.get("name")
-    if not job_id or not name:
-        return None
-    annotations = metadata.get("annotations") or {}
-    status = item.get("status")
-    return job_id, Template(
-        kind=kind,
-        namespace=metadata.get("namespace") or "",
-        name=name,
-        resource_version=str(metadata.get("resourceVersion") or ""),
-        status=status if isinstance(status, Mapping) else None,
-        binding_name=annotations.get(BINDING_NAME_ANNOTATION) or f"{name}-{kind.lower()}",
+
+def build_snapshot(entries: Sequence[Iterable[Any]]) -> Snapshot:
+    """The snapshot from the entries of each of ``SOURCES``, in that order."""
+    *workloads, bindings, clusters = entries
+    templates = {t.job_id: t for kind in workloads for t in cast(Iterable[Template], kind)}
+    return Snapshot(
+        templates=templates,
+        bindings={(b.namespace, b.name): b for b in cast(Iterable[Binding], bindings)},
+        cluster_ready=dict(cast(Iterable[tuple[str, bool]], clusters)),
     )
-
-
-async def take_snapshot(gateway: KarmadaGateway) -> Snapshot:
-    """LIST every workload kind with our selector, all ResourceBindings and all Clusters.
-
-    Raises ``KarmadaUnavailable`` when any LIST fails: a partial picture would make present
-    workloads look missing, so the caller skips the sync for this tick.
-    """
-    # Concurrently: the simulator or API server answers one LIST while we parse another.
-    lists = await asyncio.gather(
-        *(
-            gateway.list_objects(resource, label_selector=selector)
-            for resource, selector in SNAPSHOT_RESOURCES
-        )
-    )
-    return build_snapshot(lists)
-
-
-def build_snapshot(lists: Sequence[Sequence[Mapping[str, Any]]]) -> Snapshot:
-    """The snapshot from the objects of each of ``SNAPSHOT_RESOURCES``, in that order."""
-    templates: dict[str, Template] = {}
-    for (kind, _), items in zip(WORKLOAD_APIS.items(), lists, strict=False):
-        for item in items:
-            found = _template(str(kind), item)
-            if found is not None:
-                templates[found[0]] = found[1]
-    bindings: dict[tuple[str, str], Mapping[str, Any]] = {}
-    for item in lists[-2]:
-        metadata = item.get("metadata") or {}
-        bindings[(metadata.get("namespace") or "", metadata.get("name") or "")] = item
-    cluster_ready = {info.name: info.ready for info in map(cluster_info, lists[-1])}
-    return Snapshot(templates=templates, bindings=bindings, cluster_ready=cluster_ready)

@@ -8,6 +8,7 @@ every job once).
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -57,13 +58,14 @@ class SyncState:
 
     seen: dict[str, CacheKey] = field(default_factory=dict)
     missing_since: dict[str, datetime] = field(default_factory=dict)
-    observed_refreshed_at: datetime | None = None
+    # When each watched job's row last had its observed_at written by this replica.
+    recorded_at: dict[str, datetime] = field(default_factory=dict)
 
     def clear(self) -> None:
         """Forget everything (leadership changed hands)."""
         self.seen.clear()
         self.missing_since.clear()
-        self.observed_refreshed_at = None
+        self.recorded_at.clear()
 
 
 @dataclass
@@ -200,29 +202,32 @@ def _missing(
 
 
 def _cache_key(template: Template, snapshot: Snapshot, not_ready: frozenset[str]) -> CacheKey:
-    binding = snapshot.bindings.get((template.namespace, template.binding_name))
-    binding_version = str(((binding or {}).get("metadata") or {}).get("resourceVersion"))
-    return (template.resource_version, binding_version, not_ready)
+    binding = snapshot.binding_of(template)
+    return (template.resource_version, binding.resource_version if binding else "", not_ready)
 
 
 def needs_a_look(
-    brief: Sequence[Row[Any]], snapshot: Snapshot, state: SyncState, now: datetime
+    brief: Sequence[repository.BriefRow], snapshot: Snapshot, state: SyncState, now: datetime
 ) -> list[str]:
     """Ids of the watched jobs whose workload changed, vanished or ran out of time; the rest
-    are skipped without reading more of their row. Also forgets jobs no longer watched."""
+    are skipped without reading more of their row. Also forgets jobs no longer watched.
+
+    This runs over every watched job on every tick, so it stays a plain loop of lookups."""
     not_ready = snapshot.not_ready
+    templates = snapshot.templates
+    seen = state.seen
     needed: list[str] = []
-    for row in brief:
-        template = snapshot.templates.get(row.id)
+    for job_id, status, started_at, limit in brief:
+        template = templates.get(job_id)
         if (
             template is None
-            or state.seen.get(row.id) != _cache_key(template, snapshot, not_ready)
-            or _over_limit(row.status, row.started_at, row.max_runtime_seconds, now)
+            or seen.get(job_id) != _cache_key(template, snapshot, not_ready)
+            or _over_limit(status, started_at, limit, now)
         ):
-            needed.append(row.id)
-    watched = {row.id for row in brief}
-    for cache in (state.seen, state.missing_since):
-        for job_id in [job_id for job_id in cache if job_id not in watched]:
+            needed.append(job_id)
+    watched = {row[0] for row in brief}
+    for cache in (seen, state.missing_since, state.recorded_at):
+        for job_id in cache.keys() - watched:
             del cache[job_id]
     return needed
 
@@ -250,9 +255,10 @@ def plan_changes(
             key = _cache_key(template, snapshot, not_ready)
             if state.seen.get(row.id) != key:
                 observed += 1
+                binding = snapshot.binding_of(template)
                 observation = observe(
                     template.kind,
-                    binding=snapshot.bindings.get((template.namespace, template.binding_name)),
+                    binding=binding.document if binding else None,
                     template_status=template.status,
                     cluster_ready=snapshot.cluster_ready,
                 )
@@ -324,6 +330,32 @@ async def write_changes(
     return kept
 
 
+def stale_observations(
+    brief: Sequence[repository.BriefRow],
+    snapshot: Snapshot,
+    state: SyncState,
+    settings: MonitorSettings,
+    now: datetime,
+) -> list[str]:
+    """Watched jobs present in Karmada whose observed_at is older than the refresh period,
+    marked as refreshed at ``now``. At most a refresh period's share per tick: at 10,000 jobs
+    one UPDATE of every row would stall its tick, a slice per tick does not."""
+    cutoff = now - timedelta(seconds=settings.observed_refresh_seconds)
+    ticks_per_period = max(1.0, settings.observed_refresh_seconds / settings.interval_seconds)
+    share = math.ceil(len(brief) / ticks_per_period)
+    recorded_at = state.recorded_at
+    stale: list[str] = []
+    for row in brief:
+        if len(stale) >= share:
+            break
+        job_id = row[0]
+        last = recorded_at.get(job_id)
+        if (last is None or last <= cutoff) and job_id in snapshot.templates:
+            stale.append(job_id)
+            recorded_at[job_id] = now
+    return stale
+
+
 async def sync_statuses(
     *,
     session: AsyncSession,
@@ -338,14 +370,10 @@ async def sync_statuses(
     rows = await repository.watched_jobs(session=session, statuses=WATCHED_STATUSES, job_ids=needed)
     changes, observed = plan_changes(rows, snapshot, state, settings, now)
     written = await write_changes(session=session, changes=changes, state=state, now=now)
-    refresh = timedelta(seconds=settings.observed_refresh_seconds)
-    if state.observed_refreshed_at is None or now - state.observed_refreshed_at >= refresh:
-        written_ids = {change.row.id for change in written}
-        seen = [
-            row.id for row in rows if row.id in snapshot.templates and row.id not in written_ids
-        ]
-        await repository.touch_observed(session=session, job_ids=seen, now=now)
-        state.observed_refreshed_at = now
+    for change in written:
+        state.recorded_at[change.row.id] = now
+    stale = stale_observations(brief, snapshot, state, settings, now)
+    await repository.touch_observed(session=session, job_ids=stale, now=now)
     return SyncResult(
         watched=len(brief),
         observed=observed,

@@ -7,14 +7,15 @@ event or bookmark at R or later, or (resourceVersions are shared by all kinds, s
 never reaches R) once its stream delivered nothing for ``SETTLE_SECONDS`` after R was known:
 the server queues a write's events before answering the write, so they are already on the way.
 The wait is bounded by ``MAX_WAIT_SECONDS``; a cache that is not following its stream then is
-replaced by a LIST for this tick.
+replaced by a LIST for this tick. A cache in the middle of its own LIST (at startup, or after a
+410) is waited for, up to ``LIST_WAIT_SECONDS``, rather than listed a second time.
 """
 
 from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 import structlog
@@ -22,12 +23,13 @@ import structlog
 from ml_platform.karmada.gateway import KarmadaGateway
 from ml_platform.karmada.resources import CLUSTER
 from ml_platform.monitor.reflector import Reflector
-from ml_platform.monitor.snapshot import SNAPSHOT_RESOURCES, Snapshot, build_snapshot
+from ml_platform.monitor.snapshot import SOURCES, Snapshot, build_snapshot
 
 log = structlog.get_logger()
 
 SETTLE_SECONDS = 0.025
 MAX_WAIT_SECONDS = 0.1
+LIST_WAIT_SECONDS = 60.0
 POLL_SECONDS = 0.005
 
 
@@ -36,9 +38,11 @@ class WatchedSnapshots:
 
     def __init__(self, gateway: KarmadaGateway) -> None:
         self._gateway = gateway
-        self.reflectors = [
-            Reflector(gateway, resource, label_selector=selector)
-            for resource, selector in SNAPSHOT_RESOURCES
+        self.reflectors: list[Reflector[Any]] = [
+            Reflector(
+                gateway, source.resource, label_selector=source.label_selector, entry=source.entry
+            )
+            for source in SOURCES
         ]
 
     def start(self) -> None:
@@ -72,24 +76,27 @@ class WatchedSnapshots:
         while True:
             now = time.monotonic()
             pending = [r for r in self.reflectors if not _current(r, target, known_at, now)]
-            if not pending or now >= deadline:
+            if not pending:
+                break
+            if any(r.listing for r in pending) and now < known_at + LIST_WAIT_SECONDS:
+                deadline = now + MAX_WAIT_SECONDS  # once listed, it needs a moment to watch
+            elif now >= deadline:
                 break
             await asyncio.sleep(POLL_SECONDS)
-        lists: list[Sequence[Mapping[str, Any]]] = []
-        for reflector in self.reflectors:
+        entries: list[Sequence[Any]] = []
+        for source, reflector in zip(SOURCES, self.reflectors, strict=True):
             if reflector in pending:
                 log.info("monitor.cache_not_current", resource=reflector.resource.plural)
-                lists.append(
-                    await self._gateway.list_objects(
-                        reflector.resource, label_selector=reflector.label_selector
-                    )
+                items = await self._gateway.list_objects(
+                    source.resource, label_selector=source.label_selector
                 )
+                entries.append(source.entries(items))
             else:
-                lists.append(reflector.items())
-        return build_snapshot(lists)
+                entries.append(reflector.items())
+        return build_snapshot(entries)
 
 
-def _current(reflector: Reflector, target: int, known_at: float, now: float) -> bool:
+def _current(reflector: Reflector[Any], target: int, known_at: float, now: float) -> bool:
     if not reflector.connected:
         return False
     if reflector.resource_version >= target:
