@@ -14,7 +14,7 @@ from ml_platform.db.engine import build_engine
 from ml_platform.jobs import models  # noqa: F401  (registers the tables)
 
 # Postgres-only search index, created by a migration on purpose and not modelled.
-MIGRATION_ONLY_INDEXES = {"ix_training_job_id_trgm"}
+MIGRATION_ONLY_INDEXES = {"ix_training_job_lower_id_trgm"}
 
 
 def _include(obj: Any, name: str | None, type_: str, reflected: bool, compare_to: Any) -> bool:

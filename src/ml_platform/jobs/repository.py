@@ -78,9 +78,10 @@ async def list_jobs(
     if filters.algorithm is not None:
         statement = statement.where(TrainingJob.algorithm == filters.algorithm)
     if filters.q:
-        # Ids are "<jobName>-<hex>" and always lowercase, so one LIKE on id covers both.
+        # Ids are "<jobName>-<hex>" and always lowercase, so one LIKE on id covers both; it
+        # is on lower(id), the expression the trigram index (Postgres) is built on.
         pattern = f"%{_escape_like(filters.q.lower())}%"
-        statement = statement.where(TrainingJob.id.like(pattern, escape="\\"))
+        statement = statement.where(func.lower(TrainingJob.id).like(pattern, escape="\\"))
     if after is not None:
         statement = statement.where(
             tuple_(TrainingJob.created_at, TrainingJob.id) < tuple_(after.created_at, after.id)
