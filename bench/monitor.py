@@ -40,7 +40,7 @@ import psycopg
 import structlog
 from sqlalchemy import insert
 
-from ml_platform.app import create_app
+from ml_platform.app import create_app, freeze_startup_objects
 from ml_platform.config import Settings
 from ml_platform.db.base import utcnow
 from ml_platform.db.engine import build_engine, build_sessionmaker
@@ -285,9 +285,24 @@ async def old_design_tick(gateway: KarmadaGateway, refs: list[ObjectRef]) -> flo
 
 @contextlib.asynccontextmanager
 async def running_app(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
-    """The app with its monitor loop (1 s) running; a client for its API."""
+    """The app with its monitor loop (1 s) running, past its first tick; a client for its API.
+
+    A new leader's first tick observes every job (timed on its own above), so lag samples
+    start once it is done."""
     app = create_app(settings)
     async with app.router.lifespan_context(app):
+        monitor = app.state.monitor
+        started = time.perf_counter()
+        first = None  # the first tick's report, filled in as that tick runs
+        while first is None or first.seconds == 0:
+            if time.perf_counter() - started > 120:
+                raise RuntimeError("the app's monitor did not finish a tick within 120 s")
+            if first is None and monitor.last is not None and monitor.last.led:
+                first = monitor.last
+            await asyncio.sleep(0.01)
+        if first.sync is None:
+            raise RuntimeError(f"the app's first tick did not sync: {first.snapshot_error}")
+        print(f"  app started; its monitor's first tick took {first.seconds * 1000:.0f} ms")
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://app") as client:
             yield client
@@ -320,7 +335,6 @@ async def measure_lag(
         httpx.AsyncClient(base_url=gateway.host, timeout=30) as sim,
         running_app(settings) as api,
     ):
-        await asyncio.sleep(2.5)  # the loop's first (cold) ticks
         # Running began about 5 s before "now" (the startup margin): stop short of sample 0.
         await sim_advance(sim, FIRST_FINISH - ROUND / 2 - (STARTUP_SECONDS - RUNNING_AT))
         waiting = list(samples)
@@ -409,6 +423,7 @@ def main() -> None:
     args = parser.parse_args()
     logging.disable(logging.WARNING)
     structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.ERROR))
+    freeze_startup_objects()  # as `ml-platform serve` does
     for count in args.jobs:
         asyncio.run(run(count, args.ticks, args.old_sample))
 

@@ -20,7 +20,7 @@ from pydantic import ValidationError
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.exc import TimeoutError as SQLAlchemyTimeoutError
 
-from ml_platform.app import REQUEST_DRAIN_SHARE, create_app
+from ml_platform.app import REQUEST_DRAIN_SHARE, create_app, freeze_startup_objects
 from ml_platform.config import (
     Environment,
     LogFormat,
@@ -175,6 +175,7 @@ async def _serve(settings: Settings) -> int:
         server_header=False,
     )
     server = uvicorn.Server(config)
+    freeze_startup_objects()
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, _ignore_signal)
     log.info("server.starting", host=settings.http.host, port=settings.http.port)

@@ -57,8 +57,9 @@ async def test_sqlite_upgrade_twice_is_a_no_op(tmp_path: Path) -> None:
         await engine.dispose()
 
 
-async def test_the_search_index_serves_the_search_but_not_lookups_by_id(postgres_url: str) -> None:
-    # A trigram index on the bare id was once picked for `id = ANY(...)`: 5 s per lookup.
+async def test_the_only_trigram_index_is_on_lower_id(postgres_url: str) -> None:
+    # The search matches lower(id). A trigram index on the bare id was once picked for the
+    # monitor's `id = ANY(...)` lookups over the primary key: five seconds each.
     engine = build_engine(DatabaseSettings(url=postgres_url))
     try:
         async with engine.connect() as connection:
@@ -67,17 +68,9 @@ async def test_the_search_index_serves_the_search_but_not_lookups_by_id(postgres
                     text("SELECT indexdef FROM pg_indexes WHERE tablename = 'training_job'")
                 )
             ).scalars()
-            trigram = [d for d in definitions if "gin_trgm_ops" in d]
-            assert trigram == [
+            assert [d for d in definitions if "gin_trgm_ops" in d] == [
                 "CREATE INDEX ix_training_job_lower_id_trgm ON public.training_job "
                 "USING gin (lower((id)::text) gin_trgm_ops)"
             ]
-            await connection.execute(text("SET LOCAL enable_seqscan = off"))
-            plan = (
-                await connection.execute(
-                    text("EXPLAIN SELECT id FROM training_job WHERE lower(id) LIKE '%abc%'")
-                )
-            ).scalars()
-            assert "ix_training_job_lower_id_trgm" in "\n".join(plan)
     finally:
         await engine.dispose()

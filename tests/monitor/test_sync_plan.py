@@ -4,6 +4,7 @@ jobs get their observed_at refreshed (a slice per tick, every job once per perio
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from itertools import pairwise
 
 from ml_platform.config import MonitorSettings
 from ml_platform.jobs.repository import BriefRow
@@ -30,9 +31,7 @@ def snapshot(*templates: Template, binding_version: str = "7") -> Snapshot:
         (t.namespace, t.binding_name): Binding(t.namespace, t.binding_name, binding_version, b"{}")
         for t in templates
     }
-    return Snapshot(
-        templates={t.job_id: t for t in templates}, bindings=bindings, cluster_ready={}
-    )
+    return Snapshot(templates={t.job_id: t for t in templates}, bindings=bindings, cluster_ready={})
 
 
 def running(job_id: str, started: datetime | None = None, limit: int | None = None) -> BriefRow:
@@ -96,5 +95,5 @@ def test_observed_at_is_refreshed_a_slice_per_tick_and_every_job_once_per_period
     assert refreshed.pop("job-00") == []  # not in Karmada: nothing was observed
     for ticks in refreshed.values():
         assert ticks, "every present job is refreshed"
-        gaps = [later - earlier for earlier, later in zip(ticks, ticks[1:], strict=False)]
+        gaps = [later - earlier for earlier, later in pairwise(ticks)]
         assert all(10 <= gap <= 11 for gap in gaps)  # once per period, not more often
