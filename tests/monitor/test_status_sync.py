@@ -55,6 +55,7 @@ async def test_a_job_goes_from_pending_to_succeeded(
     assert stored.started_at is not None
     assert stored.completed_at is not None
     assert stored.observed_at is not None
+    assert done["observedAt"] is not None
     history = [(e["fromStatus"], e["toStatus"]) for e in await events(karmada_client, job_id)]
     assert history == [
         (None, "Pending"),
@@ -86,6 +87,28 @@ async def test_an_unchanged_job_is_not_written_again(
     assert monitor.last.sync.observed == 0  # nothing moved in Karmada: observe is skipped
     assert monitor.last.sync.changed == 0
     assert (await load_job(karmada_app, job_id)).updated_at == before
+
+
+async def test_an_unchanged_running_job_has_its_observed_time_refreshed(
+    karmada_app: FastAPI,
+    karmada_client: httpx.AsyncClient,
+    monitor: StatusMonitor,
+    simulator: SimulatorServer,
+    clock: ManualClock,
+    ui_request: dict[str, Any],
+) -> None:
+    job_id = await create_job(karmada_client, ui_request)
+    await monitor.run_once()
+    members_running(simulator)
+    await monitor.run_once()
+    first = await get_job(karmada_client, job_id)
+    assert first["status"] == "Running"
+
+    clock.advance(karmada_app.state.settings.monitor.observed_refresh_seconds + 1)
+    await monitor.run_once()
+    later = await get_job(karmada_client, job_id)
+    assert later["observedAt"] > first["observedAt"]
+    assert later["updatedAt"] == first["updatedAt"]  # not a change of the job itself
 
 
 async def test_a_failing_workload_ends_failed_with_the_members_reason(

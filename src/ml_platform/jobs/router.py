@@ -66,6 +66,7 @@ def to_response(job: TrainingJob) -> TrainingJobResponse:
         submitted_at=job.submitted_at,
         started_at=job.started_at,
         completed_at=job.completed_at,
+        observed_at=job.observed_at,
     )
 
 

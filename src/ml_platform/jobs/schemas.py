@@ -198,6 +198,9 @@ class TrainingJobResponse(WireModel):
     submitted_at: Timestamp | None
     started_at: Timestamp | None
     completed_at: Timestamp | None
+    # When the monitor last read this job's workload from Karmada (refreshed every
+    # monitor.observed_refresh_seconds while it runs): how fresh ``status`` is.
+    observed_at: Timestamp | None = None
 
 
 class JobStatusResponse(WireModel):
