@@ -177,12 +177,11 @@ async def test_max_runtime_stops_the_job_and_removes_its_workload(
     assert (await load_job(karmada_app, job_id)).started_at is not None
 
     clock.advance(101)
-    await monitor.run_once()
-    job = await get_job(karmada_client, job_id)
-    assert job["status"] == "Stopping"
-    await monitor.run_once()
+    await monitor.run_once()  # one tick: Running -> Stopping -> Stopped
     stored = await load_job(karmada_app, job_id)
     assert (stored.status, stored.reason) == ("Stopped", "MaxRuntimeExceeded")
+    history = [(e["fromStatus"], e["toStatus"]) for e in await events(karmada_client, job_id)]
+    assert history[-2:] == [("Running", "Stopping"), ("Stopping", "Stopped")]
     workload = render_job(stored, karmada_app.state.settings.workloads).workload
     gateway: KarmadaGateway = karmada_app.state.gateway
     assert await gateway.get(ObjectRef.of(workload)) is None

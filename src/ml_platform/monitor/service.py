@@ -3,8 +3,9 @@
 One tick, in order: a/b submissions, stops and deletions that are due (their own short
 transactions, see ``steps``); c the Karmada snapshot (from watch caches kept while leading, one
 cheap LIST per tick, outside any transaction); d-g the status sync in one transaction
-(``sync``). Terminal transitions then go to the ``on_terminal`` hook (the driver-log capture),
-each in its own transaction.
+(``sync``). Jobs the sync found past maxRuntimeSeconds are stopped by step b right away, and
+terminal transitions then go to the ``on_terminal`` hook (the driver-log capture), each in its
+own transaction.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from ml_platform.karmada.gateway import KarmadaGateway
 from ml_platform.metrics import Metrics
 from ml_platform.monitor.leader import LeaderElection
 from ml_platform.monitor.loop import LoopService
-from ml_platform.monitor.steps import StepCounts, run_due_steps
+from ml_platform.monitor.steps import StepCounts, finish_due_removals, run_due_steps
 from ml_platform.monitor.sync import SyncResult, SyncState, sync_statuses
 from ml_platform.monitor.watched import WatchedSnapshots
 
@@ -149,6 +150,15 @@ class StatusMonitor(LoopService):
                 now=now,
             )
         report.sync_seconds = time.perf_counter() - started
+        if report.sync.stopping:
+            # Stop the jobs that just ran out of time now rather than a tick later.
+            await finish_due_removals(
+                sessionmaker=self._sessionmaker,
+                gateway=self._gateway,
+                settings=self._settings,
+                now=now,
+                counts=steps,
+            )
         if report.sync.terminal_ids:
             await self._run_terminal_hook(report.sync.terminal_ids)
 

@@ -117,6 +117,21 @@ async def run_due_steps(
         step=_submit,
         counts=counts,
     )
+    await finish_due_removals(
+        sessionmaker=sessionmaker, gateway=gateway, settings=settings, now=now, counts=counts
+    )
+    return counts
+
+
+async def finish_due_removals(
+    *,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    gateway: KarmadaGateway,
+    settings: Settings,
+    now: datetime,
+    counts: StepCounts,
+) -> None:
+    """Step b alone: finish the stops and deletions that are due, adding to ``counts``."""
     await _run_step(
         sessionmaker=sessionmaker,
         gateway=gateway,
@@ -126,4 +141,3 @@ async def run_due_steps(
         step=_finish,
         counts=counts,
     )
-    return counts

@@ -76,6 +76,8 @@ class SyncResult:
     observed: int = 0
     changed: int = 0
     transitions: int = 0
+    # Jobs past maxRuntimeSeconds, now Stopping: step b can remove them in the same tick.
+    stopping: int = 0
     terminal_ids: list[str] = field(default_factory=list)
 
 
@@ -176,7 +178,7 @@ def _over_runtime(row: Row[Any], change: _Change | None, now: datetime) -> _Chan
         cluster_status=change.cluster_status if change else row.cluster_status,
         started_at=started,
         completed_at=row.completed_at,
-        next_attempt_at=now,  # step b of the next tick removes the workload
+        next_attempt_at=now,  # step b, run again after the sync, removes the workload
     )
 
 
@@ -379,5 +381,6 @@ async def sync_statuses(
         observed=observed,
         changed=len(written),
         transitions=sum(1 for change in written if change.moves),
+        stopping=sum(1 for change in written if change.status == JobStatus.STOPPING),
         terminal_ids=[c.row.id for c in written if c.moves and c.status in TERMINAL_STATUSES],
     )
