@@ -418,7 +418,7 @@ def main() -> None:
     """Parse the flags and run the benchmark for each job count."""
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--jobs", type=int, nargs="+", default=[1000, 10000])
-    parser.add_argument("--ticks", type=int, default=20, help="steady ticks timed")
+    parser.add_argument("--ticks", type=int, default=60, help="steady ticks timed")
     parser.add_argument("--old-sample", type=int, default=2000, help="jobs the old tick GETs")
     args = parser.parse_args()
     logging.disable(logging.WARNING)
