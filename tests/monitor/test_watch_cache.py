@@ -139,6 +139,23 @@ async def test_a_snapshot_reflects_a_change_made_just_before_it(
         await caches.stop()
 
 
+async def test_a_snapshot_waits_for_a_cache_still_listing_instead_of_listing_again(
+    gateway: KarmadaGateway, simulator: SimulatorServer
+) -> None:
+    # The bindings' LIST takes longer than the wait for a cache that is merely behind.
+    simulator.set_faults(latency_seconds=0.5, paths=("/apis/work.karmada.io/",))
+    simulator.reset_stats()
+    caches = WatchedSnapshots(gateway)
+    caches.start()
+    try:
+        await caches.take()
+        assert simulator.stats()["byRequest"]["list resourcebindings.work.karmada.io"] == 1
+        assert [r.lists for r in caches.reflectors] == [1] * len(caches.reflectors)
+    finally:
+        simulator.set_faults()
+        await caches.stop()
+
+
 async def test_the_monitor_keeps_caches_while_leading_and_ends_them_on_stop(
     karmada_app: FastAPI, clock: ManualClock
 ) -> None:

@@ -77,14 +77,16 @@ class Reflector(Generic[T]):
         self.resource_version = 0
         self.last_event_at = 0.0
         self.connected = False
-        # Whether a LIST (the first, or after a 410) is in progress: readers wait for it.
-        self.listing = False
+        # From the start of a LIST (the first, or after a 410) until the watch that follows it
+        # is open: readers wait for this rather than LIST the kind themselves.
+        self.syncing = False
         self.lists = 0
 
     def start(self) -> None:
         """Start the LIST + WATCH thread."""
         if self._thread is not None:
             return
+        self.syncing = True  # the thread's first act is a LIST: readers wait from now on
         self._thread = threading.Thread(
             target=self._run, name=f"reflector-{self.resource.plural}", daemon=True
         )
@@ -126,7 +128,7 @@ class Reflector(Generic[T]):
                 self.connected = False
                 listed = False
             except (KarmadaUnavailable, KarmadaRejected, ValueError) as exc:
-                self.connected = False
+                self.connected = self.syncing = False
                 if self._stopping.is_set():
                     break
                 log.warning(
@@ -135,23 +137,20 @@ class Reflector(Generic[T]):
                 # A broken stream resumes from the last version; a 410 on resume re-LISTs.
                 self._stopping.wait(backoff * random.uniform(0.5, 1.0))
                 backoff = min(backoff * 2, BACKOFF_MAX_SECONDS)
-        self.connected = False
+        self.connected = self.syncing = False
 
     def _relist(self) -> None:
         entries: dict[tuple[str, str], T] = {}
         version = ""
-        self.listing = True
-        try:
-            for items, page_version in self._gateway.list_pages_blocking(
-                self.resource, label_selector=self.label_selector
-            ):
-                version = page_version
-                for item in items:
-                    made = self._entry(item)
-                    if made is not None:
-                        entries[_key(item)] = made
-        finally:
-            self.listing = False
+        self.syncing = True
+        for items, page_version in self._gateway.list_pages_blocking(
+            self.resource, label_selector=self.label_selector
+        ):
+            version = page_version
+            for item in items:
+                made = self._entry(item)
+                if made is not None:
+                    entries[_key(item)] = made
         with self._lock:
             self._items = entries
             self.resource_version = int(version or 0)
@@ -173,6 +172,7 @@ class Reflector(Generic[T]):
             # Events queued before the (re)open arrive just after it: quiet counts from here.
             self.last_event_at = time.monotonic()
         self.connected = True
+        self.syncing = False
         try:
             for event in stream:
                 self._apply(event)

@@ -7,8 +7,9 @@ event or bookmark at R or later, or (resourceVersions are shared by all kinds, s
 never reaches R) once its stream delivered nothing for ``SETTLE_SECONDS`` after R was known:
 the server queues a write's events before answering the write, so they are already on the way.
 The wait is bounded by ``MAX_WAIT_SECONDS``; a cache that is not following its stream then is
-replaced by a LIST for this tick. A cache in the middle of its own LIST (at startup, or after a
-410) is waited for, up to ``LIST_WAIT_SECONDS``, rather than listed a second time.
+replaced by a LIST for this tick. A cache in the middle of its own LIST and the WATCH that
+follows it (at startup, or after a 410) is waited for, up to ``LIST_WAIT_SECONDS``, rather than
+listed a second time.
 """
 
 from __future__ import annotations
@@ -78,8 +79,8 @@ class WatchedSnapshots:
             pending = [r for r in self.reflectors if not _current(r, target, known_at, now)]
             if not pending:
                 break
-            if any(r.listing for r in pending) and now < known_at + LIST_WAIT_SECONDS:
-                deadline = now + MAX_WAIT_SECONDS  # once listed, it needs a moment to watch
+            if any(r.syncing for r in pending) and now < known_at + LIST_WAIT_SECONDS:
+                deadline = now + MAX_WAIT_SECONDS  # once following, it may need a moment
             elif now >= deadline:
                 break
             await asyncio.sleep(POLL_SECONDS)
