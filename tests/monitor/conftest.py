@@ -152,6 +152,20 @@ def members_running(simulator: SimulatorServer) -> None:
     simulator.advance(40)
 
 
+async def running_job(
+    client: httpx.AsyncClient,
+    monitor: StatusMonitor,
+    simulator: SimulatorServer,
+    request: dict[str, Any],
+) -> str:
+    """Create a job and tick it through Submitted to Running; its id."""
+    job_id = await create_job(client, request)
+    await monitor.run_once()
+    members_running(simulator)
+    await monitor.run_once()
+    return job_id
+
+
 def members_finished(simulator: SimulatorServer) -> None:
     """Advance simulated time past the run (the workload finished)."""
     simulator.advance(0)

@@ -23,7 +23,7 @@ from .conftest import (
     create_job,
     get_job,
     load_job,
-    members_running,
+    running_job,
     store_pending_job,
     submit_failing,
 )
@@ -37,10 +37,7 @@ async def test_a_vanished_workload_fails_after_the_grace_period(
     clock: ManualClock,
     ui_request: dict[str, Any],
 ) -> None:
-    job_id = await create_job(karmada_client, ui_request)
-    await monitor.run_once()
-    members_running(simulator)
-    await monitor.run_once()
+    job_id = await running_job(karmada_client, monitor, simulator, ui_request)
     job = await load_job(karmada_app, job_id)
     workload = render_job(job, karmada_app.state.settings.workloads).workload
     gateway: KarmadaGateway = karmada_app.state.gateway

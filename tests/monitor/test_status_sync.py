@@ -21,6 +21,7 @@ from .conftest import (
     load_job,
     members_finished,
     members_running,
+    running_job,
     store_pending_job,
     submit_failing,
 )
@@ -74,10 +75,7 @@ async def test_an_unchanged_job_is_not_written_again(
     simulator: SimulatorServer,
     ui_request: dict[str, Any],
 ) -> None:
-    job_id = await create_job(karmada_client, ui_request)
-    await monitor.run_once()
-    members_running(simulator)
-    await monitor.run_once()
+    job_id = await running_job(karmada_client, monitor, simulator, ui_request)
     assert monitor.last is not None
     assert monitor.last.sync is not None
     before = (await load_job(karmada_app, job_id)).updated_at
@@ -97,10 +95,7 @@ async def test_an_unchanged_running_job_has_its_observed_time_refreshed(
     clock: ManualClock,
     ui_request: dict[str, Any],
 ) -> None:
-    job_id = await create_job(karmada_client, ui_request)
-    await monitor.run_once()
-    members_running(simulator)
-    await monitor.run_once()
+    job_id = await running_job(karmada_client, monitor, simulator, ui_request)
     first = await get_job(karmada_client, job_id)
     assert first["status"] == "Running"
 
@@ -140,10 +135,7 @@ async def test_a_cluster_going_not_ready_is_named_in_the_message(
     simulator: SimulatorServer,
     ui_request: dict[str, Any],
 ) -> None:
-    job_id = await create_job(karmada_client, ui_request)
-    await monitor.run_once()
-    members_running(simulator)
-    await monitor.run_once()
+    job_id = await running_job(karmada_client, monitor, simulator, ui_request)
     status = (await karmada_client.get(f"/api/v1/jobs/{job_id}/status")).json()
     (cluster,) = status["clusterDistribution"]
 
@@ -169,10 +161,7 @@ async def test_max_runtime_stops_the_job_and_removes_its_workload(
 ) -> None:
     # The workload carries the limit too; the simulator stays below it (40 of 100 s).
     ui_request["stoppingCondition"] = {"maxRuntimeSeconds": 100}
-    job_id = await create_job(karmada_client, ui_request)
-    await monitor.run_once()
-    members_running(simulator)
-    await monitor.run_once()
+    job_id = await running_job(karmada_client, monitor, simulator, ui_request)
     assert (await get_job(karmada_client, job_id))["status"] == "Running"
     assert (await load_job(karmada_app, job_id)).started_at is not None
 
