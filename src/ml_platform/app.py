@@ -20,7 +20,7 @@ from ml_platform.clusters.router import router as clusters_router
 from ml_platform.config import Settings
 from ml_platform.db.engine import build_engine, build_sessionmaker
 from ml_platform.errors import install_exception_handlers
-from ml_platform.jobs.logs import capture_driver_log
+from ml_platform.jobs.logs import StreamSlots, capture_driver_log
 from ml_platform.jobs.models import TrainingJob
 from ml_platform.jobs.router import router as jobs_router
 from ml_platform.karmada.gateway import KarmadaGateway
@@ -139,6 +139,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.state.background_services = []
     app.state.gateway = None
     app.state.cluster_directory = ClusterDirectory()
+    app.state.log_streams = StreamSlots(settings.http.max_log_streams)
     app.state.monitor = None
     install_exception_handlers(app)
     app.include_router(jobs_router)

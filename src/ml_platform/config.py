@@ -174,6 +174,13 @@ class HttpSettings(BaseModel):
     max_body_bytes: int = Field(
         default=1024 * 1024, ge=1024, description="Larger request bodies are answered 413."
     )
+    max_log_streams: int = Field(
+        default=100,
+        ge=1,
+        le=10000,
+        description="Most driver-log streams (GET /jobs/{id}/logs/stream) followed at once; "
+        "each holds a thread and a connection to a member cluster. More are answered 503.",
+    )
 
     _split = field_validator("cors_origins", mode="before")(_split_origins)
 

@@ -4,6 +4,7 @@ and the stored tail once the pods are gone."""
 from __future__ import annotations
 
 import asyncio
+import threading
 from typing import Any
 
 import httpx
@@ -12,7 +13,13 @@ from fastapi import FastAPI
 
 from karmada_support import advance
 from ml_platform.jobs import repository
-from ml_platform.jobs.logs import STORED_LOG_BYTES, capture_driver_log, log_tail
+from ml_platform.jobs.logs import (
+    STORED_LOG_BYTES,
+    StreamSlots,
+    capture_driver_log,
+    driver_log_events,
+    log_tail,
+)
 from ml_platform.sim.server import SimulatorServer
 
 JOBS = "/api/v1/jobs"
@@ -155,6 +162,62 @@ async def test_stream_follows_a_running_driver_until_its_log_ends(
     assert 0 < len(followed) < len(everything)
     assert everything[-len(followed) :] == followed
     assert any("succeeded" in line for line in followed)
+
+
+async def test_a_stream_left_by_its_client_ends_its_reader_and_frees_its_slot(
+    karmada_client: httpx.AsyncClient,
+    karmada_app: FastAPI,
+    simulator: SimulatorServer,
+    ui_request: dict[str, Any],
+) -> None:
+    job = (await karmada_client.post(JOBS, json=ui_request)).json()
+    advance(simulator, 60)  # the driver runs; simulated time then stands still: it is silent
+    slots = StreamSlots(limit=5)
+    async with karmada_app.state.sessionmaker() as session:
+        stored = await repository.get_job(session=session, job_id=job["id"])
+        assert stored is not None
+        events = await driver_log_events(
+            session=session,
+            gateway=karmada_app.state.gateway,
+            job=stored,
+            settings=karmada_app.state.settings,
+            cluster=None,
+            container=None,
+            tail_lines=0,
+            slots=slots,
+        )
+    assert (await anext(events)).startswith("event: open")
+    await asyncio.sleep(0.2)
+    assert slots.open == 1  # open, and silent: nothing ends the reader but us
+    await events.aclose()  # what the server does when the client disconnects
+    for _ in range(200):  # the reader does not wait for a line the driver never prints
+        if slots.open == 0 and not _follower_threads():
+            break
+        await asyncio.sleep(0.01)
+    assert slots.open == 0
+    assert _follower_threads() == []
+
+
+async def test_a_stream_past_the_limit_is_503(
+    karmada_client: httpx.AsyncClient,
+    karmada_app: FastAPI,
+    simulator: SimulatorServer,
+    ui_request: dict[str, Any],
+) -> None:
+    job = (await karmada_client.post(JOBS, json=ui_request)).json()
+    advance(simulator, 60)
+    karmada_app.state.log_streams = slots = StreamSlots(limit=1)
+    slots.take()  # another client follows a log
+    response = await karmada_client.get(f"{JOBS}/{job['id']}/logs/stream")
+    assert response.status_code == 503
+    assert response.json()["error"] == "too many log streams are open (1); try again later"
+    slots.give_back()
+    # A job with no driver left gets its stored log or a notice: no slot is needed.
+    assert (await karmada_client.get(f"{JOBS}/no-such-job/logs/stream")).status_code == 404
+
+
+def _follower_threads() -> list[threading.Thread]:
+    return [t for t in threading.enumerate() if t.name.startswith("log-follow-")]
 
 
 def _data_lines(text: str) -> list[str]:

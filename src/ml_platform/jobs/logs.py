@@ -14,13 +14,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from ml_platform.config import Settings
 from ml_platform.db.base import utcnow
-from ml_platform.errors import AppError
+from ml_platform.errors import AppError, ServiceUnavailableError
 from ml_platform.jobs import repository
 from ml_platform.jobs.models import JobLog, TrainingJob
 from ml_platform.jobs.schemas import JobLogsResponse
 from ml_platform.jobs.workload import render_job
 from ml_platform.karmada.errors import KarmadaRejected, KarmadaUnavailable
-from ml_platform.karmada.gateway import KarmadaGateway, ObjectRef
+from ml_platform.karmada.gateway import KarmadaGateway, LogStream, ObjectRef
 from ml_platform.karmada.resources import POD, RESOURCE_BINDING
 
 log = structlog.get_logger()
@@ -217,17 +217,58 @@ def sse_event(data: str, *, event: str | None = None) -> str:
     return f"{head}{body}\n"
 
 
+class StreamSlots:
+    """Counts the driver-log streams being followed, each of which holds a thread and a
+    connection to a member cluster, and refuses new ones past ``limit`` (503)."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self._open = 0
+        self._lock = threading.Lock()
+
+    @property
+    def open(self) -> int:
+        """Streams being followed now."""
+        return self._open
+
+    def check(self) -> None:
+        """Raise ``ServiceUnavailableError`` (503) when every slot is in use."""
+        if self._open >= self.limit:
+            raise ServiceUnavailableError(
+                f"too many log streams are open ({self.limit}); try again later",
+                {"limit": self.limit},
+            )
+
+    def take(self) -> None:
+        """Take a slot, or raise like ``check`` when all are in use."""
+        with self._lock:
+            self.check()
+            self._open += 1
+
+    def give_back(self) -> None:
+        """Return a slot taken by ``take``."""
+        with self._lock:
+            self._open -= 1
+
+
 async def follow_driver_log(
-    *, gateway: KarmadaGateway, driver: DriverPod, namespace: str, tail_lines: int
+    *,
+    gateway: KarmadaGateway,
+    driver: DriverPod,
+    namespace: str,
+    tail_lines: int,
+    slots: StreamSlots,
 ) -> AsyncIterator[str]:
     """SSE events, one per log line, until the pod's log ends or the consumer stops reading.
 
-    The client's follow stream blocks, so a daemon thread reads it into a queue; when the
-    consumer goes away the thread stops at its next chunk (or when the log ends).
+    The client's follow stream blocks, so a thread reads it into a queue. When the consumer
+    goes away the stream is closed, which ends the thread at once (a silent driver would
+    otherwise hold it until its next line). The slot is held while the thread runs.
     """
     loop = asyncio.get_running_loop()
     queue: asyncio.Queue[bytes | Exception | None] = asyncio.Queue()
     stop = threading.Event()
+    opened: list[LogStream] = []
 
     def put(item: bytes | Exception | None) -> None:
         try:
@@ -237,23 +278,35 @@ async def follow_driver_log(
 
     def pump() -> None:
         try:
-            chunks = gateway.follow_pod_log(
+            stream = gateway.open_pod_log(
                 driver.cluster,
                 namespace=namespace,
                 pod=driver.name,
                 container=driver.container,
                 tail_lines=tail_lines,
             )
-            for chunk in chunks:
-                if stop.is_set():
-                    break
+            opened.append(stream)
+            if stop.is_set():  # the consumer left while the stream was opening
+                stream.close()
+            for chunk in stream:
                 put(chunk)
         except Exception as exc:  # reported to the consumer as an error event
             put(exc)
         finally:
+            slots.give_back()
             put(None)
 
-    threading.Thread(target=pump, name=f"log-follow-{driver.name}", daemon=True).start()
+    try:
+        # Taken here, not before the response: a stream that never starts must not hold one.
+        slots.take()
+    except ServiceUnavailableError as exc:  # others took the last slots since the check
+        yield sse_event(exc.message, event="error")
+        return
+    try:
+        threading.Thread(target=pump, name=f"log-follow-{driver.name}", daemon=True).start()
+    except BaseException:
+        slots.give_back()
+        raise
     pending = b""
     try:
         yield sse_event(
@@ -276,6 +329,8 @@ async def follow_driver_log(
         yield sse_event("end of log", event="end")
     finally:
         stop.set()
+        for stream in opened:
+            stream.close()
 
 
 async def _static_events(lines: list[str], notice: str) -> AsyncIterator[str]:
@@ -294,6 +349,7 @@ async def driver_log_events(
     cluster: str | None,
     container: str | None,
     tail_lines: int,
+    slots: StreamSlots,
 ) -> AsyncIterator[str]:
     """The SSE stream for ``/logs/stream``. Every database read and the pod lookup happen
     here, before streaming starts, so their errors are ordinary HTTP errors."""
@@ -303,8 +359,13 @@ async def driver_log_events(
         gateway=gateway, job=job, settings=settings, clusters=clusters, container=container
     )
     if driver is not None:
+        slots.check()  # a 503 before streaming in all but a burst of simultaneous requests
         return follow_driver_log(
-            gateway=gateway, driver=driver, namespace=job.namespace, tail_lines=tail_lines
+            gateway=gateway,
+            driver=driver,
+            namespace=job.namespace,
+            tail_lines=tail_lines,
+            slots=slots,
         )
     if stored is not None:
         lines = _last_lines(stored.content, tail_lines) if tail_lines else []

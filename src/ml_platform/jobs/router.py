@@ -255,6 +255,7 @@ async def get_job_logs(
 )
 async def stream_job_logs(
     job_id: str,
+    request: Request,
     session: SessionDep,
     gateway: GatewayDep,
     directory: ClusterDirectoryDep,
@@ -277,6 +278,7 @@ async def stream_job_logs(
         cluster=cluster,
         container=container,
         tail_lines=tail_lines,
+        slots=request.app.state.log_streams,
     )
     return StreamingResponse(
         events, media_type="text/event-stream", headers={"Cache-Control": "no-cache"}

@@ -421,7 +421,7 @@ class KarmadaGateway:
         )
         return bytes(response.data or b"").decode("utf-8", errors="replace")
 
-    def follow_pod_log(
+    def open_pod_log(
         self,
         cluster: str,
         *,
@@ -429,9 +429,11 @@ class KarmadaGateway:
         pod: str,
         container: str | None = None,
         tail_lines: int | None = None,
-    ) -> Iterator[bytes]:
-        """Follow a pod's log: a blocking iterator of chunks (iterate it in a thread)."""
+    ) -> LogStream:
+        """Follow a pod's log (blocking: for a thread); iterate the stream for chunks and
+        ``close()`` it from any thread to stop. Raises domain errors."""
         api = self._member(cluster)
+        action = f"follow log of pod {namespace}/{pod}"
         query = [*_log_query(container=container, tail_lines=tail_lines), ("follow", "true")]
         serialized = api.param_serialize(
             "GET",
@@ -441,40 +443,29 @@ class KarmadaGateway:
             auth_settings=["BearerToken"],
         )
         try:
+            # No read timeout: a driver may print nothing for hours.
             response = api.call_api(*serialized, _request_timeout=(5.0, None))
         except Exception as exc:
-            raise translate(exc, action=f"follow log of pod {namespace}/{pod}") from exc
-        raw = response.response
-        try:
-            if not 200 <= response.status < 300:
-                raise translate(
-                    ApiException(http_resp=response), action=f"follow log of pod {namespace}/{pod}"
-                )
-            yield from raw.stream(4096, decode_content=True)
-        finally:
-            raw.release_conn()
+            raise translate(exc, action=action) from exc
+        if not 200 <= response.status < 300:
+            response.read()
+            response.response.release_conn()
+            raise translate(ApiException(http_resp=response), action=action)
+        return LogStream(response.response, action=action)
 
 
-class WatchStream:
-    """An open WATCH response: iterate it (blocking) for event dicts; ``close()`` from any
-    thread ends the iteration."""
+class _OpenResponse:
+    """A streaming response read in a thread; ``close()`` from any other thread makes a read
+    blocked on it return at once."""
 
     def __init__(self, raw: urllib3.BaseHTTPResponse, *, action: str) -> None:
         self._raw = raw
         self._action = action
         self._closed = False
 
-    def __iter__(self) -> Iterator[dict[str, Any]]:
-        buffer = b""
+    def _chunks(self, size: int) -> Iterator[bytes]:
         try:
-            for chunk in self._raw.stream(65536, decode_content=True):
-                buffer += chunk
-                *lines, buffer = buffer.split(b"\n")
-                for line in lines:
-                    if line.strip():
-                        event = orjson.loads(line)
-                        if isinstance(event, dict):
-                            yield event
+            yield from self._raw.stream(size, decode_content=True)
         except Exception as exc:
             if self._closed:
                 return
@@ -490,9 +481,31 @@ class WatchStream:
         try:
             self._raw.shutdown()
         except Exception:  # shutting down an already broken socket is fine
-            log.debug("karmada.watch.shutdown_failed", action=self._action)
+            log.debug("karmada.stream.shutdown_failed", action=self._action)
         # Closed, not released: a half-read connection must not go back to the pool.
         self._raw.close()
+
+
+class LogStream(_OpenResponse):
+    """A followed pod log: iterate it (blocking) for chunks of bytes."""
+
+    def __iter__(self) -> Iterator[bytes]:
+        return self._chunks(4096)
+
+
+class WatchStream(_OpenResponse):
+    """An open WATCH response: iterate it (blocking) for event dicts."""
+
+    def __iter__(self) -> Iterator[dict[str, Any]]:
+        buffer = b""
+        for chunk in self._chunks(65536):
+            buffer += chunk
+            *lines, buffer = buffer.split(b"\n")
+            for line in lines:
+                if line.strip():
+                    event = orjson.loads(line)
+                    if isinstance(event, dict):
+                        yield event
 
 
 def _member_token_refresh(
