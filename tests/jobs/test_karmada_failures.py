@@ -110,10 +110,11 @@ async def test_a_permanent_refusal_fails_the_job_with_the_reason(
     job = (await karmada_client.post(JOBS, json=ui_request)).json()
     simulator.clear_faults()
     # Someone else's policy already holds the name this job's policy needs.
+    foreign_name = f"{job['id']}-propagation"
     foreign = {
         "apiVersion": "policy.karmada.io/v1alpha1",
         "kind": "PropagationPolicy",
-        "metadata": {"name": f"{job['id']}-propagation", "namespace": "default"},
+        "metadata": {"name": foreign_name, "namespace": "default"},
         "spec": {"resourceSelectors": [{"apiVersion": "v1", "kind": "ConfigMap"}]},
     }
     create_object(simulator, POLICIES, foreign)
@@ -124,6 +125,38 @@ async def test_a_permanent_refusal_fails_the_job_with_the_reason(
     assert stored["reason"] == "SubmissionRejected"
     assert "the name is taken by an object ml-platform does not own" in stored["message"]
     assert names(simulator, RAYJOBS) == []
+
+    # Deleting the job removes what is its own, never the other owner's policy.
+    assert (await karmada_client.delete(f"{JOBS}/{job['id']}")).status_code == 200
+    assert (await karmada_client.get(f"{JOBS}/{job['id']}")).status_code == 404
+    [policy] = items(simulator, POLICIES)
+    assert (policy["metadata"]["name"], policy["spec"]) == (foreign_name, foreign["spec"])
+
+
+async def test_a_refused_workload_leaves_none_of_the_jobs_objects_behind(
+    karmada_client: httpx.AsyncClient,
+    karmada_app: FastAPI,
+    simulator: SimulatorServer,
+    ui_request: dict[str, Any],
+) -> None:
+    simulator.set_faults(error_rate=1.0, error_codes=(503,))
+    job = (await karmada_client.post(JOBS, json=ui_request)).json()
+    simulator.clear_faults()
+    # Someone else's RayJob holds the workload's name: the policy is created, then the refusal.
+    foreign = {
+        "apiVersion": "ray.io/v1",
+        "kind": "RayJob",
+        "metadata": {"name": job["id"], "namespace": "default"},
+        "spec": {"entrypoint": "python other.py"},
+    }
+    create_object(simulator, "/apis/ray.io/v1/namespaces/default/rayjobs", foreign)
+
+    await run_step(karmada_app, job["id"], submission.submit)
+    stored = (await karmada_client.get(f"{JOBS}/{job['id']}")).json()
+    assert (stored["status"], stored["reason"]) == ("Failed", "SubmissionRejected")
+    assert names(simulator, POLICIES) == []  # the policy it had created is gone again
+    assert names(simulator, RAYJOBS) == [job["id"]]  # the other owner's RayJob stays
+    assert items(simulator, RAYJOBS)[0]["spec"]["entrypoint"] == "python other.py"
 
 
 async def test_without_karmada_jobs_wait_and_reads_are_503(

@@ -80,6 +80,8 @@ async def submit(
         message = exc.message if isinstance(exc, KarmadaRejected) else str(exc)
         job.last_error = message
         await _settle(session, job, JobStatus.FAILED, "SubmissionRejected", message, now)
+        if isinstance(exc, KarmadaRejected):  # objects created before the refusal stay behind
+            await _remove_leftovers(gateway=gateway, job=job, settings=settings)
         return
     except KarmadaUnavailable as exc:
         job.last_error = exc.message
@@ -103,6 +105,17 @@ async def submit(
     log.info("job.submitted", job_id=job.id, kind=rendered.workload["kind"])
 
 
+async def _remove_leftovers(
+    *, gateway: KarmadaGateway, job: TrainingJob, settings: Settings
+) -> None:
+    """Best effort: what a refused submission created (its policy, say) is removed now;
+    whatever cannot be removed yet goes when the job is deleted."""
+    try:
+        await remove_objects(gateway=gateway, job=job, settings=settings, keep_volume=False)
+    except (KarmadaUnavailable, KarmadaRejected) as exc:
+        log.warning("job.leftovers_kept", job_id=job.id, error=exc.message)
+
+
 def object_refs(rendered: RenderedJob, *, keep_volume: bool) -> list[ObjectRef]:
     """The job's objects in deletion order (workload first, policy last)."""
     manifests = [
@@ -117,12 +130,13 @@ async def remove_objects(
     """Delete the job's objects from Karmada; True once every one of them is gone.
 
     ``keep_volume`` keeps a PVC the service created (a stopped job's results stay readable).
-    Raises ``KarmadaUnavailable`` when Karmada cannot be reached; the caller retries later.
+    Objects of the same name that are not this job's are left alone. Raises
+    ``KarmadaUnavailable`` when Karmada cannot be reached; the caller retries later.
     """
     rendered = render_job(job, settings.workloads)
     gone = True
     for ref in object_refs(rendered, keep_volume=keep_volume):
-        gone = await gateway.delete(ref) and gone
+        gone = await gateway.delete(ref, job_id=job.id) and gone
     return gone
 
 

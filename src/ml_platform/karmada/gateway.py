@@ -248,13 +248,28 @@ class KarmadaGateway:
                 return None
             raise
 
-    async def delete(self, ref: ObjectRef) -> bool:
+    async def delete(self, ref: ObjectRef, *, job_id: str | None = None) -> bool:
         """Delete the object (dependents in the background). True once it is gone.
 
         A 404 counts as gone; an object held by finalizers is reported as not gone yet, so the
-        caller asks again later.
+        caller asks again later. With ``job_id`` only that job's object is deleted: one under
+        the same name without that job-id label is not ours and counts as gone, and the delete
+        is conditional on the uid seen, so an object put in its place meanwhile is left alone.
         """
-        options = {"kind": "DeleteOptions", "apiVersion": "v1", "propagationPolicy": "Background"}
+        options: dict[str, Any] = {
+            "kind": "DeleteOptions",
+            "apiVersion": "v1",
+            "propagationPolicy": "Background",
+        }
+        if job_id is not None:
+            existing = await self.get(ref)
+            if existing is None:
+                return True
+            metadata = existing.get("metadata") or {}
+            if (metadata.get("labels") or {}).get(JOB_ID_LABEL) != job_id:
+                log.warning("karmada.delete.not_ours", object=str(ref), job_id=job_id)
+                return True
+            options["preconditions"] = {"uid": metadata.get("uid")}
         try:
             await self._call(
                 f"delete {ref}",
@@ -265,8 +280,11 @@ class KarmadaGateway:
                 options,
             )
         except KarmadaRejected as exc:
-            if _http_status(exc) == 404:
+            status = _http_status(exc)
+            if status == 404:
                 return True
+            if status == 409 and job_id is not None:
+                return False  # replaced since we looked: look again next time
             raise
         return await self.get(ref) is None
 
