@@ -36,34 +36,10 @@ ADMIN_DSN = "host=127.0.0.1 port=5432 user=postgres dbname=postgres"
 CLI = str(Path(sys.executable).parent / "ml-platform")
 STATUSES = ("Pending", "Running", "Succeeded", "Failed", "Stopped")
 NAMESPACES = tuple(f"team-{i}" for i in range(10))
-# Roughly the size of what the UI sends for an XGBoost job.
-REQUEST_TEMPLATE = {
-    "jobName": "",
-    "priority": 100,
-    "algorithm": {"source": "builtin", "algorithmName": "xgboost"},
-    "resources": {
-        "instanceResources": {"cpuCores": 4, "memoryGiB": 8, "gpuCount": 0},
-        "instanceCount": 2,
-        "volumeSizeGB": 50,
-    },
-    "stoppingCondition": {"maxRuntimeSeconds": 14400},
-    "inputDataConfig": [
-        {
-            "id": "channel-k2j4h5g6a",
-            "channelName": "train",
-            "sourceType": "object-storage",
-            "storageProvider": "minio",
-            "endpoint": "http://minio:9000",
-            "bucket": "datasets",
-            "prefix": "iris/train.csv",
-        }
-    ],
-    "outputDataConfig": {"artifactUri": "storage://output/artifacts/"},
-    "hyperparameters": {"xgboost": {"num_round": 100, "eta": 0.3, "max_depth": 6}},
-    "customHyperparameters": {},
-    "targetClusters": ["member1"],
-    "namespace": "",
-}
+# What the UI sends for an XGBoost job (the example request), as each stored row carries it.
+REQUEST_TEMPLATE = json.loads(
+    (Path(__file__).resolve().parents[1] / "examples" / "xgboost-job.json").read_text()
+)
 
 
 @dataclass(frozen=True)

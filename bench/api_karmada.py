@@ -14,8 +14,8 @@ from __future__ import annotations
 import argparse
 import asyncio
 import copy
+import json
 import statistics
-import sys
 import tempfile
 import time
 from collections.abc import Awaitable, Callable
@@ -31,8 +31,9 @@ from ml_platform.logging import configure_logging
 from ml_platform.sim.server import SimulatorServer
 from ml_platform.sim.simulator import ClusterSpec, Simulator, Timings
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
-from tests_support import UI_REQUEST
+UI_REQUEST = json.loads(
+    (Path(__file__).resolve().parents[1] / "examples" / "xgboost-job.json").read_text()
+)
 
 
 async def _timed(

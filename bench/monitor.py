@@ -22,6 +22,7 @@ import argparse
 import asyncio
 import contextlib
 import copy
+import json
 import logging
 import os
 import random
@@ -67,22 +68,16 @@ FIRST_FINISH = 200
 ROUND = 20
 RUNNING_AT = 35  # initializing (30) + RayJob pending (5)
 STARTUP_SECONDS = 40
+EXAMPLE: dict[str, Any] = json.loads(
+    (Path(__file__).resolve().parents[1] / "examples" / "xgboost-job.json").read_text()
+)
+# The example job without a PVC (two objects per job), on any cluster, allowed to run 30 days.
 REQUEST: dict[str, Any] = {
+    **EXAMPLE,
     "jobName": "bench",
-    "priority": 1,
-    "algorithm": {"source": "builtin", "algorithmName": "xgboost"},
-    "resources": {
-        "instanceResources": {"cpuCores": 2, "memoryGiB": 4, "gpuCount": 0},
-        "instanceCount": 2,
-        "volumeSizeGB": 0,
-    },
+    "resources": {**EXAMPLE["resources"], "volumeSizeGB": 0},
     "stoppingCondition": {"maxRuntimeSeconds": 30 * 24 * 3600},
-    "inputDataConfig": [],
-    "outputDataConfig": {"artifactUri": "s3://bench/out/"},
-    "hyperparameters": {"xgboost": {}},
-    "customHyperparameters": {},
     "targetClusters": [],
-    "namespace": "default",
 }
 
 

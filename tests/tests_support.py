@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import socket
+from pathlib import Path
 from typing import Any
 
 KUBECONFIG = """
@@ -23,48 +25,12 @@ def free_port() -> int:
         return port
 
 
+# The exact request of ui-contract.md, kept as the user-facing example.
+EXAMPLE_REQUEST_FILE = Path(__file__).resolve().parents[1] / "examples" / "xgboost-job.json"
+UI_REQUEST: dict[str, Any] = json.loads(EXAMPLE_REQUEST_FILE.read_text())
+
 # The exact `hyperparameters.xgboost` object the existing UI sends (ui-contract.md).
-UI_XGBOOST_HYPERPARAMETERS: dict[str, Any] = {
-    "early_stopping_rounds": None,
-    "csv_weights": 0,
-    "num_round": 100,
-    "booster": "gbtree",
-    "verbosity": 1,
-    "nthread": "auto",
-    "eta": 0.3,
-    "gamma": 0,
-    "max_depth": 6,
-    "min_child_weight": 1,
-    "max_delta_step": 0,
-    "subsample": 1,
-    "sampling_method": "uniform",
-    "colsample_bytree": 1,
-    "colsample_bylevel": 1,
-    "colsample_bynode": 1,
-    "lambda": 1,
-    "alpha": 0,
-    "tree_method": "auto",
-    "sketch_eps": 0.03,
-    "scale_pos_weight": 1,
-    "updater": "auto",
-    "dsplit": "row",
-    "refresh_leaf": 1,
-    "process_type": "default",
-    "grow_policy": "depthwise",
-    "max_leaves": 0,
-    "max_bin": 256,
-    "num_parallel_tree": 1,
-    "sample_type": "uniform",
-    "normalize_type": "tree",
-    "rate_drop": 0,
-    "one_drop": 0,
-    "skip_drop": 0,
-    "lambda_bias": 0,
-    "tweedie_variance_power": 1.5,
-    "objective": "reg:squarederror",
-    "base_score": 0.5,
-    "eval_metric": ["rmse"],
-}
+UI_XGBOOST_HYPERPARAMETERS: dict[str, Any] = UI_REQUEST["hyperparameters"]["xgboost"]
 
 # What the catalogue maps UI_XGBOOST_HYPERPARAMETERS to (the images' environment contract).
 UI_XGBOOST_ENVIRONMENT: dict[str, str] = {
@@ -107,43 +73,4 @@ UI_XGBOOST_ENVIRONMENT: dict[str, str] = {
     "OBJECTIVE": "reg:squarederror",
     "BASE_SCORE": "0.5",
     "EVAL_METRIC": "rmse",
-}
-
-
-# The exact request of ui-contract.md.
-UI_REQUEST: dict[str, Any] = {
-    "jobName": "iris-xgb",
-    "priority": 100,
-    "algorithm": {"source": "builtin", "algorithmName": "xgboost"},
-    "resources": {
-        "instanceResources": {"cpuCores": 4, "memoryGiB": 8, "gpuCount": 0},
-        "instanceCount": 2,
-        "volumeSizeGB": 50,
-    },
-    "stoppingCondition": {"maxRuntimeSeconds": 14400},
-    "inputDataConfig": [
-        {
-            "id": "channel-k2j4h5g6a",
-            "channelName": "train",
-            "sourceType": "object-storage",
-            "storageProvider": "minio",
-            "endpoint": "http://minio:9000",
-            "bucket": "datasets",
-            "prefix": "iris/train.csv",
-        },
-        {
-            "id": "channel-p9q8r7s6t",
-            "channelName": "validation",
-            "sourceType": "object-storage",
-            "storageProvider": "minio",
-            "endpoint": "http://minio:9000",
-            "bucket": "datasets",
-            "prefix": "iris/val.csv",
-        },
-    ],
-    "outputDataConfig": {"artifactUri": "storage://output/artifacts/"},
-    "hyperparameters": {"xgboost": UI_XGBOOST_HYPERPARAMETERS},
-    "customHyperparameters": {},
-    "targetClusters": ["member1"],
-    "namespace": "default",
 }
