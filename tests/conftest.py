@@ -11,8 +11,8 @@ from __future__ import annotations
 import asyncio
 import copy
 import os
-from collections.abc import AsyncIterator, Callable, Iterator
-from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
@@ -28,7 +28,7 @@ from ml_platform.db.engine import build_engine
 from ml_platform.db.migrate import upgrade_to_head
 from ml_platform.sim.server import SimulatorServer
 from ml_platform.sim.simulator import ClusterSpec, Simulator, Timings
-from tests_support import UI_REQUEST
+from tests_support import UI_REQUEST, AppFactory, app_client
 
 POSTGRES_ADMIN_DSN = os.environ.get(
     "ML_PLATFORM_TEST_POSTGRES", "host=127.0.0.1 port=5432 user=postgres dbname=postgres"
@@ -143,9 +143,6 @@ async def app(settings: Settings) -> AsyncIterator[FastAPI]:
         yield running
 
 
-AppFactory = Callable[..., AbstractAsyncContextManager[FastAPI]]
-
-
 @pytest.fixture
 def app_factory() -> AppFactory:
     """Starts an app for custom settings: ``async with app_factory(settings) as app``."""
@@ -155,8 +152,7 @@ def app_factory() -> AppFactory:
 @pytest.fixture
 async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
     """An async HTTP client talking to the app in-process."""
-    transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+    async with app_client(app) as client:
         yield client
 
 
@@ -203,6 +199,5 @@ async def karmada_app(karmada_settings: Settings) -> AsyncIterator[FastAPI]:
 @pytest.fixture
 async def karmada_client(karmada_app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
     """An async HTTP client for the app that talks to the simulator."""
-    transport = httpx.ASGITransport(app=karmada_app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+    async with app_client(karmada_app) as client:
         yield client

@@ -4,8 +4,7 @@ at a time on a clock it moves by hand."""
 from __future__ import annotations
 
 import copy
-from collections.abc import AsyncIterator, Callable
-from contextlib import AbstractAsyncContextManager
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -25,8 +24,7 @@ from ml_platform.karmada.gateway import KarmadaGateway
 from ml_platform.monitor.service import StatusMonitor
 from ml_platform.sim.server import SimulatorServer
 from ml_platform.sim.workloads.common import OUTCOME_ANNOTATION
-
-AppFactoryType = Callable[..., AbstractAsyncContextManager[FastAPI]]
+from tests_support import AppFactory, app_client
 
 
 @dataclass
@@ -189,7 +187,7 @@ def postgres_karmada_settings(
 
 @pytest.fixture
 async def postgres_karmada_app(
-    postgres_karmada_settings: Settings, app_factory: AppFactoryType
+    postgres_karmada_settings: Settings, app_factory: AppFactory
 ) -> AsyncIterator[FastAPI]:
     """The app on Postgres, talking to the simulator."""
     async with app_factory(postgres_karmada_settings) as running:
@@ -201,6 +199,5 @@ async def postgres_karmada_client(
     postgres_karmada_app: FastAPI,
 ) -> AsyncIterator[httpx.AsyncClient]:
     """An HTTP client for ``postgres_karmada_app``."""
-    transport = httpx.ASGITransport(app=postgres_karmada_app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+    async with app_client(postgres_karmada_app) as client:
         yield client

@@ -3,8 +3,6 @@ takes over when the leader stops or loses its connection."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from contextlib import AbstractAsyncContextManager
 from typing import Any
 
 import httpx
@@ -14,10 +12,9 @@ from sqlalchemy import text
 from ml_platform.config import Settings
 from ml_platform.jobs.models import TrainingJob
 from ml_platform.monitor.leader import MONITOR_LOCK_KEY
+from tests_support import AppFactory
 
 from .conftest import ManualClock, build_monitor, create_job, store_pending_job
-
-AppFactory = Callable[..., AbstractAsyncContextManager[FastAPI]]
 
 
 async def _status(app: FastAPI, job_id: str) -> str:
