@@ -8,7 +8,6 @@ from typing import Any
 
 import orjson
 import pytest
-from api_backend import BareBackend
 from api_helpers import api_client
 from kubernetes import client
 from kubernetes.client.rest import ApiException
@@ -20,12 +19,6 @@ from ml_platform.sim.server import SimulatorServer
 RAY = ("ray.io", "v1")
 
 
-@pytest.fixture(scope="module")
-def server() -> Iterator[SimulatorServer]:
-    with SimulatorServer(BareBackend()) as srv:
-        yield srv
-
-
 @pytest.fixture
 def api(server: SimulatorServer) -> Iterator[client.ApiClient]:
     with api_client(server.url) as api:
@@ -35,11 +28,6 @@ def api(server: SimulatorServer) -> Iterator[client.ApiClient]:
 @pytest.fixture
 def crd(api: client.ApiClient) -> client.CustomObjectsApi:
     return client.CustomObjectsApi(api)
-
-
-@pytest.fixture
-def ns() -> str:
-    return f"t-{uuid.uuid4().hex[:8]}"
 
 
 def rayjob(name: str, labels: dict[str, str] | None = None) -> dict[str, Any]:
