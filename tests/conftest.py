@@ -26,6 +26,7 @@ from ml_platform.app import create_app
 from ml_platform.config import Settings
 from ml_platform.db.engine import build_engine
 from ml_platform.db.migrate import upgrade_to_head
+from ml_platform.karmada.gateway import KarmadaGateway
 from ml_platform.sim.server import SimulatorServer
 from ml_platform.sim.simulator import ClusterSpec, Simulator, Timings
 from tests_support import UI_REQUEST, AppFactory, app_client
@@ -172,6 +173,15 @@ def simulator() -> Iterator[SimulatorServer]:
     sim = Simulator([ClusterSpec.parse(text) for text in SIM_CLUSTERS], timings=SIM_TIMINGS)
     with SimulatorServer(sim) as server:
         yield server
+
+
+@pytest.fixture
+async def gateway(simulator: SimulatorServer, tmp_path: Path) -> AsyncIterator[KarmadaGateway]:
+    """A Karmada gateway of its own (no app) talking to the simulator."""
+    kubeconfig = simulator.write_kubeconfig(tmp_path / "karmada.kubeconfig")
+    gateway = KarmadaGateway.from_kubeconfig(str(kubeconfig), timeout_seconds=5.0)
+    yield gateway
+    await gateway.close()
 
 
 @pytest.fixture
