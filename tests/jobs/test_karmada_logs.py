@@ -11,7 +11,7 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
-from karmada_support import advance
+from karmada_support import advance, locked_job
 from ml_platform.jobs import repository
 from ml_platform.jobs.logs import (
     STORED_LOG_BYTES,
@@ -36,13 +36,10 @@ async def _finished_job(client: httpx.AsyncClient, simulator: SimulatorServer, b
 
 
 async def _capture(app: FastAPI, job_id: str) -> None:
-    async with app.state.sessionmaker() as session:
-        job = await repository.get_job(session=session, job_id=job_id, for_update=True)
-        assert job is not None
+    async with locked_job(app, job_id) as (session, job):
         await capture_driver_log(
             session=session, gateway=app.state.gateway, job=job, settings=app.state.settings
         )
-        await session.commit()
 
 
 async def test_logs_of_a_finished_job_are_served_after_its_pods_are_gone(
