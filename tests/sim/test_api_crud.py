@@ -44,6 +44,21 @@ def status_of(exc: ApiException) -> dict[str, Any]:
     return body
 
 
+def prep_job() -> client.V1Job:
+    """A batch/v1 Job "prep" with one busybox container."""
+    return client.V1Job(
+        metadata=client.V1ObjectMeta(name="prep"),
+        spec=client.V1JobSpec(
+            template=client.V1PodTemplateSpec(
+                spec=client.V1PodSpec(
+                    restart_policy="Never",
+                    containers=[client.V1Container(name="main", image="busybox")],
+                )
+            )
+        ),
+    )
+
+
 def test_create_returns_201_with_server_fields(crd: client.CustomObjectsApi, ns: str) -> None:
     body, code, _ = crd.create_namespaced_custom_object_with_http_info(
         *RAY, ns, "rayjobs", rayjob("train")
@@ -182,18 +197,7 @@ def test_core_and_batch_kinds(api: client.ApiClient, ns: str) -> None:
     ]
     assert ns in [n.metadata.name for n in core.list_namespace().items]
     batch = client.BatchV1Api(api)
-    job = client.V1Job(
-        metadata=client.V1ObjectMeta(name="prep"),
-        spec=client.V1JobSpec(
-            template=client.V1PodTemplateSpec(
-                spec=client.V1PodSpec(
-                    restart_policy="Never",
-                    containers=[client.V1Container(name="main", image="busybox")],
-                )
-            )
-        ),
-    )
-    created = batch.create_namespaced_job(ns, job)
+    created = batch.create_namespaced_job(ns, prep_job())
     assert created.metadata.uid
     assert [j.metadata.name for j in batch.list_job_for_all_namespaces().items].count("prep") >= 1
     with pytest.raises(ApiException) as missing:
@@ -358,20 +362,7 @@ def test_unknown_paths_are_404_status(api: client.ApiClient) -> None:
 def test_job_delete_orphans_pods_by_default_with_a_warning(api: client.ApiClient, ns: str) -> None:
     batch = client.BatchV1Api(api)
     core = client.CoreV1Api(api)
-    job = batch.create_namespaced_job(
-        ns,
-        client.V1Job(
-            metadata=client.V1ObjectMeta(name="prep"),
-            spec=client.V1JobSpec(
-                template=client.V1PodTemplateSpec(
-                    spec=client.V1PodSpec(
-                        restart_policy="Never",
-                        containers=[client.V1Container(name="main", image="busybox")],
-                    )
-                )
-            ),
-        ),
-    )
+    job = batch.create_namespaced_job(ns, prep_job())
     ref = client.V1OwnerReference(
         api_version="batch/v1", kind="Job", name="prep", uid=job.metadata.uid, controller=True
     )
