@@ -14,6 +14,7 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
+from karmada_support import advance
 from ml_platform.config import Settings
 from ml_platform.db.base import utcnow
 from ml_platform.jobs import service
@@ -144,10 +145,7 @@ async def events(client: httpx.AsyncClient, job_id: str) -> list[dict[str, Any]]
 
 def members_running(simulator: SimulatorServer) -> None:
     """Advance simulated time past initialization (the workload runs)."""
-    # Reconcile first at the current time, so what was just created starts its clock now and
-    # not after the jump.
-    simulator.advance(0)
-    simulator.advance(40)
+    advance(simulator, 40)
 
 
 async def running_job(
@@ -166,8 +164,7 @@ async def running_job(
 
 def members_finished(simulator: SimulatorServer) -> None:
     """Advance simulated time past the run (the workload finished)."""
-    simulator.advance(0)
-    simulator.advance(80)
+    advance(simulator, 80)
 
 
 @pytest.fixture
