@@ -11,8 +11,8 @@ from __future__ import annotations
 import asyncio
 import copy
 import os
-from collections.abc import AsyncIterator, Callable, Iterator
-from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
@@ -26,9 +26,10 @@ from ml_platform.app import create_app
 from ml_platform.config import Settings
 from ml_platform.db.engine import build_engine
 from ml_platform.db.migrate import upgrade_to_head
+from ml_platform.karmada.gateway import KarmadaGateway
 from ml_platform.sim.server import SimulatorServer
 from ml_platform.sim.simulator import ClusterSpec, Simulator, Timings
-from tests_support import UI_REQUEST
+from tests_support import UI_REQUEST, AppFactory, app_client
 
 POSTGRES_ADMIN_DSN = os.environ.get(
     "ML_PLATFORM_TEST_POSTGRES", "host=127.0.0.1 port=5432 user=postgres dbname=postgres"
@@ -143,9 +144,6 @@ async def app(settings: Settings) -> AsyncIterator[FastAPI]:
         yield running
 
 
-AppFactory = Callable[..., AbstractAsyncContextManager[FastAPI]]
-
-
 @pytest.fixture
 def app_factory() -> AppFactory:
     """Starts an app for custom settings: ``async with app_factory(settings) as app``."""
@@ -155,8 +153,7 @@ def app_factory() -> AppFactory:
 @pytest.fixture
 async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
     """An async HTTP client talking to the app in-process."""
-    transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+    async with app_client(app) as client:
         yield client
 
 
@@ -176,6 +173,15 @@ def simulator() -> Iterator[SimulatorServer]:
     sim = Simulator([ClusterSpec.parse(text) for text in SIM_CLUSTERS], timings=SIM_TIMINGS)
     with SimulatorServer(sim) as server:
         yield server
+
+
+@pytest.fixture
+async def gateway(simulator: SimulatorServer, tmp_path: Path) -> AsyncIterator[KarmadaGateway]:
+    """A Karmada gateway of its own (no app) talking to the simulator."""
+    kubeconfig = simulator.write_kubeconfig(tmp_path / "karmada.kubeconfig")
+    gateway = KarmadaGateway.from_kubeconfig(str(kubeconfig), timeout_seconds=5.0)
+    yield gateway
+    await gateway.close()
 
 
 @pytest.fixture
@@ -203,6 +209,5 @@ async def karmada_app(karmada_settings: Settings) -> AsyncIterator[FastAPI]:
 @pytest.fixture
 async def karmada_client(karmada_app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
     """An async HTTP client for the app that talks to the simulator."""
-    transport = httpx.ASGITransport(app=karmada_app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+    async with app_client(karmada_app) as client:
         yield client

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from typing import Any
 
 import httpx
 from fastapi import FastAPI
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from ml_platform.db.base import utcnow
 from ml_platform.jobs import repository
+from ml_platform.jobs.models import TrainingJob
 from ml_platform.sim.server import PROXY_PATH, SimulatorServer
 
 MANAGED = "app.kubernetes.io/managed-by=ml-platform"
@@ -77,24 +80,30 @@ def _labelled(simulator: SimulatorServer, path: str, cluster: str | None) -> lis
     )
 
 
+@asynccontextmanager
+async def locked_job(app: FastAPI, job_id: str) -> AsyncIterator[tuple[AsyncSession, TrainingJob]]:
+    """The job's row, locked in a transaction of its own that commits at the end."""
+    async with app.state.sessionmaker() as session:
+        job = await repository.get_job(session=session, job_id=job_id, for_update=True)
+        assert job is not None
+        yield session, job
+        await session.commit()
+
+
 JobStep = Callable[..., Awaitable[Any]]
 
 
 async def run_step(app: FastAPI, job_id: str, step: JobStep) -> Any:
     """Run one Karmada step of ``jobs.submission`` (submit, finish_stop, finish_delete) on a
     locked job in its own transaction, as the monitor does."""
-    async with app.state.sessionmaker() as session:
-        job = await repository.get_job(session=session, job_id=job_id, for_update=True)
-        assert job is not None
-        result = await step(
+    async with locked_job(app, job_id) as (session, job):
+        return await step(
             session=session,
             gateway=app.state.gateway,
             job=job,
             settings=app.state.settings,
             now=utcnow(),
         )
-        await session.commit()
-        return result
 
 
 def create_object(simulator: SimulatorServer, path: str, body: dict[str, Any]) -> dict[str, Any]:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import AsyncIterator
-from typing import Any
 
 import httpx
 import pytest
@@ -14,6 +13,7 @@ from sqlalchemy import text
 
 from ml_platform.config import Settings
 from ml_platform.deps import SessionDep
+from tests_support import AppFactory, app_client
 
 JOBS = "/api/v1/jobs"
 MINIMAL = {
@@ -102,12 +102,10 @@ def cors_settings(settings: Settings) -> Settings:
 
 @pytest.fixture
 async def cors_client(
-    cors_settings: Settings, app_factory: Any
+    cors_settings: Settings, app_factory: AppFactory
 ) -> AsyncIterator[httpx.AsyncClient]:
-    async with app_factory(cors_settings) as app:
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
-            yield client
+    async with app_factory(cors_settings) as app, app_client(app) as client:
+        yield client
 
 
 async def test_cors_preflight(cors_client: httpx.AsyncClient) -> None:
@@ -136,7 +134,7 @@ async def test_cors_preflight(cors_client: httpx.AsyncClient) -> None:
 
 
 @pytest.fixture
-async def slow_app(settings: Settings, app_factory: Any) -> AsyncIterator[FastAPI]:
+async def slow_app(settings: Settings, app_factory: AppFactory) -> AsyncIterator[FastAPI]:
     quick = settings.model_copy(
         update={"http": settings.http.model_copy(update={"request_timeout_seconds": 0.3})}
     )
@@ -156,8 +154,7 @@ async def slow_app(settings: Settings, app_factory: Any) -> AsyncIterator[FastAP
 
 
 async def test_slow_request_is_answered_504(slow_app: FastAPI) -> None:
-    transport = httpx.ASGITransport(app=slow_app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+    async with app_client(slow_app) as client:
         started = time.perf_counter()
         response = await client.get("/api/v1/slow")
         elapsed = time.perf_counter() - started
@@ -168,29 +165,27 @@ async def test_slow_request_is_answered_504(slow_app: FastAPI) -> None:
         assert exempt.status_code == 200
 
 
-async def test_database_down_answers_503_quickly(app_factory: Any) -> None:
+async def test_database_down_answers_503_quickly(app_factory: AppFactory) -> None:
     # Port 1 on localhost: nothing listens, so every connection attempt is refused.
     settings = Settings(database={"url": "postgresql://postgres@127.0.0.1:1/none"})
-    async with app_factory(settings, clear_tables=False) as app:
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
-            started = time.perf_counter()
-            response = await client.get(JOBS)
-            assert time.perf_counter() - started < 2
-            assert response.status_code == 503
-            assert response.json()["error"] == "database unavailable"
-            ready = await client.get("/ready")
-            assert ready.status_code == 503
-            assert set(ready.json()) == {"error", "details"}
-            health = await client.get("/health")
-            assert health.status_code == 200
-            assert health.json()["components"]["database"]["status"] == "unavailable"
-            metrics = await client.get("/metrics")
-            assert metrics.status_code == 200
+    async with app_factory(settings, clear_tables=False) as app, app_client(app) as client:
+        started = time.perf_counter()
+        response = await client.get(JOBS)
+        assert time.perf_counter() - started < 2
+        assert response.status_code == 503
+        assert response.json()["error"] == "database unavailable"
+        ready = await client.get("/ready")
+        assert ready.status_code == 503
+        assert set(ready.json()) == {"error", "details"}
+        health = await client.get("/health")
+        assert health.status_code == 200
+        assert health.json()["components"]["database"]["status"] == "unavailable"
+        metrics = await client.get("/metrics")
+        assert metrics.status_code == 200
 
 
 async def test_exhausted_pool_answers_503_within_about_a_second(
-    postgres_url: str, app_factory: Any
+    postgres_url: str, app_factory: AppFactory
 ) -> None:
     # Postgres only: SQLite opens a connection per session, so it has no pool to exhaust.
     tiny = Settings(
@@ -204,8 +199,7 @@ async def test_exhausted_pool_answers_503_within_about_a_second(
     async with app_factory(tiny) as app:
         async with app.state.engine.connect() as held:
             await held.exec_driver_sql("SELECT 1")
-            transport = httpx.ASGITransport(app=app)
-            async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+            async with app_client(app) as client:
                 started = time.perf_counter()
                 response = await client.get(JOBS)
                 elapsed = time.perf_counter() - started
@@ -215,7 +209,7 @@ async def test_exhausted_pool_answers_503_within_about_a_second(
 
 
 async def test_slow_database_query_is_answered_504_and_frees_the_connection(
-    postgres_url: str, app_factory: Any
+    postgres_url: str, app_factory: AppFactory
 ) -> None:
     settings = Settings(
         database={"url": postgres_url, "pool_size": 1, "max_overflow": 0},
@@ -228,8 +222,7 @@ async def test_slow_database_query_is_answered_504_and_frees_the_connection(
             await session.execute(text("SELECT pg_sleep(5)"))
             return {"done": "late"}
 
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+        async with app_client(app) as client:
             started = time.perf_counter()
             response = await client.get("/api/v1/slow-query")
             assert response.status_code == 504, response.text

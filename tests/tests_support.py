@@ -4,8 +4,13 @@ from __future__ import annotations
 
 import json
 import socket
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from pathlib import Path
 from typing import Any
+
+import httpx
+from fastapi import FastAPI
 
 KUBECONFIG = """
 apiVersion: v1
@@ -15,6 +20,18 @@ contexts: [{name: karmada, context: {cluster: karmada, user: admin}}]
 current-context: karmada
 users: [{name: admin, user: {}}]
 """
+
+
+# What the ``app_factory`` fixture returns: ``async with app_factory(settings) as app``.
+AppFactory = Callable[..., AbstractAsyncContextManager[FastAPI]]
+
+
+@asynccontextmanager
+async def app_client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+    """An async HTTP client talking to ``app`` in-process."""
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+        yield client
 
 
 def free_port() -> int:

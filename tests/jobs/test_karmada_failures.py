@@ -9,7 +9,16 @@ from typing import Any
 import httpx
 from fastapi import FastAPI
 
-from karmada_support import KARMADA_PATHS, advance, create_object, items, leftovers, names, run_step
+from karmada_support import (
+    KARMADA_PATHS,
+    advance,
+    create_object,
+    items,
+    leftovers,
+    locked_job,
+    names,
+    run_step,
+)
 from ml_platform.jobs import repository, submission
 from ml_platform.sim.server import SimulatorServer
 
@@ -60,11 +69,8 @@ async def test_duplicate_submit_creates_nothing_twice(
     uids = {o["metadata"]["uid"] for o in _all(simulator)}
 
     # A retry of the whole submission (as after a crash before the row said Submitted).
-    async with karmada_app.state.sessionmaker() as session:
-        row = await repository.get_job(session=session, job_id=job_id, for_update=True)
-        assert row is not None
+    async with locked_job(karmada_app, job_id) as (_, row):
         row.status = "Pending"
-        await session.commit()
     await run_step(karmada_app, job_id, submission.submit)
     assert (await karmada_client.get(f"{JOBS}/{job_id}")).json()["status"] == "Submitted"
     assert _karmada_objects(simulator) == before

@@ -11,7 +11,7 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
-from karmada_support import advance
+from karmada_support import advance, locked_job
 from ml_platform.jobs import repository
 from ml_platform.jobs.logs import (
     STORED_LOG_BYTES,
@@ -20,6 +20,7 @@ from ml_platform.jobs.logs import (
     driver_log_events,
     log_tail,
 )
+from ml_platform.jobs.models import JobLog
 from ml_platform.sim.server import SimulatorServer
 
 JOBS = "/api/v1/jobs"
@@ -36,13 +37,15 @@ async def _finished_job(client: httpx.AsyncClient, simulator: SimulatorServer, b
 
 
 async def _capture(app: FastAPI, job_id: str) -> None:
-    async with app.state.sessionmaker() as session:
-        job = await repository.get_job(session=session, job_id=job_id, for_update=True)
-        assert job is not None
+    async with locked_job(app, job_id) as (session, job):
         await capture_driver_log(
             session=session, gateway=app.state.gateway, job=job, settings=app.state.settings
         )
-        await session.commit()
+
+
+async def _stored_log(app: FastAPI, job_id: str) -> JobLog | None:
+    async with app.state.sessionmaker() as session:
+        return await repository.get_job_log(session=session, job_id=job_id)
 
 
 async def test_logs_of_a_finished_job_are_served_after_its_pods_are_gone(
@@ -88,8 +91,7 @@ async def test_stop_stores_the_driver_log_before_removing_the_workload(
     after = (await karmada_client.get(f"{JOBS}/{job['id']}/logs")).json()
     assert after["source"] == "stored"
     assert after["logs"] == before["logs"]
-    async with karmada_app.state.sessionmaker() as session:
-        stored = await repository.get_job_log(session=session, job_id=job["id"])
+    stored = await _stored_log(karmada_app, job["id"])
     assert stored is not None
     assert len(stored.content.encode()) <= STORED_LOG_BYTES
 
@@ -243,13 +245,11 @@ async def test_capture_while_karmada_is_down_keeps_the_earlier_capture(
 ) -> None:
     job_id = await _finished_job(karmada_client, simulator, ui_request)
     await _capture(karmada_app, job_id)
-    async with karmada_app.state.sessionmaker() as session:
-        first = await repository.get_job_log(session=session, job_id=job_id)
+    first = await _stored_log(karmada_app, job_id)
     assert first is not None
     simulator.set_faults(error_rate=1.0, error_codes=(503,))
     await _capture(karmada_app, job_id)  # must not raise
-    async with karmada_app.state.sessionmaker() as session:
-        again = await repository.get_job_log(session=session, job_id=job_id)
+    again = await _stored_log(karmada_app, job_id)
     assert again is not None
     assert (again.content, again.captured_at) == (first.content, first.captured_at)
     served = (await karmada_client.get(f"{JOBS}/{job_id}/logs")).json()

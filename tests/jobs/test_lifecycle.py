@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import httpx
 import pytest
 from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -18,6 +17,7 @@ from ml_platform.jobs.lifecycle import (
     transition,
 )
 from ml_platform.jobs.models import TrainingJob
+from tests_support import app_client
 
 
 def test_every_status_has_a_row_and_only_creation_enters_pending() -> None:
@@ -131,8 +131,7 @@ async def test_stop_of_submitted_job_goes_through_stopping(app: FastAPI) -> None
 
 
 async def test_stop_of_finished_job_is_409_over_http(app: FastAPI) -> None:
-    transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+    async with app_client(app) as client:
         async with app.state.sessionmaker() as session:
             job = await _stored_job(session)
             for status in (JobStatus.SUBMITTED, JobStatus.RUNNING, JobStatus.SUCCEEDED):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
@@ -25,14 +24,6 @@ def _policy(name: str, job_id: str | None) -> dict[str, object]:
             "resourceSelectors": [{"apiVersion": "ray.io/v1", "kind": "RayJob", "name": name}]
         },
     }
-
-
-@pytest.fixture
-async def gateway(simulator: SimulatorServer, tmp_path: Path) -> AsyncIterator[KarmadaGateway]:
-    kubeconfig = simulator.write_kubeconfig(tmp_path / "kubeconfig")
-    gw = KarmadaGateway.from_kubeconfig(str(kubeconfig), timeout_seconds=3.0)
-    yield gw
-    await gw.close()
 
 
 async def test_create_is_idempotent_for_our_own_object(gateway: KarmadaGateway) -> None:

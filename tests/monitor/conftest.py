@@ -4,8 +4,7 @@ at a time on a clock it moves by hand."""
 from __future__ import annotations
 
 import copy
-from collections.abc import AsyncIterator, Callable
-from contextlib import AbstractAsyncContextManager
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -15,6 +14,7 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
+from karmada_support import advance
 from ml_platform.config import Settings
 from ml_platform.db.base import utcnow
 from ml_platform.jobs import service
@@ -25,8 +25,7 @@ from ml_platform.karmada.gateway import KarmadaGateway
 from ml_platform.monitor.service import StatusMonitor
 from ml_platform.sim.server import SimulatorServer
 from ml_platform.sim.workloads.common import OUTCOME_ANNOTATION
-
-AppFactoryType = Callable[..., AbstractAsyncContextManager[FastAPI]]
+from tests_support import AppFactory, app_client
 
 
 @dataclass
@@ -146,10 +145,7 @@ async def events(client: httpx.AsyncClient, job_id: str) -> list[dict[str, Any]]
 
 def members_running(simulator: SimulatorServer) -> None:
     """Advance simulated time past initialization (the workload runs)."""
-    # Reconcile first at the current time, so what was just created starts its clock now and
-    # not after the jump.
-    simulator.advance(0)
-    simulator.advance(40)
+    advance(simulator, 40)
 
 
 async def running_job(
@@ -168,8 +164,7 @@ async def running_job(
 
 def members_finished(simulator: SimulatorServer) -> None:
     """Advance simulated time past the run (the workload finished)."""
-    simulator.advance(0)
-    simulator.advance(80)
+    advance(simulator, 80)
 
 
 @pytest.fixture
@@ -189,7 +184,7 @@ def postgres_karmada_settings(
 
 @pytest.fixture
 async def postgres_karmada_app(
-    postgres_karmada_settings: Settings, app_factory: AppFactoryType
+    postgres_karmada_settings: Settings, app_factory: AppFactory
 ) -> AsyncIterator[FastAPI]:
     """The app on Postgres, talking to the simulator."""
     async with app_factory(postgres_karmada_settings) as running:
@@ -201,6 +196,5 @@ async def postgres_karmada_client(
     postgres_karmada_app: FastAPI,
 ) -> AsyncIterator[httpx.AsyncClient]:
     """An HTTP client for ``postgres_karmada_app``."""
-    transport = httpx.ASGITransport(app=postgres_karmada_app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+    async with app_client(postgres_karmada_app) as client:
         yield client

@@ -108,7 +108,10 @@ async def test_submission_gives_up_after_the_configured_attempts(
         await monitor.stop()
     stored = await load_job(karmada_app, job_id)
     assert (stored.status, stored.reason) == ("Failed", "SubmissionFailed")
-    assert "503" in (stored.message or "") or stored.last_error
+    # The injected 503, as the last error and in the message.
+    assert stored.last_error is not None
+    assert stored.last_error.endswith("the server is currently unable to handle the request")
+    assert stored.message == f"gave up after 2 attempts: {stored.last_error}"
     metrics = (await karmada_client.get("/metrics")).text
     assert "ml_platform_submission_failures_total 1.0" in metrics
 

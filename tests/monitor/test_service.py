@@ -5,21 +5,17 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable
-from contextlib import AbstractAsyncContextManager
 from typing import Any
 
 import httpx
-from fastapi import FastAPI
 
 from ml_platform.config import Settings
 from ml_platform.jobs import repository
 from ml_platform.monitor.service import StatusMonitor
 from ml_platform.sim.server import SimulatorServer
+from tests_support import AppFactory, app_client
 
 from .conftest import create_job, get_job, members_finished, members_running
-
-AppFactory = Callable[..., AbstractAsyncContextManager[FastAPI]]
 
 
 async def _wait_for_status(
@@ -47,8 +43,7 @@ async def test_the_running_monitor_shows_a_member_change_within_two_seconds(
         monitor = app.state.monitor
         assert isinstance(monitor, StatusMonitor)
         assert monitor.running
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+        async with app_client(app) as client:
             job_id = await create_job(client, ui_request)
             await _wait_for_status(client, job_id, "Submitted", within=3.0)
 
@@ -86,7 +81,6 @@ async def test_the_running_monitor_shows_a_member_change_within_two_seconds(
 async def test_no_monitor_without_karmada(settings: Settings, app_factory: AppFactory) -> None:
     async with app_factory(settings) as app:
         assert app.state.monitor is None
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+        async with app_client(app) as client:
             health = (await client.get("/health")).json()
     assert health["components"]["monitor"] == {"enabled": False, "leader": False}

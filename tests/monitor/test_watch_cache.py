@@ -6,8 +6,7 @@ from __future__ import annotations
 import asyncio
 import threading
 import time
-from collections.abc import AsyncIterator, Callable
-from pathlib import Path
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -24,14 +23,6 @@ from .conftest import ManualClock, build_monitor
 
 RAYJOBS = WORKLOAD_APIS[WorkloadKind.RAY_JOB]
 JOBS = WORKLOAD_APIS[WorkloadKind.JOB]
-
-
-@pytest.fixture
-async def gateway(simulator: SimulatorServer, tmp_path: Path) -> AsyncIterator[KarmadaGateway]:
-    kubeconfig = simulator.write_kubeconfig(tmp_path / "karmada.kubeconfig")
-    gateway = KarmadaGateway.from_kubeconfig(str(kubeconfig), timeout_seconds=5.0)
-    yield gateway
-    await gateway.close()
 
 
 def rayjob(name: str) -> dict[str, Any]:

@@ -1,5 +1,6 @@
 """Shared fixtures: a running simulator (Karmada + two member clusters) over real HTTP, and
-official `kubernetes` clients for the Karmada API and for each member through the proxy."""
+official `kubernetes` clients for the Karmada API and for each member through the proxy; for
+the API-server tests, the same server over a bare backend with nothing reconciling."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import uuid
 from collections.abc import Callable, Iterator
 
 import pytest
+from api_backend import BareBackend
 from api_helpers import api_client
 from kubernetes import client
 
@@ -30,6 +32,19 @@ def sim_server() -> Iterator[SimulatorServer]:
     simulator = Simulator([ClusterSpec.parse(text) for text in CLUSTERS], timings=SLOW, seed=7)
     with SimulatorServer(simulator) as server:
         yield server
+
+
+@pytest.fixture(scope="module")
+def bare_backend() -> BareBackend:
+    """Karmada and member stores with nothing reconciling, one per test module (API tests)."""
+    return BareBackend()
+
+
+@pytest.fixture(scope="module")
+def server(bare_backend: BareBackend) -> Iterator[SimulatorServer]:
+    """The API server over ``bare_backend``, shared by a module's tests."""
+    with SimulatorServer(bare_backend) as srv:
+        yield srv
 
 
 @pytest.fixture

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import time
-import uuid
 from collections.abc import Iterator
 
 import httpx
@@ -19,27 +18,11 @@ from ml_platform.sim.resources import CONFIGMAP
 from ml_platform.sim.server import SimulatorServer
 
 
-@pytest.fixture(scope="module")
-def bare_backend() -> BareBackend:
-    return BareBackend()
-
-
-@pytest.fixture(scope="module")
-def server(bare_backend: BareBackend) -> Iterator[SimulatorServer]:
-    with SimulatorServer(bare_backend) as srv:
-        yield srv
-
-
 @pytest.fixture
 def core(server: SimulatorServer) -> Iterator[client.CoreV1Api]:
     with api_client(server.url) as api:
         yield client.CoreV1Api(api)
     server.clear_faults()
-
-
-@pytest.fixture
-def ns() -> str:
-    return f"c-{uuid.uuid4().hex[:8]}"
 
 
 def test_advance_moves_simulated_time(server: SimulatorServer, bare_backend: BareBackend) -> None:

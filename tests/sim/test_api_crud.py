@@ -8,7 +8,6 @@ from typing import Any
 
 import orjson
 import pytest
-from api_backend import BareBackend
 from api_helpers import api_client
 from kubernetes import client
 from kubernetes.client.rest import ApiException
@@ -20,12 +19,6 @@ from ml_platform.sim.server import SimulatorServer
 RAY = ("ray.io", "v1")
 
 
-@pytest.fixture(scope="module")
-def server() -> Iterator[SimulatorServer]:
-    with SimulatorServer(BareBackend()) as srv:
-        yield srv
-
-
 @pytest.fixture
 def api(server: SimulatorServer) -> Iterator[client.ApiClient]:
     with api_client(server.url) as api:
@@ -35,11 +28,6 @@ def api(server: SimulatorServer) -> Iterator[client.ApiClient]:
 @pytest.fixture
 def crd(api: client.ApiClient) -> client.CustomObjectsApi:
     return client.CustomObjectsApi(api)
-
-
-@pytest.fixture
-def ns() -> str:
-    return f"t-{uuid.uuid4().hex[:8]}"
 
 
 def rayjob(name: str, labels: dict[str, str] | None = None) -> dict[str, Any]:
@@ -54,6 +42,21 @@ def rayjob(name: str, labels: dict[str, str] | None = None) -> dict[str, Any]:
 def status_of(exc: ApiException) -> dict[str, Any]:
     body: dict[str, Any] = orjson.loads(exc.body)
     return body
+
+
+def prep_job() -> client.V1Job:
+    """A batch/v1 Job "prep" with one busybox container."""
+    return client.V1Job(
+        metadata=client.V1ObjectMeta(name="prep"),
+        spec=client.V1JobSpec(
+            template=client.V1PodTemplateSpec(
+                spec=client.V1PodSpec(
+                    restart_policy="Never",
+                    containers=[client.V1Container(name="main", image="busybox")],
+                )
+            )
+        ),
+    )
 
 
 def test_create_returns_201_with_server_fields(crd: client.CustomObjectsApi, ns: str) -> None:
@@ -194,18 +197,7 @@ def test_core_and_batch_kinds(api: client.ApiClient, ns: str) -> None:
     ]
     assert ns in [n.metadata.name for n in core.list_namespace().items]
     batch = client.BatchV1Api(api)
-    job = client.V1Job(
-        metadata=client.V1ObjectMeta(name="prep"),
-        spec=client.V1JobSpec(
-            template=client.V1PodTemplateSpec(
-                spec=client.V1PodSpec(
-                    restart_policy="Never",
-                    containers=[client.V1Container(name="main", image="busybox")],
-                )
-            )
-        ),
-    )
-    created = batch.create_namespaced_job(ns, job)
+    created = batch.create_namespaced_job(ns, prep_job())
     assert created.metadata.uid
     assert [j.metadata.name for j in batch.list_job_for_all_namespaces().items].count("prep") >= 1
     with pytest.raises(ApiException) as missing:
@@ -370,20 +362,7 @@ def test_unknown_paths_are_404_status(api: client.ApiClient) -> None:
 def test_job_delete_orphans_pods_by_default_with_a_warning(api: client.ApiClient, ns: str) -> None:
     batch = client.BatchV1Api(api)
     core = client.CoreV1Api(api)
-    job = batch.create_namespaced_job(
-        ns,
-        client.V1Job(
-            metadata=client.V1ObjectMeta(name="prep"),
-            spec=client.V1JobSpec(
-                template=client.V1PodTemplateSpec(
-                    spec=client.V1PodSpec(
-                        restart_policy="Never",
-                        containers=[client.V1Container(name="main", image="busybox")],
-                    )
-                )
-            ),
-        ),
-    )
+    job = batch.create_namespaced_job(ns, prep_job())
     ref = client.V1OwnerReference(
         api_version="batch/v1", kind="Job", name="prep", uid=job.metadata.uid, controller=True
     )

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import threading
 import time
-import uuid
 from collections.abc import Iterator
 
 import httpx
@@ -19,26 +18,10 @@ from ml_platform.sim.resources import POD
 from ml_platform.sim.server import SimulatorServer
 
 
-@pytest.fixture(scope="module")
-def bare_backend() -> BareBackend:
-    return BareBackend()
-
-
-@pytest.fixture(scope="module")
-def server(bare_backend: BareBackend) -> Iterator[SimulatorServer]:
-    with SimulatorServer(bare_backend) as srv:
-        yield srv
-
-
 @pytest.fixture
 def member(server: SimulatorServer) -> Iterator[client.CoreV1Api]:
     with api_client(server.url, cluster="member1") as api:
         yield client.CoreV1Api(api)
-
-
-@pytest.fixture
-def ns() -> str:
-    return f"p-{uuid.uuid4().hex[:8]}"
 
 
 def make_pod(core: client.CoreV1Api, ns: str, name: str, containers: list[str]) -> None:

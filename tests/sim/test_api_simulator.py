@@ -14,7 +14,10 @@ from sim_helpers import POLICY, RAY, WORK, binding_clusters, condition, create, 
 from ml_platform.sim.server import SimulatorServer
 
 
-def bound_cluster(karmada: client.ApiClient, sim_server: SimulatorServer, ns: str) -> str:
+def bound_rayjob(karmada: client.ApiClient, sim_server: SimulatorServer, ns: str) -> str:
+    """Create RayJob "train" with a policy for it, let Karmada bind it; the one cluster chosen."""
+    create(karmada, RAY, ns, "rayjobs", rayjob("train"))
+    create(karmada, POLICY, ns, "propagationpolicies", policy("train", target="train"))
     httpx.post(f"{sim_server.url}/sim/v1/advance", json={"seconds": 0}).raise_for_status()
     clusters = binding_clusters(get(karmada, WORK, ns, "resourcebindings", "train-rayjob"))
     assert len(clusters) == 1
@@ -27,15 +30,7 @@ def test_control_api_drives_a_rayjob_to_completion(
     sim_server: SimulatorServer,
     ns: str,
 ) -> None:
-    create(karmada, RAY, ns, "rayjobs", rayjob("train"))
-    create(
-        karmada,
-        POLICY,
-        ns,
-        "propagationpolicies",
-        policy("train", target="train"),
-    )
-    cluster = bound_cluster(karmada, sim_server, ns)
+    cluster = bound_rayjob(karmada, sim_server, ns)
     for _ in range(10):
         response = httpx.post(f"{sim_server.url}/sim/v1/advance", json={"seconds": 30})
         assert response.status_code == 200
@@ -49,7 +44,10 @@ def test_control_api_drives_a_rayjob_to_completion(
 
 
 def test_cluster_not_ready_through_the_control_api(
-    karmada: client.ApiClient, sim_server: SimulatorServer, ns: str
+    karmada: client.ApiClient,
+    member: Callable[[str], client.ApiClient],
+    sim_server: SimulatorServer,
+    ns: str,
 ) -> None:
     name = "member2"
     response = httpx.post(f"{sim_server.url}/sim/v1/clusters/{name}/ready", json={"ready": False})
@@ -62,7 +60,7 @@ def test_cluster_not_ready_through_the_control_api(
     assert ready is not None
     assert ready["status"] == "False"
     with pytest.raises(ApiException) as down:
-        client.CoreV1Api(client.ApiClient(_proxy_config(sim_server, name))).list_namespaced_pod(ns)
+        client.CoreV1Api(member(name)).list_namespaced_pod(ns)
     assert down.value.status == 503
 
 
@@ -72,15 +70,7 @@ def test_delete_member_object_through_the_control_api(
     sim_server: SimulatorServer,
     ns: str,
 ) -> None:
-    create(karmada, RAY, ns, "rayjobs", rayjob("train"))
-    create(
-        karmada,
-        POLICY,
-        ns,
-        "propagationpolicies",
-        policy("train", target="train"),
-    )
-    cluster = bound_cluster(karmada, sim_server, ns)
+    cluster = bound_rayjob(karmada, sim_server, ns)
     crd = client.CustomObjectsApi(member(cluster))
     before = crd.get_namespaced_custom_object(*RAY, ns, "rayjobs", "train")
     response = httpx.request(
@@ -107,10 +97,3 @@ def test_stats_count_a_monitor_style_tick(
         "list rayjobs.ray.io": 1,
         "list resourcebindings.work.karmada.io": 1,
     }
-
-
-def _proxy_config(sim_server: SimulatorServer, cluster: str) -> client.Configuration:
-    config = client.Configuration()
-    config.host = f"{sim_server.url}/apis/cluster.karmada.io/v1alpha1/clusters/{cluster}/proxy"
-    config.retries = False
-    return config

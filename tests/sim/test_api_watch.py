@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import threading
-import uuid
 from collections.abc import Iterator
 from typing import Any
 
 import orjson
 import pytest
-from api_backend import BareBackend
 from api_helpers import api_client
 from kubernetes import client, watch
 
@@ -18,21 +16,10 @@ from ml_platform.sim.server import SimulatorServer
 RAY = ("ray.io", "v1")
 
 
-@pytest.fixture(scope="module")
-def server() -> Iterator[SimulatorServer]:
-    with SimulatorServer(BareBackend()) as srv:
-        yield srv
-
-
 @pytest.fixture
 def crd(server: SimulatorServer) -> Iterator[client.CustomObjectsApi]:
     with api_client(server.url) as api:
         yield client.CustomObjectsApi(api)
-
-
-@pytest.fixture
-def ns() -> str:
-    return f"w-{uuid.uuid4().hex[:8]}"
 
 
 def rayjob(name: str, labels: dict[str, str] | None = None) -> dict[str, Any]:
