@@ -42,9 +42,13 @@ class ManualClock:
         self.offset += timedelta(seconds=seconds)
 
 
-def build_monitor(app: FastAPI, clock: ManualClock, **overrides: Any) -> StatusMonitor:
-    """A monitor for ``app`` (not started: tests call ``run_once``)."""
-    settings: Settings = app.state.settings
+def build_monitor(
+    app: FastAPI, clock: ManualClock, *, settings: Settings | None = None, **overrides: Any
+) -> StatusMonitor:
+    """A monitor for ``app`` (not started: tests call ``run_once``), with the app's settings
+    unless ``settings`` is given, and ``overrides`` of its monitor settings."""
+    if settings is None:
+        settings = app.state.settings
     if overrides:
         settings = settings.model_copy(
             update={"monitor": settings.monitor.model_copy(update=overrides)}

@@ -93,11 +93,10 @@ async def test_submission_gives_up_after_the_configured_attempts(
     ui_request: dict[str, Any],
 ) -> None:
     app_settings = karmada_app.state.settings
-    karmada_app.state.settings = app_settings.model_copy(
+    settings = app_settings.model_copy(
         update={"submission": app_settings.submission.model_copy(update={"max_attempts": 2})}
     )
-    monitor = build_monitor(karmada_app, clock)
-    karmada_app.state.settings = app_settings
+    monitor = build_monitor(karmada_app, clock, settings=settings)
     try:
         job_id = await store_pending_job(karmada_app, ui_request)
         simulator.set_faults(error_rate=1.0, error_codes=(503,))
