@@ -12,10 +12,12 @@ from .common import (
     MemberContext,
     Plan,
     condition_true,
+    earliest,
     from_epoch,
     plan_for,
     rfc3339,
     set_condition,
+    write_status,
 )
 from .logs import LogScript
 from .pods import create_pod, delete_pod, finish_pod, start_pod
@@ -107,7 +109,7 @@ class BatchJobController:
         if run.wave is None:
             if now < run.next_wave_at:
                 self._write(obj, self._counters(status, run, spec))
-                return _earliest(run.next_wave_at, deadline_at)
+                return earliest(run.next_wave_at, deadline_at)
             run.wave = self._new_wave(obj, run, max(now, run.next_wave_at))
         wave = run.wave
         if now >= wave.running_at and not wave.started:
@@ -306,15 +308,7 @@ class BatchJobController:
         return result
 
     def _write(self, obj: dict[str, Any], status: dict[str, Any]) -> float | None:
-        if status != (obj.get("status") or {}):
-            meta = obj["metadata"]
-            self.ctx.store.update_status(self.resource, meta["namespace"], meta["name"], status)
-        return self.ctx.now()
-
-
-def _earliest(*moments: float | None) -> float | None:
-    present = [m for m in moments if m is not None]
-    return min(present) if present else None
+        return write_status(self.ctx, self.resource, obj, status)
 
 
 def _completions(spec: dict[str, Any]) -> int:

@@ -18,10 +18,12 @@ from .common import (
     MemberContext,
     Plan,
     condition_true,
+    earliest,
     from_epoch,
     plan_for,
     rfc3339,
     set_condition,
+    write_status,
 )
 from .logs import LogScript
 from .pods import create_pod, delete_pod, finish_pod, start_pod
@@ -139,11 +141,11 @@ class KubeflowJobController:
         if deadline_at is not None and now >= deadline_at:
             return self._finish(obj, status, run, succeeded=False, at=deadline_at, deadline=True)
         if now < run.running_at:
-            return _earliest(run.running_at, deadline_at)
+            return earliest(run.running_at, deadline_at)
         if now < run.end_at:
             if not condition_true(status, "Running"):
                 self._start(obj, status, run)
-            return _earliest(run.end_at, deadline_at)
+            return earliest(run.end_at, deadline_at)
         if not condition_true(status, "Running"):
             self._start(obj, status, run)
             return ctx.now()
@@ -424,15 +426,7 @@ class KubeflowJobController:
             delete_pod(self.ctx, namespace, pod, at=self.ctx.now())
 
     def _write(self, obj: dict[str, Any], status: dict[str, Any]) -> float | None:
-        if status != (obj.get("status") or {}):
-            meta = obj["metadata"]
-            self.ctx.store.update_status(self.resource, meta["namespace"], meta["name"], status)
-        return self.ctx.now()
+        return write_status(self.ctx, self.resource, obj, status)
 
     def _ts(self) -> str:
         return rfc3339(self.ctx.clock.now())
-
-
-def _earliest(*moments: float | None) -> float | None:
-    present = [m for m in moments if m is not None]
-    return min(present) if present else None

@@ -14,7 +14,16 @@ from typing import Any
 import structlog
 
 from .. import resources
-from .common import MemberContext, Plan, from_epoch, owner_reference, plan_for, rfc3339
+from .common import (
+    MemberContext,
+    Plan,
+    earliest,
+    from_epoch,
+    owner_reference,
+    plan_for,
+    rfc3339,
+    write_status,
+)
 from .logs import LogScript
 from .pods import create_pod, delete_pod, finish_pod, start_pod
 
@@ -141,7 +150,7 @@ class RayJobController:
                 due = self._waiting(obj, status, attempt)
             else:
                 due = self._running(obj, status, attempt)
-            return _earliest(due, deadline)
+            return earliest(due, deadline)
         if deployment in ("Suspending", "Retrying"):
             if attempt is not None:
                 self._teardown(namespace, name, attempt, ctx.now())
@@ -547,10 +556,7 @@ class RayJobController:
         """Store `status` when it differs; ask to be reconciled again right away."""
         if status.get("jobDeploymentStatus"):
             status = {**status, "observedGeneration": obj["metadata"].get("generation", 1)}
-        if status != (obj.get("status") or {}):
-            meta = obj["metadata"]
-            self.ctx.store.update_status(self.resource, meta["namespace"], meta["name"], status)
-        return self.ctx.now()
+        return write_status(self.ctx, self.resource, obj, status)
 
 
 def _ray_labels(cluster: str, rayjob: str, node_type: str, group: str) -> dict[str, str]:
@@ -573,8 +579,3 @@ def _reset(status: dict[str, Any], deployment: str) -> dict[str, Any]:
         k: status[k] for k in ("succeeded", "failed", "observedGeneration") if k in status
     }
     return {**kept, "jobDeploymentStatus": deployment}
-
-
-def _earliest(*moments: float | None) -> float | None:
-    present = [m for m in moments if m is not None]
-    return min(present) if present else None
