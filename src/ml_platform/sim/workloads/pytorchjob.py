@@ -120,7 +120,7 @@ class KubeflowJobController:
         status = dict(obj.get("status") or {})
         if condition_true(status, "Succeeded") or condition_true(status, "Failed"):
             return None
-        run_policy = (obj.get("spec") or {}).get("runPolicy") or {}
+        run_policy = _run_policy(obj)
         if run_policy.get("suspend"):
             return self._suspend(obj, status, run)
         if condition_true(status, "Suspended"):
@@ -258,7 +258,7 @@ class KubeflowJobController:
             else c
             for c in status.get("conditions") or []
         ]
-        leader = next((t for t, _, _ in run.pods if t in _LEADERS), "Master")
+        leader = _leader(run) or "Master"
         if succeeded:
             conditions = set_condition(
                 conditions,
@@ -288,7 +288,7 @@ class KubeflowJobController:
         status["replicaStatuses"] = self._replica_statuses(
             run, "succeeded" if succeeded else "failed"
         )
-        clean = ((obj.get("spec") or {}).get("runPolicy") or {}).get("cleanPodPolicy")
+        clean = _run_policy(obj).get("cleanPodPolicy")
         if clean in ("All", "Running"):
             self._delete_pods(namespace, run)
         self._write(obj, status)
@@ -305,11 +305,11 @@ class KubeflowJobController:
         """Whether failed replicas are restarted in place: restartPolicy OnFailure/Always,
         below runPolicy.backoffLimit (no limit set: restarts go on, as in the operator)."""
         specs = (obj.get("spec") or {}).get(self.flavor.replica_specs_field) or {}
-        leader = next((t for t, _, _ in run.pods if t in _LEADERS), None)
+        leader = _leader(run)
         policy = (specs.get(leader) or {}).get("restartPolicy", self.flavor.restart_policy)
         if policy not in ("OnFailure", "Always"):
             return False
-        limit = ((obj.get("spec") or {}).get("runPolicy") or {}).get("backoffLimit")
+        limit = _run_policy(obj).get("backoffLimit")
         return limit is None or run.restarts < int(limit)
 
     def _restart(self, obj: dict[str, Any], status: dict[str, Any], run: _Run) -> float | None:
@@ -334,7 +334,7 @@ class KubeflowJobController:
                 meta["namespace"], pod, {self._first_container(meta["namespace"], pod): script}
             )
         now = rfc3339(from_epoch(at - RESTART_BACKOFF_SECONDS))
-        leader = next((t for t, _, _ in run.pods if t in _LEADERS), "Master")
+        leader = _leader(run) or "Master"
         conditions = set_condition(
             status.get("conditions") or [],
             type_="Running",
@@ -430,3 +430,13 @@ class KubeflowJobController:
 
     def _ts(self) -> str:
         return rfc3339(self.ctx.clock.now())
+
+
+def _run_policy(obj: dict[str, Any]) -> dict[str, Any]:
+    policy: dict[str, Any] = (obj.get("spec") or {}).get("runPolicy") or {}
+    return policy
+
+
+def _leader(run: _Run) -> str | None:
+    """The replica type that leads the job (Master, Chief or Launcher), if any."""
+    return next((t for t, _, _ in run.pods if t in _LEADERS), None)
