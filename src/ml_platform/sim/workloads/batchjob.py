@@ -24,8 +24,8 @@ from .pods import create_pod, delete_pod, finish_pod, start_pod
 
 BACKOFF_BASE_SECONDS = 10.0
 BACKOFF_MAX_SECONDS = 360.0
-_SUCCESS = ("CompletionsReached", "Reached expected number of succeeded pods")
-_BACKOFF = ("BackoffLimitExceeded", "Job has reached the specified backoff limit")
+COMPLETED = ("CompletionsReached", "Reached expected number of succeeded pods")
+BACKOFF_EXCEEDED = ("BackoffLimitExceeded", "Job has reached the specified backoff limit")
 _DEADLINE = ("DeadlineExceeded", "Job was active longer than specified deadline")
 
 
@@ -129,7 +129,7 @@ class BatchJobController:
                 run.failed += 1
         run.wave = None
         if run.failed > int(spec.get("backoffLimit", 6)):
-            return self._finish(obj, status, run, wave.end_at, _BACKOFF)
+            return self._finish(obj, status, run, wave.end_at, BACKOFF_EXCEEDED)
         if not run.plan.succeed:
             # Replacement pods wait out the controller's exponential back-off: 10 s, 20 s, ...
             delay = min(BACKOFF_BASE_SECONDS * 2 ** (run.failures_in_row), BACKOFF_MAX_SECONDS)
@@ -161,12 +161,7 @@ class BatchJobController:
             slots = [None] * max(width, 1)
         template = spec.get("template") or {}
         for index in slots:
-            labels = {
-                "job-name": name,
-                "batch.kubernetes.io/job-name": name,
-                "controller-uid": uid,
-                "batch.kubernetes.io/controller-uid": uid,
-            }
+            labels = pod_labels(name, uid)
             annotations = None
             if index is None:
                 prefix = f"{name}-"
@@ -208,7 +203,7 @@ class BatchJobController:
     ) -> float | None:
         """End the Job: Complete, or Failed for `failure` (reason, message)."""
         if failure is None:
-            types, (reason, message) = ("SuccessCriteriaMet", "Complete"), _SUCCESS
+            types, (reason, message) = ("SuccessCriteriaMet", "Complete"), COMPLETED
         else:
             types, (reason, message) = ("FailureTarget", "Failed"), failure
         stamp = rfc3339(from_epoch(at))
@@ -294,6 +289,16 @@ class BatchJobController:
 
     def _write(self, obj: dict[str, Any], status: dict[str, Any]) -> float | None:
         return write_status(self.ctx, self.resource, obj, status)
+
+
+def pod_labels(job: str, uid: str) -> dict[str, str]:
+    """The labels the Job controller puts on the pods of Job `job`."""
+    return {
+        "job-name": job,
+        "batch.kubernetes.io/job-name": job,
+        "controller-uid": uid,
+        "batch.kubernetes.io/controller-uid": uid,
+    }
 
 
 def _completions(spec: dict[str, Any]) -> int:

@@ -14,6 +14,7 @@ from typing import Any
 import structlog
 
 from .. import resources
+from .batchjob import BACKOFF_EXCEEDED, COMPLETED, pod_labels
 from .common import (
     MemberContext,
     Plan,
@@ -383,12 +384,7 @@ class RayJobController:
             name=attempt.submitter_pod,
             generate_name=f"{name}-",
             namespace=namespace,
-            labels={
-                "job-name": name,
-                "batch.kubernetes.io/job-name": name,
-                "controller-uid": uid,
-                "batch.kubernetes.io/controller-uid": uid,
-            },
+            labels=pod_labels(name, uid),
             owner=job,
             template=template,
             default_container="ray-job-submitter",
@@ -458,10 +454,8 @@ class RayJobController:
         if job is None:
             return
         at = rfc3339(from_epoch(attempt.end_at))
-        kind, reason, message = (
-            ("Complete", "CompletionsReached", "Reached expected number of succeeded pods")
-            if succeeded
-            else ("Failed", "BackoffLimitExceeded", "Job has reached the specified backoff limit")
+        kind, (reason, message) = (
+            ("Complete", COMPLETED) if succeeded else ("Failed", BACKOFF_EXCEEDED)
         )
         first = "SuccessCriteriaMet" if succeeded else "FailureTarget"
         conditions = [
