@@ -434,14 +434,7 @@ class KarmadaController:
         key = (res, meta["namespace"], meta["name"])
         policy_spec = policy.get("spec") or {}
         generation = int(meta.get("generation") or 0)
-        resource_ref = {
-            "apiVersion": template["apiVersion"],
-            "kind": template["kind"],
-            "namespace": meta["namespace"],
-            "name": meta["name"],
-            "uid": meta["uid"],
-            "resourceVersion": meta["resourceVersion"],
-        }
+        resource_ref = _resource_ref(template)
         if binding is None:
             spec: dict[str, Any] = {
                 "resource": resource_ref,
@@ -770,14 +763,7 @@ class KarmadaController:
             }
             for parent, clusters in sorted(self._required_by.get(key, {}).items())
         ]
-        resource_ref = {
-            "apiVersion": template["apiVersion"],
-            "kind": template["kind"],
-            "namespace": meta["namespace"],
-            "name": meta["name"],
-            "uid": meta["uid"],
-            "resourceVersion": meta["resourceVersion"],
-        }
+        resource_ref = _resource_ref(template)
         if binding is None:
             return self.store.create(
                 RESOURCE_BINDING,
@@ -884,6 +870,19 @@ def _peek(store: Store, res: Resource, namespace: str, name: str) -> dict[str, A
         return store.get_entry(res, namespace, name).obj
     except ApiError:
         return None
+
+
+def _resource_ref(template: dict[str, Any]) -> dict[str, Any]:
+    """A binding's spec.resource: the template it propagates, at its current version."""
+    meta = template["metadata"]
+    return {
+        "apiVersion": template["apiVersion"],
+        "kind": template["kind"],
+        "namespace": meta["namespace"],
+        "name": meta["name"],
+        "uid": meta["uid"],
+        "resourceVersion": meta["resourceVersion"],
+    }
 
 
 def _owner_reference(template: dict[str, Any]) -> dict[str, Any]:
