@@ -39,6 +39,7 @@ from .resources import (
 )
 from .scheduler import label_selector_matches, schedule
 from .store import Store
+from .workloads.common import owner_reference
 from .workqueue import WorkQueue
 
 log = structlog.get_logger()
@@ -463,7 +464,7 @@ class KarmadaController:
                             POLICY_NAME_ANNOTATION: policy["metadata"]["name"],
                             POLICY_NAMESPACE_ANNOTATION: policy["metadata"]["namespace"],
                         },
-                        "ownerReferences": [_owner_reference(template)],
+                        "ownerReferences": [owner_reference(template)],
                         "finalizers": [BINDING_FINALIZER],
                     },
                     "spec": spec,
@@ -774,7 +775,7 @@ class KarmadaController:
                         "name": binding_name(meta["name"], res.kind),
                         "namespace": meta["namespace"],
                         "labels": {BINDING_ID_LABEL: str(uuid.uuid4())},
-                        "ownerReferences": [_owner_reference(template)],
+                        "ownerReferences": [owner_reference(template)],
                         "finalizers": [BINDING_FINALIZER],
                     },
                     "spec": {"resource": resource_ref, "requiredBy": required_by},
@@ -882,18 +883,6 @@ def _resource_ref(template: dict[str, Any]) -> dict[str, Any]:
         "name": meta["name"],
         "uid": meta["uid"],
         "resourceVersion": meta["resourceVersion"],
-    }
-
-
-def _owner_reference(template: dict[str, Any]) -> dict[str, Any]:
-    meta = template["metadata"]
-    return {
-        "apiVersion": template["apiVersion"],
-        "kind": template["kind"],
-        "name": meta["name"],
-        "uid": meta["uid"],
-        "controller": True,
-        "blockOwnerDeletion": True,
     }
 
 
