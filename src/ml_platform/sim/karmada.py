@@ -39,6 +39,7 @@ from .resources import (
 )
 from .scheduler import label_selector_matches, schedule
 from .store import Store
+from .workloads.common import owner_reference
 from .workqueue import WorkQueue
 
 log = structlog.get_logger()
@@ -434,14 +435,7 @@ class KarmadaController:
         key = (res, meta["namespace"], meta["name"])
         policy_spec = policy.get("spec") or {}
         generation = int(meta.get("generation") or 0)
-        resource_ref = {
-            "apiVersion": template["apiVersion"],
-            "kind": template["kind"],
-            "namespace": meta["namespace"],
-            "name": meta["name"],
-            "uid": meta["uid"],
-            "resourceVersion": meta["resourceVersion"],
-        }
+        resource_ref = _resource_ref(template)
         if binding is None:
             spec: dict[str, Any] = {
                 "resource": resource_ref,
@@ -470,7 +464,7 @@ class KarmadaController:
                             POLICY_NAME_ANNOTATION: policy["metadata"]["name"],
                             POLICY_NAMESPACE_ANNOTATION: policy["metadata"]["namespace"],
                         },
-                        "ownerReferences": [_owner_reference(template)],
+                        "ownerReferences": [owner_reference(template)],
                         "finalizers": [BINDING_FINALIZER],
                     },
                     "spec": spec,
@@ -770,14 +764,7 @@ class KarmadaController:
             }
             for parent, clusters in sorted(self._required_by.get(key, {}).items())
         ]
-        resource_ref = {
-            "apiVersion": template["apiVersion"],
-            "kind": template["kind"],
-            "namespace": meta["namespace"],
-            "name": meta["name"],
-            "uid": meta["uid"],
-            "resourceVersion": meta["resourceVersion"],
-        }
+        resource_ref = _resource_ref(template)
         if binding is None:
             return self.store.create(
                 RESOURCE_BINDING,
@@ -788,7 +775,7 @@ class KarmadaController:
                         "name": binding_name(meta["name"], res.kind),
                         "namespace": meta["namespace"],
                         "labels": {BINDING_ID_LABEL: str(uuid.uuid4())},
-                        "ownerReferences": [_owner_reference(template)],
+                        "ownerReferences": [owner_reference(template)],
                         "finalizers": [BINDING_FINALIZER],
                     },
                     "spec": {"resource": resource_ref, "requiredBy": required_by},
@@ -886,15 +873,16 @@ def _peek(store: Store, res: Resource, namespace: str, name: str) -> dict[str, A
         return None
 
 
-def _owner_reference(template: dict[str, Any]) -> dict[str, Any]:
+def _resource_ref(template: dict[str, Any]) -> dict[str, Any]:
+    """A binding's spec.resource: the template it propagates, at its current version."""
     meta = template["metadata"]
     return {
         "apiVersion": template["apiVersion"],
         "kind": template["kind"],
+        "namespace": meta["namespace"],
         "name": meta["name"],
         "uid": meta["uid"],
-        "controller": True,
-        "blockOwnerDeletion": True,
+        "resourceVersion": meta["resourceVersion"],
     }
 
 

@@ -12,18 +12,20 @@ from .common import (
     MemberContext,
     Plan,
     condition_true,
+    earliest,
     from_epoch,
     plan_for,
     rfc3339,
     set_condition,
+    write_status,
 )
 from .logs import LogScript
 from .pods import create_pod, delete_pod, finish_pod, start_pod
 
 BACKOFF_BASE_SECONDS = 10.0
 BACKOFF_MAX_SECONDS = 360.0
-_SUCCESS = ("CompletionsReached", "Reached expected number of succeeded pods")
-_BACKOFF = ("BackoffLimitExceeded", "Job has reached the specified backoff limit")
+COMPLETED = ("CompletionsReached", "Reached expected number of succeeded pods")
+BACKOFF_EXCEEDED = ("BackoffLimitExceeded", "Job has reached the specified backoff limit")
 _DEADLINE = ("DeadlineExceeded", "Job was active longer than specified deadline")
 
 
@@ -103,11 +105,11 @@ class BatchJobController:
         deadline_at = None if deadline is None else run.started + float(deadline)
         if deadline_at is not None and now >= deadline_at:
             self._kill_wave(namespace, run, deadline_at)
-            return self._fail(obj, status, run, _DEADLINE, deadline_at)
+            return self._finish(obj, status, run, deadline_at, _DEADLINE)
         if run.wave is None:
             if now < run.next_wave_at:
                 self._write(obj, self._counters(status, run, spec))
-                return _earliest(run.next_wave_at, deadline_at)
+                return earliest(run.next_wave_at, deadline_at)
             run.wave = self._new_wave(obj, run, max(now, run.next_wave_at))
         wave = run.wave
         if now >= wave.running_at and not wave.started:
@@ -127,14 +129,14 @@ class BatchJobController:
                 run.failed += 1
         run.wave = None
         if run.failed > int(spec.get("backoffLimit", 6)):
-            return self._fail(obj, status, run, _BACKOFF, wave.end_at)
+            return self._finish(obj, status, run, wave.end_at, BACKOFF_EXCEEDED)
         if not run.plan.succeed:
             # Replacement pods wait out the controller's exponential back-off: 10 s, 20 s, ...
             delay = min(BACKOFF_BASE_SECONDS * 2 ** (run.failures_in_row), BACKOFF_MAX_SECONDS)
             run.failures_in_row += 1
             run.next_wave_at = wave.end_at + delay
         if run.succeeded >= _completions(spec):
-            return self._complete(obj, status, run, wave.end_at)
+            return self._finish(obj, status, run, wave.end_at)
         self._write(obj, self._counters(status, run, spec))
         return now
 
@@ -159,12 +161,7 @@ class BatchJobController:
             slots = [None] * max(width, 1)
         template = spec.get("template") or {}
         for index in slots:
-            labels = {
-                "job-name": name,
-                "batch.kubernetes.io/job-name": name,
-                "controller-uid": uid,
-                "batch.kubernetes.io/controller-uid": uid,
-            }
+            labels = pod_labels(name, uid)
             annotations = None
             if index is None:
                 prefix = f"{name}-"
@@ -196,53 +193,38 @@ class BatchJobController:
             wave.pods.append((pod, index, ip))
         return wave
 
-    def _complete(
-        self, obj: dict[str, Any], status: dict[str, Any], run: _JobRun, at: float
-    ) -> float | None:
-        spec = obj.get("spec") or {}
-        stamp = rfc3339(from_epoch(at))
-        status = self._counters(status, run, spec)
-        conditions = status.get("conditions") or []
-        for type_ in ("SuccessCriteriaMet", "Complete"):
-            conditions = set_condition(
-                conditions,
-                type_=type_,
-                status="True",
-                reason=_SUCCESS[0],
-                message=_SUCCESS[1],
-                now=stamp,
-                stamp="lastProbeTime",
-            )
-        status["conditions"] = conditions
-        status["completionTime"] = stamp
-        self._runs.pop((obj["metadata"]["namespace"], obj["metadata"]["name"]), None)
-        self._write(obj, status)
-        return None
-
-    def _fail(
+    def _finish(
         self,
         obj: dict[str, Any],
         status: dict[str, Any],
         run: _JobRun,
-        why: tuple[str, str],
         at: float,
+        failure: tuple[str, str] | None = None,
     ) -> float | None:
+        """End the Job: Complete, or Failed for `failure` (reason, message)."""
+        if failure is None:
+            types, (reason, message) = ("SuccessCriteriaMet", "Complete"), COMPLETED
+        else:
+            types, (reason, message) = ("FailureTarget", "Failed"), failure
         stamp = rfc3339(from_epoch(at))
         status = self._counters(status, run, obj.get("spec") or {})
         conditions = status.get("conditions") or []
-        for type_ in ("FailureTarget", "Failed"):
+        for type_ in types:
             conditions = set_condition(
                 conditions,
                 type_=type_,
                 status="True",
-                reason=why[0],
-                message=why[1],
+                reason=reason,
+                message=message,
                 now=stamp,
                 stamp="lastProbeTime",
             )
         status["conditions"] = conditions
-        status.pop("active", None)
-        status["ready"] = 0
+        if failure is None:
+            status["completionTime"] = stamp
+        else:
+            status.pop("active", None)
+            status["ready"] = 0
         self._runs.pop((obj["metadata"]["namespace"], obj["metadata"]["name"]), None)
         self._write(obj, status)
         return None
@@ -306,15 +288,17 @@ class BatchJobController:
         return result
 
     def _write(self, obj: dict[str, Any], status: dict[str, Any]) -> float | None:
-        if status != (obj.get("status") or {}):
-            meta = obj["metadata"]
-            self.ctx.store.update_status(self.resource, meta["namespace"], meta["name"], status)
-        return self.ctx.now()
+        return write_status(self.ctx, self.resource, obj, status)
 
 
-def _earliest(*moments: float | None) -> float | None:
-    present = [m for m in moments if m is not None]
-    return min(present) if present else None
+def pod_labels(job: str, uid: str) -> dict[str, str]:
+    """The labels the Job controller puts on the pods of Job `job`."""
+    return {
+        "job-name": job,
+        "batch.kubernetes.io/job-name": job,
+        "controller-uid": uid,
+        "batch.kubernetes.io/controller-uid": uid,
+    }
 
 
 def _completions(spec: dict[str, Any]) -> int:

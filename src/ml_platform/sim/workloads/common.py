@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from ..clock import Clock
+from ..resources import Resource
 from ..store import Store
 from .logs import LogBook
 
@@ -172,3 +173,19 @@ def condition_true(status: dict[str, Any], type_: str) -> bool:
     return any(
         c.get("type") == type_ and c.get("status") == "True" for c in status.get("conditions") or []
     )
+
+
+def earliest(*moments: float | None) -> float | None:
+    """The soonest of the given moments that are set, or None."""
+    present = [m for m in moments if m is not None]
+    return min(present) if present else None
+
+
+def write_status(
+    ctx: MemberContext, res: Resource, obj: dict[str, Any], status: dict[str, Any]
+) -> float:
+    """Store `status` when it differs; ask to be reconciled again right away."""
+    if status != (obj.get("status") or {}):
+        meta = obj["metadata"]
+        ctx.store.update_status(res, meta["namespace"], meta["name"], status)
+    return ctx.now()

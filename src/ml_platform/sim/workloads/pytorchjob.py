@@ -18,10 +18,12 @@ from .common import (
     MemberContext,
     Plan,
     condition_true,
+    earliest,
     from_epoch,
     plan_for,
     rfc3339,
     set_condition,
+    write_status,
 )
 from .logs import LogScript
 from .pods import create_pod, delete_pod, finish_pod, start_pod
@@ -118,7 +120,7 @@ class KubeflowJobController:
         status = dict(obj.get("status") or {})
         if condition_true(status, "Succeeded") or condition_true(status, "Failed"):
             return None
-        run_policy = (obj.get("spec") or {}).get("runPolicy") or {}
+        run_policy = _run_policy(obj)
         if run_policy.get("suspend"):
             return self._suspend(obj, status, run)
         if condition_true(status, "Suspended"):
@@ -139,11 +141,11 @@ class KubeflowJobController:
         if deadline_at is not None and now >= deadline_at:
             return self._finish(obj, status, run, succeeded=False, at=deadline_at, deadline=True)
         if now < run.running_at:
-            return _earliest(run.running_at, deadline_at)
+            return earliest(run.running_at, deadline_at)
         if now < run.end_at:
             if not condition_true(status, "Running"):
                 self._start(obj, status, run)
-            return _earliest(run.end_at, deadline_at)
+            return earliest(run.end_at, deadline_at)
         if not condition_true(status, "Running"):
             self._start(obj, status, run)
             return ctx.now()
@@ -256,7 +258,7 @@ class KubeflowJobController:
             else c
             for c in status.get("conditions") or []
         ]
-        leader = next((t for t, _, _ in run.pods if t in _LEADERS), "Master")
+        leader = _leader(run) or "Master"
         if succeeded:
             conditions = set_condition(
                 conditions,
@@ -286,7 +288,7 @@ class KubeflowJobController:
         status["replicaStatuses"] = self._replica_statuses(
             run, "succeeded" if succeeded else "failed"
         )
-        clean = ((obj.get("spec") or {}).get("runPolicy") or {}).get("cleanPodPolicy")
+        clean = _run_policy(obj).get("cleanPodPolicy")
         if clean in ("All", "Running"):
             self._delete_pods(namespace, run)
         self._write(obj, status)
@@ -303,11 +305,11 @@ class KubeflowJobController:
         """Whether failed replicas are restarted in place: restartPolicy OnFailure/Always,
         below runPolicy.backoffLimit (no limit set: restarts go on, as in the operator)."""
         specs = (obj.get("spec") or {}).get(self.flavor.replica_specs_field) or {}
-        leader = next((t for t, _, _ in run.pods if t in _LEADERS), None)
+        leader = _leader(run)
         policy = (specs.get(leader) or {}).get("restartPolicy", self.flavor.restart_policy)
         if policy not in ("OnFailure", "Always"):
             return False
-        limit = ((obj.get("spec") or {}).get("runPolicy") or {}).get("backoffLimit")
+        limit = _run_policy(obj).get("backoffLimit")
         return limit is None or run.restarts < int(limit)
 
     def _restart(self, obj: dict[str, Any], status: dict[str, Any], run: _Run) -> float | None:
@@ -332,7 +334,7 @@ class KubeflowJobController:
                 meta["namespace"], pod, {self._first_container(meta["namespace"], pod): script}
             )
         now = rfc3339(from_epoch(at - RESTART_BACKOFF_SECONDS))
-        leader = next((t for t, _, _ in run.pods if t in _LEADERS), "Master")
+        leader = _leader(run) or "Master"
         conditions = set_condition(
             status.get("conditions") or [],
             type_="Running",
@@ -424,15 +426,17 @@ class KubeflowJobController:
             delete_pod(self.ctx, namespace, pod, at=self.ctx.now())
 
     def _write(self, obj: dict[str, Any], status: dict[str, Any]) -> float | None:
-        if status != (obj.get("status") or {}):
-            meta = obj["metadata"]
-            self.ctx.store.update_status(self.resource, meta["namespace"], meta["name"], status)
-        return self.ctx.now()
+        return write_status(self.ctx, self.resource, obj, status)
 
     def _ts(self) -> str:
         return rfc3339(self.ctx.clock.now())
 
 
-def _earliest(*moments: float | None) -> float | None:
-    present = [m for m in moments if m is not None]
-    return min(present) if present else None
+def _run_policy(obj: dict[str, Any]) -> dict[str, Any]:
+    policy: dict[str, Any] = (obj.get("spec") or {}).get("runPolicy") or {}
+    return policy
+
+
+def _leader(run: _Run) -> str | None:
+    """The replica type that leads the job (Master, Chief or Launcher), if any."""
+    return next((t for t, _, _ in run.pods if t in _LEADERS), None)

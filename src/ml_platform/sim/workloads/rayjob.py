@@ -14,7 +14,17 @@ from typing import Any
 import structlog
 
 from .. import resources
-from .common import MemberContext, Plan, from_epoch, owner_reference, plan_for, rfc3339
+from .batchjob import BACKOFF_EXCEEDED, COMPLETED, pod_labels
+from .common import (
+    MemberContext,
+    Plan,
+    earliest,
+    from_epoch,
+    owner_reference,
+    plan_for,
+    rfc3339,
+    write_status,
+)
 from .logs import LogScript
 from .pods import create_pod, delete_pod, finish_pod, start_pod
 
@@ -141,7 +151,7 @@ class RayJobController:
                 due = self._waiting(obj, status, attempt)
             else:
                 due = self._running(obj, status, attempt)
-            return _earliest(due, deadline)
+            return earliest(due, deadline)
         if deployment in ("Suspending", "Retrying"):
             if attempt is not None:
                 self._teardown(namespace, name, attempt, ctx.now())
@@ -374,12 +384,7 @@ class RayJobController:
             name=attempt.submitter_pod,
             generate_name=f"{name}-",
             namespace=namespace,
-            labels={
-                "job-name": name,
-                "batch.kubernetes.io/job-name": name,
-                "controller-uid": uid,
-                "batch.kubernetes.io/controller-uid": uid,
-            },
+            labels=pod_labels(name, uid),
             owner=job,
             template=template,
             default_container="ray-job-submitter",
@@ -449,10 +454,8 @@ class RayJobController:
         if job is None:
             return
         at = rfc3339(from_epoch(attempt.end_at))
-        kind, reason, message = (
-            ("Complete", "CompletionsReached", "Reached expected number of succeeded pods")
-            if succeeded
-            else ("Failed", "BackoffLimitExceeded", "Job has reached the specified backoff limit")
+        kind, (reason, message) = (
+            ("Complete", COMPLETED) if succeeded else ("Failed", BACKOFF_EXCEEDED)
         )
         first = "SuccessCriteriaMet" if succeeded else "FailureTarget"
         conditions = [
@@ -547,10 +550,7 @@ class RayJobController:
         """Store `status` when it differs; ask to be reconciled again right away."""
         if status.get("jobDeploymentStatus"):
             status = {**status, "observedGeneration": obj["metadata"].get("generation", 1)}
-        if status != (obj.get("status") or {}):
-            meta = obj["metadata"]
-            self.ctx.store.update_status(self.resource, meta["namespace"], meta["name"], status)
-        return self.ctx.now()
+        return write_status(self.ctx, self.resource, obj, status)
 
 
 def _ray_labels(cluster: str, rayjob: str, node_type: str, group: str) -> dict[str, str]:
@@ -573,8 +573,3 @@ def _reset(status: dict[str, Any], deployment: str) -> dict[str, Any]:
         k: status[k] for k in ("succeeded", "failed", "observedGeneration") if k in status
     }
     return {**kept, "jobDeploymentStatus": deployment}
-
-
-def _earliest(*moments: float | None) -> float | None:
-    present = [m for m in moments if m is not None]
-    return min(present) if present else None
