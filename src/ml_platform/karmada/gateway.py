@@ -37,6 +37,16 @@ CLUSTER_PROXY_PATH = "/apis/cluster.karmada.io/v1alpha1/clusters/{cluster}/proxy
 LIST_PAGE_SIZE = 500
 
 
+def _list_query(label_selector: str, token: str) -> list[tuple[str, Any]]:
+    """Query of one LIST page: page size, optional selector, the ``continue`` token if any."""
+    query: list[tuple[str, Any]] = [("limit", LIST_PAGE_SIZE)]
+    if label_selector:
+        query.append(("labelSelector", label_selector))
+    if token:
+        query.append(("continue", token))
+    return query
+
+
 @dataclass(frozen=True)
 class ObjectRef:
     """Where an object lives in the Karmada API server."""
@@ -303,17 +313,12 @@ class KarmadaGateway:
         items: list[dict[str, Any]] = []
         token = ""
         while True:
-            query: list[tuple[str, Any]] = [("limit", LIST_PAGE_SIZE)]
-            if label_selector:
-                query.append(("labelSelector", label_selector))
-            if token:
-                query.append(("continue", token))
             page = await self._call(
                 f"list {resource.plural}{where}",
                 self._json,
                 "GET",
                 resource.path(namespace),
-                query,
+                _list_query(label_selector, token),
                 None,
                 api,
             )
@@ -337,14 +342,9 @@ class KarmadaGateway:
         each page never holds the whole list as documents). Raises domain errors."""
         token = ""
         while True:
-            query: list[tuple[str, Any]] = [("limit", LIST_PAGE_SIZE)]
-            if label_selector:
-                query.append(("labelSelector", label_selector))
-            if token:
-                query.append(("continue", token))
             self._count_call()
             try:
-                page = self._json("GET", resource.path(None), query)
+                page = self._json("GET", resource.path(None), _list_query(label_selector, token))
             except Exception as exc:
                 raise translate(exc, action=f"list {resource.plural}") from exc
             metadata = page.get("metadata") or {}
