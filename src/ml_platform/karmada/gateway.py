@@ -372,26 +372,17 @@ class KarmadaGateway:
         if label_selector:
             query.append(("labelSelector", label_selector))
         action = f"watch {resource.plural}"
-        serialized = self._api.param_serialize(
-            "GET",
-            resource.path(None),
-            query_params=query,
-            header_params={"Accept": "application/json"},
-            auth_settings=["BearerToken"],
-        )
         self._count_call()
-        try:
-            # The read timeout outlives the server-side timeout: a silent stream is a dead one.
-            response = self._api.call_api(
-                *serialized, _request_timeout=(min(self._timeout, 5.0), timeout_seconds + 15)
-            )
-        except Exception as exc:
-            raise translate(exc, action=action) from exc
-        if not 200 <= response.status < 300:
-            response.read()
-            response.response.release_conn()
-            raise translate(ApiException(http_resp=response), action=action)
-        return WatchStream(response.response, action=action)
+        # The read timeout outlives the server-side timeout: a silent stream is a dead one.
+        raw = _open_stream(
+            self._api,
+            resource.path(None),
+            query,
+            accept="application/json",
+            timeout=(min(self._timeout, 5.0), timeout_seconds + 15),
+            action=action,
+        )
+        return WatchStream(raw, action=action)
 
     def _count_call(self) -> None:
         with self._calls_lock:
@@ -453,23 +444,44 @@ class KarmadaGateway:
         api = self._member(cluster)
         action = f"follow log of pod {namespace}/{pod}"
         query = [*_log_query(container=container, tail_lines=tail_lines), ("follow", "true")]
-        serialized = api.param_serialize(
-            "GET",
+        # No read timeout: a driver may print nothing for hours.
+        raw = _open_stream(
+            api,
             POD.path(namespace, pod) + "/log",
-            query_params=query,
-            header_params={"Accept": "*/*"},
-            auth_settings=["BearerToken"],
+            query,
+            accept="*/*",
+            timeout=(5.0, None),
+            action=action,
         )
-        try:
-            # No read timeout: a driver may print nothing for hours.
-            response = api.call_api(*serialized, _request_timeout=(5.0, None))
-        except Exception as exc:
-            raise translate(exc, action=action) from exc
-        if not 200 <= response.status < 300:
-            response.read()
-            response.response.release_conn()
-            raise translate(ApiException(http_resp=response), action=action)
-        return LogStream(response.response, action=action)
+        return LogStream(raw, action=action)
+
+
+def _open_stream(
+    api: client.ApiClient,
+    path: str,
+    query: list[tuple[str, Any]],
+    *,
+    accept: str,
+    timeout: tuple[float, float | None],
+    action: str,
+) -> urllib3.BaseHTTPResponse:
+    """Start a streaming GET (blocking); the unread urllib3 response, or a domain error."""
+    serialized = api.param_serialize(
+        "GET",
+        path,
+        query_params=query,
+        header_params={"Accept": accept},
+        auth_settings=["BearerToken"],
+    )
+    try:
+        response = api.call_api(*serialized, _request_timeout=timeout)
+    except Exception as exc:
+        raise translate(exc, action=action) from exc
+    if not 200 <= response.status < 300:
+        response.read()
+        response.response.release_conn()
+        raise translate(ApiException(http_resp=response), action=action)
+    return response.response
 
 
 class _OpenResponse:
