@@ -68,19 +68,34 @@ async def find_driver(
     gateway: KarmadaGateway,
     job: TrainingJob,
     settings: Settings,
-    clusters: list[str],
+    cluster: str | None = None,
     container: str | None = None,
 ) -> DriverPod | None:
-    """The job's driver pod in the first of ``clusters`` that has one."""
+    """The job's driver pod: in ``cluster`` when given, else in the first cluster the workload
+    was placed on that has one."""
     driver = render_job(job, settings.workloads).driver
-    for cluster in clusters:
+    clusters = [cluster] if cluster else await placed_clusters(gateway=gateway, job=job)
+    for placed in clusters:
         pods = await gateway.list_objects(
-            POD, namespace=job.namespace, cluster=cluster, label_selector=driver.label_selector
+            POD, namespace=job.namespace, cluster=placed, label_selector=driver.label_selector
         )
         if pods:
             name = str(_newest(pods)["metadata"]["name"])
-            return DriverPod(cluster, name, container or driver.container)
+            return DriverPod(placed, name, container or driver.container)
     return None
+
+
+async def read_driver_log(
+    *, gateway: KarmadaGateway, job: TrainingJob, driver: DriverPod, tail_lines: int
+) -> str:
+    """The last ``tail_lines`` lines of the driver's log, as text."""
+    return await gateway.pod_log(
+        driver.cluster,
+        namespace=job.namespace,
+        pod=driver.name,
+        container=driver.container,
+        tail_lines=tail_lines,
+    )
 
 
 def log_tail(content: str, max_bytes: int) -> str:
@@ -104,17 +119,12 @@ async def capture_driver_log(
     the caller's transaction could not commit anyway.)
     """
     try:
-        clusters = await placed_clusters(gateway=gateway, job=job)
-        driver = await find_driver(gateway=gateway, job=job, settings=settings, clusters=clusters)
+        driver = await find_driver(gateway=gateway, job=job, settings=settings)
         if driver is None:
             log.info("job.log_capture_skipped", job_id=job.id, reason="no driver pod")
             return
-        content = await gateway.pod_log(
-            driver.cluster,
-            namespace=job.namespace,
-            pod=driver.name,
-            container=driver.container,
-            tail_lines=CAPTURE_TAIL_LINES,
+        content = await read_driver_log(
+            gateway=gateway, job=job, driver=driver, tail_lines=CAPTURE_TAIL_LINES
         )
     except Exception as exc:  # any failure to read; the caller's transition matters more
         log.warning("job.log_capture_failed", job_id=job.id, error=str(exc))
@@ -172,20 +182,15 @@ async def read_logs(
             return _stored_response(stored, tail_lines, "Karmada is not configured")
         raise _not_configured()
     try:
-        clusters = [cluster] if cluster else await placed_clusters(gateway=gateway, job=job)
         driver = await find_driver(
-            gateway=gateway, job=job, settings=settings, clusters=clusters, container=container
+            gateway=gateway, job=job, settings=settings, cluster=cluster, container=container
         )
         if driver is None:
             if stored is not None:
                 return _stored_response(stored, tail_lines, "no driver pod left")
             return JobLogsResponse(message=NO_POD_MESSAGE, cluster=cluster, source="none")
-        content = await gateway.pod_log(
-            driver.cluster,
-            namespace=job.namespace,
-            pod=driver.name,
-            container=driver.container,
-            tail_lines=tail_lines,
+        content = await read_driver_log(
+            gateway=gateway, job=job, driver=driver, tail_lines=tail_lines
         )
     except AppError as exc:
         if stored is not None:
@@ -353,10 +358,8 @@ async def driver_log_events(
 ) -> AsyncIterator[str]:
     """The SSE stream for ``/logs/stream``. Every database read and the pod lookup happen
     here, before streaming starts, so their errors are ordinary HTTP errors."""
-    stored = await repository.get_job_log(session=session, job_id=job.id)
-    clusters = [cluster] if cluster else await placed_clusters(gateway=gateway, job=job)
     driver = await find_driver(
-        gateway=gateway, job=job, settings=settings, clusters=clusters, container=container
+        gateway=gateway, job=job, settings=settings, cluster=cluster, container=container
     )
     if driver is not None:
         slots.check()  # a 503 before streaming in all but a burst of simultaneous requests
@@ -367,7 +370,8 @@ async def driver_log_events(
             tail_lines=tail_lines,
             slots=slots,
         )
+    stored = await repository.get_job_log(session=session, job_id=job.id)
     if stored is not None:
-        lines = _last_lines(stored.content, tail_lines) if tail_lines else []
+        lines = _last_lines(stored.content, tail_lines)
         return _static_events(lines, f"stored log of {stored.cluster}/{stored.pod}")
     return _static_events([], NO_POD_MESSAGE)
