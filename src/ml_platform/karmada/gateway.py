@@ -83,22 +83,13 @@ class ClusterInfo:
     allocated: Mapping[str, str]
 
 
-def _status_message(exc: ApiException) -> str:
-    """The message of a Kubernetes ``Status`` body, else the HTTP reason."""
+def _status_body(exc: ApiException) -> dict[str, Any]:
+    """The Kubernetes ``Status`` body of a failed call ({} when it is not JSON)."""
     try:
         body = orjson.loads(exc.body or b"{}")
     except orjson.JSONDecodeError:
-        body = {}
-    message = body.get("message") if isinstance(body, dict) else None
-    return str(message or exc.reason or f"HTTP {exc.status}")
-
-
-def _status_reason(exc: ApiException) -> str | None:
-    try:
-        body = orjson.loads(exc.body or b"{}")
-    except orjson.JSONDecodeError:
-        return None
-    return body.get("reason") if isinstance(body, dict) else None
+        return {}
+    return body if isinstance(body, dict) else {}
 
 
 def _is_transient(exc: ApiException) -> bool:
@@ -109,11 +100,13 @@ def _is_transient(exc: ApiException) -> bool:
 def translate(exc: Exception, *, action: str) -> Exception:
     """A domain error for a failed client call."""
     if isinstance(exc, ApiException):
-        message = f"{action}: {_status_message(exc)}"
+        body = _status_body(exc)
+        # The Status message, else the HTTP reason.
+        message = f"{action}: {body.get('message') or exc.reason or f'HTTP {exc.status}'}"
         if _is_transient(exc):
             return KarmadaUnavailable(message, details={"status": exc.status})
         return KarmadaRejected(
-            message, details={"status": exc.status, "reason": _status_reason(exc)}
+            message, details={"status": exc.status, "reason": body.get("reason")}
         )
     if isinstance(exc, urllib3.exceptions.HTTPError | OSError | TimeoutError):
         return KarmadaUnavailable(f"{action}: Karmada API server unreachable ({exc})")
