@@ -16,7 +16,7 @@ from ml_platform.config import Settings
 from ml_platform.db.base import utcnow
 from ml_platform.errors import AppError, ServiceUnavailableError
 from ml_platform.jobs import repository
-from ml_platform.jobs.models import JobLog, TrainingJob
+from ml_platform.jobs.models import TrainingJob
 from ml_platform.jobs.schemas import JobLogsResponse
 from ml_platform.jobs.workload import render_job
 from ml_platform.karmada.errors import KarmadaRejected, KarmadaUnavailable
@@ -147,7 +147,13 @@ def _last_lines(content: str, count: int) -> list[str]:
     return lines[-count:] if count else []
 
 
-def _stored_response(stored: JobLog, tail_lines: int, why: str) -> JobLogsResponse:
+async def _stored_response(
+    session: AsyncSession, job: TrainingJob, tail_lines: int, why: str
+) -> JobLogsResponse | None:
+    """The stored tail, or None when none was captured (read only when needed: up to 1 MiB)."""
+    stored = await repository.get_job_log(session=session, job_id=job.id)
+    if stored is None:
+        return None
     lines = _last_lines(stored.content, tail_lines)
     captured = stored.captured_at.isoformat()
     text = "\n".join(lines) if lines else "(empty)"
@@ -176,25 +182,28 @@ async def read_logs(
     ``cluster`` must already be a known cluster (the caller checks). Raises
     ``KarmadaUnavailable`` only when Karmada is down and no stored log exists.
     """
-    stored = await repository.get_job_log(session=session, job_id=job.id)
     if gateway is None:
+        stored = await _stored_response(session, job, tail_lines, "Karmada is not configured")
         if stored is not None:
-            return _stored_response(stored, tail_lines, "Karmada is not configured")
+            return stored
         raise _not_configured()
     try:
         driver = await find_driver(
             gateway=gateway, job=job, settings=settings, cluster=cluster, container=container
         )
         if driver is None:
+            stored = await _stored_response(session, job, tail_lines, "no driver pod left")
             if stored is not None:
-                return _stored_response(stored, tail_lines, "no driver pod left")
+                return stored
             return JobLogsResponse(message=NO_POD_MESSAGE, cluster=cluster, source="none")
         content = await read_driver_log(
             gateway=gateway, job=job, driver=driver, tail_lines=tail_lines
         )
     except AppError as exc:
+        why = f"live log unavailable: {exc.message}"
+        stored = await _stored_response(session, job, tail_lines, why)
         if stored is not None:
-            return _stored_response(stored, tail_lines, f"live log unavailable: {exc.message}")
+            return stored
         gone = isinstance(exc, KarmadaRejected) and isinstance(exc.details, dict)
         if gone and exc.details.get("status") == 404:
             # The pod went away between finding it and reading it (a finished, cleaned-up job).
