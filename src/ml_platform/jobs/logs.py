@@ -16,7 +16,7 @@ from ml_platform.config import Settings
 from ml_platform.db.base import utcnow
 from ml_platform.errors import AppError, ServiceUnavailableError
 from ml_platform.jobs import repository
-from ml_platform.jobs.models import JobLog, TrainingJob
+from ml_platform.jobs.models import TrainingJob
 from ml_platform.jobs.schemas import JobLogsResponse
 from ml_platform.jobs.workload import render_job
 from ml_platform.karmada.errors import KarmadaRejected, KarmadaUnavailable
@@ -68,19 +68,34 @@ async def find_driver(
     gateway: KarmadaGateway,
     job: TrainingJob,
     settings: Settings,
-    clusters: list[str],
+    cluster: str | None = None,
     container: str | None = None,
 ) -> DriverPod | None:
-    """The job's driver pod in the first of ``clusters`` that has one."""
+    """The job's driver pod: in ``cluster`` when given, else in the first cluster the workload
+    was placed on that has one."""
     driver = render_job(job, settings.workloads).driver
-    for cluster in clusters:
+    clusters = [cluster] if cluster else await placed_clusters(gateway=gateway, job=job)
+    for placed in clusters:
         pods = await gateway.list_objects(
-            POD, namespace=job.namespace, cluster=cluster, label_selector=driver.label_selector
+            POD, namespace=job.namespace, cluster=placed, label_selector=driver.label_selector
         )
         if pods:
             name = str(_newest(pods)["metadata"]["name"])
-            return DriverPod(cluster, name, container or driver.container)
+            return DriverPod(placed, name, container or driver.container)
     return None
+
+
+async def read_driver_log(
+    *, gateway: KarmadaGateway, job: TrainingJob, driver: DriverPod, tail_lines: int
+) -> str:
+    """The last ``tail_lines`` lines of the driver's log, as text."""
+    return await gateway.pod_log(
+        driver.cluster,
+        namespace=job.namespace,
+        pod=driver.name,
+        container=driver.container,
+        tail_lines=tail_lines,
+    )
 
 
 def log_tail(content: str, max_bytes: int) -> str:
@@ -104,17 +119,12 @@ async def capture_driver_log(
     the caller's transaction could not commit anyway.)
     """
     try:
-        clusters = await placed_clusters(gateway=gateway, job=job)
-        driver = await find_driver(gateway=gateway, job=job, settings=settings, clusters=clusters)
+        driver = await find_driver(gateway=gateway, job=job, settings=settings)
         if driver is None:
             log.info("job.log_capture_skipped", job_id=job.id, reason="no driver pod")
             return
-        content = await gateway.pod_log(
-            driver.cluster,
-            namespace=job.namespace,
-            pod=driver.name,
-            container=driver.container,
-            tail_lines=CAPTURE_TAIL_LINES,
+        content = await read_driver_log(
+            gateway=gateway, job=job, driver=driver, tail_lines=CAPTURE_TAIL_LINES
         )
     except Exception as exc:  # any failure to read; the caller's transition matters more
         log.warning("job.log_capture_failed", job_id=job.id, error=str(exc))
@@ -137,7 +147,13 @@ def _last_lines(content: str, count: int) -> list[str]:
     return lines[-count:] if count else []
 
 
-def _stored_response(stored: JobLog, tail_lines: int, why: str) -> JobLogsResponse:
+async def _stored_response(
+    session: AsyncSession, job: TrainingJob, tail_lines: int, why: str
+) -> JobLogsResponse | None:
+    """The stored tail, or None when none was captured (read only when needed: up to 1 MiB)."""
+    stored = await repository.get_job_log(session=session, job_id=job.id)
+    if stored is None:
+        return None
     lines = _last_lines(stored.content, tail_lines)
     captured = stored.captured_at.isoformat()
     text = "\n".join(lines) if lines else "(empty)"
@@ -166,30 +182,28 @@ async def read_logs(
     ``cluster`` must already be a known cluster (the caller checks). Raises
     ``KarmadaUnavailable`` only when Karmada is down and no stored log exists.
     """
-    stored = await repository.get_job_log(session=session, job_id=job.id)
     if gateway is None:
+        stored = await _stored_response(session, job, tail_lines, "Karmada is not configured")
         if stored is not None:
-            return _stored_response(stored, tail_lines, "Karmada is not configured")
+            return stored
         raise _not_configured()
     try:
-        clusters = [cluster] if cluster else await placed_clusters(gateway=gateway, job=job)
         driver = await find_driver(
-            gateway=gateway, job=job, settings=settings, clusters=clusters, container=container
+            gateway=gateway, job=job, settings=settings, cluster=cluster, container=container
         )
         if driver is None:
+            stored = await _stored_response(session, job, tail_lines, "no driver pod left")
             if stored is not None:
-                return _stored_response(stored, tail_lines, "no driver pod left")
+                return stored
             return JobLogsResponse(message=NO_POD_MESSAGE, cluster=cluster, source="none")
-        content = await gateway.pod_log(
-            driver.cluster,
-            namespace=job.namespace,
-            pod=driver.name,
-            container=driver.container,
-            tail_lines=tail_lines,
+        content = await read_driver_log(
+            gateway=gateway, job=job, driver=driver, tail_lines=tail_lines
         )
     except AppError as exc:
+        why = f"live log unavailable: {exc.message}"
+        stored = await _stored_response(session, job, tail_lines, why)
         if stored is not None:
-            return _stored_response(stored, tail_lines, f"live log unavailable: {exc.message}")
+            return stored
         gone = isinstance(exc, KarmadaRejected) and isinstance(exc.details, dict)
         if gone and exc.details.get("status") == 404:
             # The pod went away between finding it and reading it (a finished, cleaned-up job).
@@ -353,10 +367,8 @@ async def driver_log_events(
 ) -> AsyncIterator[str]:
     """The SSE stream for ``/logs/stream``. Every database read and the pod lookup happen
     here, before streaming starts, so their errors are ordinary HTTP errors."""
-    stored = await repository.get_job_log(session=session, job_id=job.id)
-    clusters = [cluster] if cluster else await placed_clusters(gateway=gateway, job=job)
     driver = await find_driver(
-        gateway=gateway, job=job, settings=settings, clusters=clusters, container=container
+        gateway=gateway, job=job, settings=settings, cluster=cluster, container=container
     )
     if driver is not None:
         slots.check()  # a 503 before streaming in all but a burst of simultaneous requests
@@ -367,7 +379,8 @@ async def driver_log_events(
             tail_lines=tail_lines,
             slots=slots,
         )
+    stored = await repository.get_job_log(session=session, job_id=job.id)
     if stored is not None:
-        lines = _last_lines(stored.content, tail_lines) if tail_lines else []
+        lines = _last_lines(stored.content, tail_lines)
         return _static_events(lines, f"stored log of {stored.cluster}/{stored.pod}")
     return _static_events([], NO_POD_MESSAGE)

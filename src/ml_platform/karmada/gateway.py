@@ -37,6 +37,16 @@ CLUSTER_PROXY_PATH = "/apis/cluster.karmada.io/v1alpha1/clusters/{cluster}/proxy
 LIST_PAGE_SIZE = 500
 
 
+def _list_query(label_selector: str, token: str) -> list[tuple[str, Any]]:
+    """Query of one LIST page: page size, optional selector, the ``continue`` token if any."""
+    query: list[tuple[str, Any]] = [("limit", LIST_PAGE_SIZE)]
+    if label_selector:
+        query.append(("labelSelector", label_selector))
+    if token:
+        query.append(("continue", token))
+    return query
+
+
 @dataclass(frozen=True)
 class ObjectRef:
     """Where an object lives in the Karmada API server."""
@@ -73,22 +83,13 @@ class ClusterInfo:
     allocated: Mapping[str, str]
 
 
-def _status_message(exc: ApiException) -> str:
-    """The message of a Kubernetes ``Status`` body, else the HTTP reason."""
+def _status_body(exc: ApiException) -> dict[str, Any]:
+    """The Kubernetes ``Status`` body of a failed call ({} when it is not JSON)."""
     try:
         body = orjson.loads(exc.body or b"{}")
     except orjson.JSONDecodeError:
-        body = {}
-    message = body.get("message") if isinstance(body, dict) else None
-    return str(message or exc.reason or f"HTTP {exc.status}")
-
-
-def _status_reason(exc: ApiException) -> str | None:
-    try:
-        body = orjson.loads(exc.body or b"{}")
-    except orjson.JSONDecodeError:
-        return None
-    return body.get("reason") if isinstance(body, dict) else None
+        return {}
+    return body if isinstance(body, dict) else {}
 
 
 def _is_transient(exc: ApiException) -> bool:
@@ -99,11 +100,13 @@ def _is_transient(exc: ApiException) -> bool:
 def translate(exc: Exception, *, action: str) -> Exception:
     """A domain error for a failed client call."""
     if isinstance(exc, ApiException):
-        message = f"{action}: {_status_message(exc)}"
+        body = _status_body(exc)
+        # The Status message, else the HTTP reason.
+        message = f"{action}: {body.get('message') or exc.reason or f'HTTP {exc.status}'}"
         if _is_transient(exc):
             return KarmadaUnavailable(message, details={"status": exc.status})
         return KarmadaRejected(
-            message, details={"status": exc.status, "reason": _status_reason(exc)}
+            message, details={"status": exc.status, "reason": body.get("reason")}
         )
     if isinstance(exc, urllib3.exceptions.HTTPError | OSError | TimeoutError):
         return KarmadaUnavailable(f"{action}: Karmada API server unreachable ({exc})")
@@ -303,17 +306,12 @@ class KarmadaGateway:
         items: list[dict[str, Any]] = []
         token = ""
         while True:
-            query: list[tuple[str, Any]] = [("limit", LIST_PAGE_SIZE)]
-            if label_selector:
-                query.append(("labelSelector", label_selector))
-            if token:
-                query.append(("continue", token))
             page = await self._call(
                 f"list {resource.plural}{where}",
                 self._json,
                 "GET",
                 resource.path(namespace),
-                query,
+                _list_query(label_selector, token),
                 None,
                 api,
             )
@@ -337,14 +335,9 @@ class KarmadaGateway:
         each page never holds the whole list as documents). Raises domain errors."""
         token = ""
         while True:
-            query: list[tuple[str, Any]] = [("limit", LIST_PAGE_SIZE)]
-            if label_selector:
-                query.append(("labelSelector", label_selector))
-            if token:
-                query.append(("continue", token))
             self._count_call()
             try:
-                page = self._json("GET", resource.path(None), query)
+                page = self._json("GET", resource.path(None), _list_query(label_selector, token))
             except Exception as exc:
                 raise translate(exc, action=f"list {resource.plural}") from exc
             metadata = page.get("metadata") or {}
@@ -372,26 +365,17 @@ class KarmadaGateway:
         if label_selector:
             query.append(("labelSelector", label_selector))
         action = f"watch {resource.plural}"
-        serialized = self._api.param_serialize(
-            "GET",
-            resource.path(None),
-            query_params=query,
-            header_params={"Accept": "application/json"},
-            auth_settings=["BearerToken"],
-        )
         self._count_call()
-        try:
-            # The read timeout outlives the server-side timeout: a silent stream is a dead one.
-            response = self._api.call_api(
-                *serialized, _request_timeout=(min(self._timeout, 5.0), timeout_seconds + 15)
-            )
-        except Exception as exc:
-            raise translate(exc, action=action) from exc
-        if not 200 <= response.status < 300:
-            response.read()
-            response.response.release_conn()
-            raise translate(ApiException(http_resp=response), action=action)
-        return WatchStream(response.response, action=action)
+        # The read timeout outlives the server-side timeout: a silent stream is a dead one.
+        raw = _open_stream(
+            self._api,
+            resource.path(None),
+            query,
+            accept="application/json",
+            timeout=(min(self._timeout, 5.0), timeout_seconds + 15),
+            action=action,
+        )
+        return WatchStream(raw, action=action)
 
     def _count_call(self) -> None:
         with self._calls_lock:
@@ -453,23 +437,44 @@ class KarmadaGateway:
         api = self._member(cluster)
         action = f"follow log of pod {namespace}/{pod}"
         query = [*_log_query(container=container, tail_lines=tail_lines), ("follow", "true")]
-        serialized = api.param_serialize(
-            "GET",
+        # No read timeout: a driver may print nothing for hours.
+        raw = _open_stream(
+            api,
             POD.path(namespace, pod) + "/log",
-            query_params=query,
-            header_params={"Accept": "*/*"},
-            auth_settings=["BearerToken"],
+            query,
+            accept="*/*",
+            timeout=(5.0, None),
+            action=action,
         )
-        try:
-            # No read timeout: a driver may print nothing for hours.
-            response = api.call_api(*serialized, _request_timeout=(5.0, None))
-        except Exception as exc:
-            raise translate(exc, action=action) from exc
-        if not 200 <= response.status < 300:
-            response.read()
-            response.response.release_conn()
-            raise translate(ApiException(http_resp=response), action=action)
-        return LogStream(response.response, action=action)
+        return LogStream(raw, action=action)
+
+
+def _open_stream(
+    api: client.ApiClient,
+    path: str,
+    query: list[tuple[str, Any]],
+    *,
+    accept: str,
+    timeout: tuple[float, float | None],
+    action: str,
+) -> urllib3.BaseHTTPResponse:
+    """Start a streaming GET (blocking); the unread urllib3 response, or a domain error."""
+    serialized = api.param_serialize(
+        "GET",
+        path,
+        query_params=query,
+        header_params={"Accept": accept},
+        auth_settings=["BearerToken"],
+    )
+    try:
+        response = api.call_api(*serialized, _request_timeout=timeout)
+    except Exception as exc:
+        raise translate(exc, action=action) from exc
+    if not 200 <= response.status < 300:
+        response.read()
+        response.response.release_conn()
+        raise translate(ApiException(http_resp=response), action=action)
+    return response.response
 
 
 class _OpenResponse:

@@ -375,6 +375,23 @@ def _as_cluster(
     )
 
 
+def _observation(
+    source: _Member | ClusterObservation, clusters: tuple[ClusterObservation, ...]
+) -> Observation:
+    """The job as one workload status describes it."""
+    return Observation(
+        phase=source.phase,
+        reason=source.reason,
+        message=source.message,
+        active=source.active,
+        succeeded=source.succeeded,
+        failed=source.failed,
+        start_time=source.start_time,
+        completion_time=source.completion_time,
+        clusters=clusters,
+    )
+
+
 def _observe_cluster(kind: str, entry: Mapping[str, Any]) -> ClusterObservation | None:
     """Read one ``aggregatedStatus`` entry; entries without a cluster name are ignored."""
     cluster = text(entry.get("clusterName"))
@@ -412,18 +429,7 @@ def _combined_message(clusters: tuple[ClusterObservation, ...], phase: JobPhase)
 
 def _combine(clusters: tuple[ClusterObservation, ...]) -> Observation:
     if len(clusters) == 1:  # the normal case: the spread constraint picks one cluster
-        [only] = clusters
-        return Observation(
-            phase=only.phase,
-            reason=only.reason,
-            message=only.message,
-            active=only.active,
-            succeeded=only.succeeded,
-            failed=only.failed,
-            start_time=only.start_time,
-            completion_time=only.completion_time,
-            clusters=clusters,
-        )
+        return _observation(clusters[0], clusters)
     phases = {c.phase for c in clusters}
     phase = next(p for p in _COMBINE_ORDER if p in phases)
     decider = next(c for c in clusters if c.phase is phase)
@@ -455,17 +461,7 @@ def _from_template(
     # With one cluster Karmada copies that member's status verbatim, so it can be attributed.
     if len(placed) == 1:
         return _combine((_as_cluster(placed[0], member, applied=applied, health=None),))
-    return Observation(
-        phase=member.phase,
-        reason=member.reason,
-        message=member.message,
-        active=member.active,
-        succeeded=member.succeeded,
-        failed=member.failed,
-        start_time=member.start_time,
-        completion_time=member.completion_time,
-        clusters=(),
-    )
+    return _observation(member, ())
 
 
 def _awaiting_status(placed: tuple[str, ...], applied: bool) -> Observation:
