@@ -437,6 +437,7 @@ class KarmadaGateway:
         api = self._member(cluster)
         action = f"follow log of pod {namespace}/{pod}"
         query = [*_log_query(container=container, tail_lines=tail_lines), ("follow", "true")]
+        self._count_call()
         # No read timeout: a driver may print nothing for hours.
         raw = _open_stream(
             api,

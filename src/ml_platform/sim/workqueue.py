@@ -55,10 +55,6 @@ class WorkQueue(Generic[K]):
             del self._dirty[key]
         return ready
 
-    def has_ready(self, now: float) -> bool:
-        """Whether `pop_ready(now)` would return anything."""
-        return bool(self._dirty) or bool(self._timers and self._timers[0][0] <= now)
-
     def next_due(self) -> float | None:
         """The earliest pending timer, if any (stale entries may make it early, never late)."""
         return self._timers[0][0] if self._timers else None
