@@ -196,6 +196,9 @@ async def test_list_is_newest_first_and_filters(client: httpx.AsyncClient) -> No
     assert await ids(q="%") == []
     assert await ids(q="_") == []
     assert await ids(namespace="nobody") == []
+    # A listed job is the very document GET /jobs/{id} returns.
+    listed = (await client.get(JOBS, params={"q": a["id"]})).json()
+    assert listed == [(await client.get(f"{JOBS}/{a['id']}")).json()]
 
 
 async def test_pagination_walks_every_page_through_link_header(
