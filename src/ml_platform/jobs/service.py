@@ -3,7 +3,6 @@ session dependency does)."""
 
 from __future__ import annotations
 
-import secrets
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -28,6 +27,7 @@ from ml_platform.errors import (
 )
 from ml_platform.jobs import lifecycle, repository, submission
 from ml_platform.jobs.cursor import decode_cursor, encode_cursor
+from ml_platform.jobs.ids import new_job_id
 from ml_platform.jobs.lifecycle import JobStatus
 from ml_platform.jobs.models import JobEvent, TrainingJob
 from ml_platform.jobs.repository import JobFilters, Position
@@ -96,13 +96,7 @@ def resolve_algorithm(request: TrainingJobRequest) -> ResolvedAlgorithm:
             f"unknown algorithm {algorithm_id!r}; supported: {', '.join(supported)}",
             {"supported": supported},
         )
-    foreign = sorted(set(request.hyperparameters) - {algorithm_id})
-    if foreign:
-        raise InvalidRequestError(
-            f"hyperparameters given for another algorithm: {', '.join(foreign)}; "
-            f"only {algorithm_id!r} is allowed",
-            {"unexpected": foreign, "algorithm": algorithm_id},
-        )
+    # The UI always sends an xgboost block: blocks of other algorithms are ignored.
     try:
         values = validate_hyperparameters(algorithm_id, request.hyperparameters.get(algorithm_id))
     except HyperparameterError as exc:
@@ -111,10 +105,6 @@ def resolve_algorithm(request: TrainingJobRequest) -> ResolvedAlgorithm:
         where = ".".join(str(part) for part in first["loc"][1:])
         raise InvalidRequestError(f"{where}: {first['msg']}", details) from None
     return ResolvedAlgorithm(algorithm_id, str(algorithm.workload_kind), values)
-
-
-def _new_job_id(job_name: str) -> str:
-    return f"{job_name}-{secrets.token_hex(4)}"
 
 
 async def create_job(
@@ -137,7 +127,7 @@ async def create_job(
     job = await repository.insert_job(
         session=session,
         values={
-            "id": _new_job_id(request.job_name),
+            "id": new_job_id(request.job_name),
             "job_name": request.job_name,
             "namespace": request.namespace,
             "algorithm": resolved.algorithm_id,
@@ -368,7 +358,7 @@ async def dry_run(
     await check_target_clusters(gateway=gateway, directory=directory, request=request)
     spec = request_spec(
         request,
-        job_id=_new_job_id(request.job_name),
+        job_id=new_job_id(request.job_name),
         algorithm=resolved.algorithm_id,
         workload_kind=resolved.workload_kind,
     )
