@@ -122,9 +122,14 @@ async def test_stop_of_submitted_job_goes_through_stopping(app: FastAPI) -> None
         await transition(
             session=session, job=job, to=JobStatus.RUNNING, reason="Running", now=utcnow()
         )
-        stopped = await service.stop_job(session=session, job_id=job.id)
+        settings = app.state.settings
+        stopped = await service.stop_job(
+            session=session, gateway=None, settings=settings, job_id=job.id
+        )
         assert stopped.status == JobStatus.STOPPING
-        message = await service.delete_job(session=session, job_id=job.id)
+        message = await service.delete_job(
+            session=session, gateway=None, settings=settings, job_id=job.id
+        )
         assert "being deleted" in message
         assert (await service.get_job(session=session, job_id=job.id)).status == "Deleting"
         await session.commit()

@@ -8,20 +8,17 @@ from typing import Annotated, Any, Literal
 
 from pydantic import (
     AfterValidator,
-    BaseModel,
     ConfigDict,
     Field,
     PlainSerializer,
     StringConstraints,
     model_validator,
 )
-from pydantic.alias_generators import to_camel
+
+from ml_platform.wire import DNS_1123_LABEL, DNS_1123_SUBDOMAIN, ENV_VAR_NAME, WireModel
 
 # jobName is the person's name for the job; Kubernetes names come from the id (see jobs.ids).
 JOB_NAME_MAX_LENGTH = 63
-DNS_1123_LABEL = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$"
-DNS_1123_SUBDOMAIN = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$"
-ENV_VAR_NAME = r"^[A-Za-z_][A-Za-z0-9_]*$"
 MAX_RUNTIME_SECONDS = 30 * 24 * 3600
 UPLOAD_SOURCE_TYPE = "upload"
 PRIORITY_MAX = 1_000_000
@@ -52,14 +49,6 @@ def _require_aware(value: datetime) -> datetime:
 Timestamp = Annotated[
     datetime, AfterValidator(_require_aware), PlainSerializer(_rfc3339, return_type=str)
 ]
-
-
-class WireModel(BaseModel):
-    """camelCase on the wire, snake_case in Python; unknown fields are an error."""
-
-    model_config = ConfigDict(
-        alias_generator=to_camel, populate_by_name=True, extra="forbid", frozen=True
-    )
 
 
 class AlgorithmSpec(WireModel):
@@ -274,10 +263,3 @@ class MessageResponse(WireModel):
     """A plain acknowledgement."""
 
     message: str
-
-
-class ErrorResponse(BaseModel):
-    """Shape of every error body."""
-
-    error: str
-    details: Any = None
