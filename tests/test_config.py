@@ -153,3 +153,12 @@ def test_cors_defaults_by_environment() -> None:
     assert Settings(environment="dev").cors_origins == ["*"]
     explicit = Settings(environment="dev", http={"cors_origins": "http://ui.example"})
     assert explicit.cors_origins == ["http://ui.example"]
+
+
+def test_retries_group_still_reads_its_old_env_names(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ML_PLATFORM_SUBMISSION__MAX_ATTEMPTS", "7")
+    monkeypatch.setenv("ML_PLATFORM_SUBMISSION__BACKOFF_CAP_SECONDS", "30")
+    monkeypatch.setenv("ML_PLATFORM_RETRIES__BACKOFF_CAP_SECONDS", "45")
+    settings = Settings()
+    assert settings.retries.max_attempts == 7
+    assert settings.retries.backoff_cap_seconds == 45  # the new name wins

@@ -64,7 +64,7 @@ async def _stored_job(session: AsyncSession) -> TrainingJob:
             "request": {},
             "workload_kind": "RayJob",
             "target_clusters": [],
-            "submit_attempts": 0,
+            "karmada_attempts": 0,
             "created_at": now,
             "updated_at": now,
         },

@@ -179,8 +179,8 @@ async def store_job(
             "target_clusters": list(request.target_clusters),
             "cluster_status": None,
             "max_runtime_seconds": stopping.max_runtime_seconds if stopping else None,
-            "submit_attempts": 0,
-            "next_attempt_at": now,
+            "karmada_attempts": 0,
+            "next_karmada_attempt_at": now,
             "idempotency_key": idempotency_key,
             "created_at": now,
             "updated_at": now,
@@ -235,13 +235,13 @@ async def list_jobs(
 
 def _nothing_submitted(job: TrainingJob) -> bool:
     # A failed attempt may still have created some objects (the policy, say): not "nothing".
-    return job.submitted_at is None and job.workload_name is None and job.submit_attempts == 0
+    return job.submitted_at is None and job.workload_name is None and job.karmada_attempts == 0
 
 
 def _enter_cleanup(job: TrainingJob, now: datetime) -> None:
     """Start counting attempts of the new pending Karmada step, due at once."""
-    job.submit_attempts = 0
-    job.next_attempt_at = now
+    job.karmada_attempts = 0
+    job.next_karmada_attempt_at = now
     job.last_error = None
 
 
