@@ -77,17 +77,12 @@ def _check_kubeconfig(value: Path | None) -> Path | None:
 
 
 class KarmadaSettings(BaseModel):
-    """How to reach the Karmada control plane and the management cluster."""
+    """How to reach the Karmada control plane."""
 
     kubeconfig: Path | None = Field(
         default=None,
         description="Kubeconfig of the Karmada API server; must exist and be valid YAML.",
         json_schema_extra={"legacy_name": "KARMADA_KUBECONFIG"},
-    )
-    mgmt_kubeconfig: Path | None = Field(
-        default=None,
-        description="Optional kubeconfig of the management cluster; must load when given.",
-        json_schema_extra={"legacy_name": "MGMT_KUBECONFIG"},
     )
 
     request_timeout_seconds: float = Field(
@@ -97,7 +92,7 @@ class KarmadaSettings(BaseModel):
         description="Timeout of one call to the Karmada API server (connect and read).",
     )
 
-    _check = field_validator("kubeconfig", "mgmt_kubeconfig")(_check_kubeconfig)
+    _check = field_validator("kubeconfig")(_check_kubeconfig)
 
 
 def _check_database_url(value: str | None) -> str | None:
