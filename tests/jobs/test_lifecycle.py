@@ -127,10 +127,13 @@ async def test_stop_of_submitted_job_goes_through_stopping(app: FastAPI) -> None
             session=session, gateway=None, settings=settings, job_id=job.id
         )
         assert stopped.status == JobStatus.STOPPING
+        # Without Karmada nothing can remove the workload: the job says why it waits.
+        assert stopped.message == "stop requested; waiting for Karmada: not configured"
         message = await service.delete_job(
             session=session, gateway=None, settings=settings, job_id=job.id
         )
         assert "being deleted" in message
+        assert message.endswith("waiting for Karmada: not configured")
         assert (await service.get_job(session=session, job_id=job.id)).status == "Deleting"
         await session.commit()
 

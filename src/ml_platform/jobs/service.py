@@ -421,13 +421,20 @@ async def job_status(
     return await live.live_status(gateway=gateway, directory=directory, job=job)
 
 
-async def _check_log_cluster(
-    gateway: KarmadaGateway | None, directory: ClusterDirectory, cluster: str | None
-) -> None:
+async def _job_for_logs(
+    session: AsyncSession,
+    gateway: KarmadaGateway | None,
+    directory: ClusterDirectory,
+    job_id: str,
+    cluster: str | None,
+) -> TrainingJob:
+    """The job (404) after checking the ``?cluster=`` asked for (422 when unknown)."""
+    job = await get_job(session=session, job_id=job_id)
     if cluster is not None and gateway is not None:
         await clusters.check_clusters(
             gateway=gateway, directory=directory, names=[cluster], field="cluster"
         )
+    return job
 
 
 async def job_logs(
@@ -443,8 +450,7 @@ async def job_logs(
 ) -> JobLogsResponse:
     """The driver's last lines: live from its pod through Karmada, else the tail stored when
     the job ended; no pod yet is an answer whose ``message`` says so."""
-    job = await get_job(session=session, job_id=job_id)
-    await _check_log_cluster(gateway, directory, cluster)
+    job = await _job_for_logs(session, gateway, directory, job_id, cluster)
     return await logs.read_logs(
         session=session,
         gateway=gateway,
@@ -470,8 +476,7 @@ async def follow_job_logs(
 ) -> AsyncIterator[str]:
     """Server-sent events following the driver's log (the stored tail, or a notice, when no
     pod is left). Every check happens before the first event, as an ordinary HTTP error."""
-    job = await get_job(session=session, job_id=job_id)
-    await _check_log_cluster(gateway, directory, cluster)
+    job = await _job_for_logs(session, gateway, directory, job_id, cluster)
     return await logs.driver_log_events(
         session=session,
         gateway=gateway,
