@@ -74,7 +74,7 @@ def fast_retry_settings(karmada_settings: Settings) -> Settings:
     """Karmada settings with retries a moved clock makes due at once."""
     return karmada_settings.model_copy(
         update={
-            "submission": karmada_settings.submission.model_copy(
+            "retries": karmada_settings.retries.model_copy(
                 update={"backoff_base_seconds": 0.5, "backoff_cap_seconds": 1.0}
             )
         }
@@ -103,7 +103,7 @@ async def store_pending_job(app: FastAPI, request: dict[str, Any]) -> str:
     """Store a job without submitting it: the state a job is left in when the API process dies
     between committing the row and submitting it, which the monitor's step (a) picks up."""
     async with app.state.sessionmaker() as session, session.begin():
-        created = await service.create_job(
+        created = await service.store_job(
             session=session,
             request=TrainingJobRequest.model_validate(request),
             idempotency_key=None,
