@@ -661,6 +661,8 @@ class KarmadaController:
             return
         desired = self._desired(member, res, template, binding)
         if existing is None:
+            # Karmada's namespace-sync controller creates the namespace in every member.
+            member.store.namespaces.ensure(namespace)
             created = member.store.create(res, desired, namespace=namespace)
             self._applied[applied_key] = (*fingerprint[:4], created["metadata"]["uid"])
             log.debug("karmada.work.applied", cluster=member.name, kind=res.kind, name=name)
