@@ -16,6 +16,8 @@ from typing import Any
 
 import yaml
 
+from karmada_sim import kubelet
+
 # go-yaml v2's plain-scalar rules that PyYAML's YAML 1.1 resolver lacks.
 _GO_BOOLS = {
     **dict.fromkeys(("y", "Y", "yes", "Yes", "YES", "on", "On", "ON"), True),
@@ -139,3 +141,12 @@ def submitter_script(spec: dict[str, Any], *, address: str, job_id: str) -> str:
 
 
 SUBMITTER_COMMAND = ("/bin/bash", "-ce", "--")
+
+
+def driver_env(rayjob: dict[str, Any]) -> dict[str, str]:
+    """The plain environment the Ray driver sees: the head container's env (after the
+    kubelet's `$(VAR)` expansion) overlaid with the runtime env's `env_vars`."""
+    spec = rayjob["spec"]
+    head = spec["rayClusterSpec"]["headGroupSpec"]["template"]["spec"]["containers"][0]
+    runtime = load_runtime_env(spec.get("runtimeEnvYAML") or "") or {}
+    return kubelet.container_env(head) | dict(runtime.get("env_vars") or {})
