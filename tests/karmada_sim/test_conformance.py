@@ -17,7 +17,7 @@ import pytest
 from api_helpers import api_client
 from kubernetes import client
 from kubernetes.client.rest import ApiException
-from sim_helpers import RAY, rayjob
+from sim_helpers import POLICY, RAY, create, get, policy, rayjob
 
 from karmada_sim.server import SimulatorServer
 from karmada_sim.simulator import ClusterSpec, Simulator
@@ -304,3 +304,31 @@ def test_unsupported_patch_type_lists_only_what_is_accepted() -> None:
     message = response.json()["message"]
     assert "apply-patch" not in message
     assert "application/merge-patch+json" in message
+
+
+# ------------------------------------------------------------- row 7: policy claims
+
+
+def test_a_claimed_workload_moves_to_a_higher_policy_only_with_preemption(
+    karmada: client.ApiClient, sim_server: SimulatorServer, ns: str
+) -> None:
+    """Once a policy claims a resource, a later higher-priority policy takes it over only
+    with `preemption: Always` (karmada.io docs, "Resource Propagating": policy preemption;
+    pkg/detector/preemption.go)."""
+
+    def claimed_by() -> str:
+        annotations = get(karmada, RAY, ns, "rayjobs", "held")["metadata"]["annotations"]
+        return str(annotations["propagationpolicy.karmada.io/name"])
+
+    create(karmada, RAY, ns, "rayjobs", rayjob("held"))
+    create(karmada, POLICY, ns, "propagationpolicies", policy("first", target="held"))
+    sim_server.advance(0)
+    assert claimed_by() == "first"
+    create(karmada, POLICY, ns, "propagationpolicies", policy("higher", target="held", priority=5))
+    sim_server.advance(0)
+    assert claimed_by() == "first"
+    preempting = policy("preempts", target="held", priority=9)
+    preempting["spec"]["preemption"] = "Always"
+    create(karmada, POLICY, ns, "propagationpolicies", preempting)
+    sim_server.advance(0)
+    assert claimed_by() == "preempts"
