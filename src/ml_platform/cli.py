@@ -36,6 +36,7 @@ from ml_platform.sim import cli as sim_cli
 from ml_platform.sim.members import ClusterSpec
 from ml_platform.sim.server import SimulatorServer
 from ml_platform.sim.simulator import Simulator
+from ml_platform.webui import SOURCE_WEB_DIR, build_ui, ui_directory
 
 DEV_CLUSTERS = ("member1@eu-west/eu-west-1a", "member2@us-east/us-east-1b")
 
@@ -188,7 +189,10 @@ async def _serve(settings: Settings) -> int:
 
 
 def _dev(settings: Settings) -> int:
-    """Serve with an in-process simulator, unless a real Karmada is configured."""
+    """Serve with an in-process simulator, unless a real Karmada is configured. The web UI of
+    the source checkout is built first when its build is missing or stale."""
+    if settings.http.ui_dir is None:
+        build_ui(SOURCE_WEB_DIR)
     if settings.karmada.kubeconfig is not None:
         return asyncio.run(_serve(settings))
     simulator = Simulator([ClusterSpec.parse(c) for c in DEV_CLUSTERS])
@@ -201,8 +205,9 @@ def _dev(settings: Settings) -> int:
             update={"karmada": settings.karmada.model_copy(update={"kubeconfig": kubeconfig})}
         )
         api = f"http://{_display_host(settings.http.host)}:{settings.http.port}"
+        ui = f"{api}/" if (ui_directory(settings) / "index.html").is_file() else "not built"
         print(
-            f"ml-platform dev\n  API      {api}/api/v1  (docs: {api}/docs)\n"
+            f"ml-platform dev\n  UI       {ui}\n  API      {api}/api/v1  (docs: {api}/docs)\n"
             f"  Karmada  {server.url}  (simulated; kubectl --kubeconfig {kubeconfig})\n",
             flush=True,
         )

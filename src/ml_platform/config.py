@@ -182,6 +182,12 @@ class HttpSettings(BaseModel):
         "each holds a thread and a connection to a member cluster. More are answered 503.",
     )
 
+    ui_dir: Path | None = Field(
+        default=None,
+        description="The built web UI (index.html, assets/) served at '/'. Default: web/dist"
+        " of the source checkout, when it has been built.",
+    )
+
     _split = field_validator("cors_origins", mode="before")(_split_origins)
 
 
