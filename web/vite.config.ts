@@ -15,7 +15,7 @@ export default defineConfig({
   },
   test: {
     include: ["src/**/*.test.ts"],
-    globalSetup: ["./src/test/globalSetup.ts"],
+    globalSetup: ["./e2e/vitest-setup.mjs"],
     testTimeout: 20000,
     hookTimeout: 60000,
   },

@@ -71,7 +71,7 @@ export function errorFromResponse(status: number, statusText: string, body: stri
   } catch {
     // not JSON: a proxy's HTML page, for example
   }
-  const text = body.trim().replace(/<[^>]+>/g, " ").replace(/\s+/g, " ").slice(0, 200);
+  const text = body.replace(/<[^>]+>/g, " ").replace(/\s+/g, " ").trim().slice(0, 200);
   return new ApiError(status, `${status} ${statusText || "error"}${text ? `: ${text}` : ""}`);
 }
 

@@ -12,7 +12,17 @@ export type FieldKind =
   | "constOrNumber" // a fixed word (e.g. "auto") or a number
   | "json"; // anything else the catalogue may add: edited as JSON text
 
-export interface FormField {
+/** The limits a value (or each item of an array) must keep. */
+export interface Rules {
+  minimum?: number;
+  maximum?: number;
+  exclusiveMinimum?: number;
+  exclusiveMaximum?: number;
+  maxLength?: number;
+  pattern?: string;
+}
+
+export interface FormField extends Rules {
   name: string;
   label: string;
   help: string;
@@ -24,15 +34,23 @@ export interface FormField {
   /** The word of a constOrNumber field ("auto"). */
   word: string | null;
   numberKind: "integer" | "number";
-  minimum?: number;
-  maximum?: number;
-  exclusiveMinimum?: number;
-  exclusiveMaximum?: number;
+  /** The rules of each item of an array field. */
+  item: Rules;
   minItems?: number;
   maxItems?: number;
-  maxLength?: number;
-  pattern?: string;
   defaultValue: unknown;
+}
+
+const RULE_KEYS = ["minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum", "maxLength"] as const;
+
+function rulesOf(schema: JsonSchema | undefined): Rules {
+  const rules: Rules = {};
+  for (const key of RULE_KEYS) {
+    const value = schema?.[key];
+    if (typeof value === "number") rules[key] = value;
+  }
+  if (schema?.pattern) rules.pattern = schema.pattern;
+  return rules;
 }
 
 /** What an input holds: text for everything but checkboxes. */
@@ -75,6 +93,7 @@ export function fieldsOf(schema: JsonSchema): FormField[] {
     const editable = nullable && nonNull.length === 1 && nonNull[0] ? nonNull[0] : property;
     const { ranges, ...kind } = kindOf(editable);
     const numberKind = ranges.type === "integer" ? "integer" : "number";
+    const array = kind.kind === "array";
     const field: FormField = {
       name,
       label: property.title ?? name,
@@ -83,21 +102,11 @@ export function fieldsOf(schema: JsonSchema): FormField[] {
       numberKind,
       defaultValue: property.default ?? null,
       ...kind,
+      ...(array ? {} : rulesOf(ranges)),
+      item: array ? rulesOf(ranges.items) : {},
     };
-    for (const key of [
-      "minimum",
-      "maximum",
-      "exclusiveMinimum",
-      "exclusiveMaximum",
-      "minItems",
-      "maxItems",
-      "maxLength",
-    ] as const) {
-      const value = ranges[key];
-      if (typeof value === "number") field[key] = value;
-    }
-    const pattern = kind.kind === "array" ? ranges.items?.pattern : ranges.pattern;
-    if (pattern) field.pattern = pattern;
+    if (typeof ranges.minItems === "number") field.minItems = ranges.minItems;
+    if (typeof ranges.maxItems === "number") field.maxItems = ranges.maxItems;
     return field;
   });
 }
@@ -111,7 +120,7 @@ export function toInput(field: FormField, value: unknown): InputValue {
   return String(value);
 }
 
-function checkRange(field: FormField, n: number): string | null {
+function checkRange(field: Rules, n: number): string | null {
   if (field.minimum !== undefined && n < field.minimum) return `must be ≥ ${field.minimum}`;
   if (field.maximum !== undefined && n > field.maximum) return `must be ≤ ${field.maximum}`;
   if (field.exclusiveMinimum !== undefined && n <= field.exclusiveMinimum) {
@@ -123,7 +132,7 @@ function checkRange(field: FormField, n: number): string | null {
   return null;
 }
 
-function parseNumber(field: FormField, text: string, kind: "integer" | "number"): ParseResult {
+function parseNumber(field: Rules, text: string, kind: "integer" | "number"): ParseResult {
   const n = Number(text);
   if (text === "" || !Number.isFinite(n)) return { ok: false, error: "must be a number" };
   if (kind === "integer" && !Number.isInteger(n)) return { ok: false, error: "must be a whole number" };
@@ -131,7 +140,7 @@ function parseNumber(field: FormField, text: string, kind: "integer" | "number")
   return problem ? { ok: false, error: problem } : { ok: true, value: n };
 }
 
-function parseScalar(field: FormField, kind: ScalarKind, text: string): ParseResult {
+function parseScalar(field: Rules, kind: ScalarKind, text: string): ParseResult {
   if (kind === "integer" || kind === "number") return parseNumber(field, text, kind);
   if (kind === "boolean") {
     if (text === "true" || text === "false") return { ok: true, value: text === "true" };
@@ -171,7 +180,7 @@ export function parseInput(field: FormField, input: InputValue): ParseResult {
       }
       const values: unknown[] = [];
       for (const part of parts) {
-        const item = parseScalar(field, field.itemKind, part);
+        const item = parseScalar(field.item, field.itemKind, part);
         if (!item.ok) return { ok: false, error: `"${part}" ${item.error}` };
         values.push(item.value);
       }
