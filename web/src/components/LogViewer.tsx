@@ -13,18 +13,26 @@ const RETRY_MS = 3000;
 export function LogViewer({ id, status }: { id: string; status: string }) {
   const final = FINAL_STATUSES.includes(status);
   const [followFailed, setFollowFailed] = useState<string | null>(null);
-  return (
-    <>
-      {final || followFailed ? (
-        <StoredLog id={id} final={final} note={followFailed} />
-      ) : (
-        <FollowedLog id={id} onFail={setFollowFailed} />
-      )}
-    </>
+  // What was followed live stays on screen when the server kept no copy of a finished log.
+  const [followed, setFollowed] = useState<string[]>([]);
+  return final || followFailed ? (
+    <StoredLog id={id} final={final} note={followFailed} followed={followed} />
+  ) : (
+    <FollowedLog id={id} onFail={setFollowFailed} onLines={setFollowed} />
   );
 }
 
-function StoredLog({ id, final, note }: { id: string; final: boolean; note: string | null }) {
+function StoredLog({
+  id,
+  final,
+  note,
+  followed,
+}: {
+  id: string;
+  final: boolean;
+  note: string | null;
+  followed: string[];
+}) {
   const logs = useQuery({
     queryKey: ["job-logs", id],
     queryFn: () => api.jobLogs(id),
@@ -32,19 +40,33 @@ function StoredLog({ id, final, note }: { id: string; final: boolean; note: stri
   });
   if (logs.isPending) return <Loading what="the log" />;
   if (logs.isError) return <ErrorPanel error={logs.error} title="The log is unavailable" />;
+  const stored = logs.data.logs ?? [];
+  if (stored.length === 0 && followed.length > 0) {
+    return (
+      <LogText id={id} lines={followed} caption={`as followed live (${logs.data.message})`} />
+    );
+  }
   const source = logs.data.pod
     ? `${logs.data.source} log of ${logs.data.cluster ?? "?"}/${logs.data.pod}`
     : logs.data.message;
   return (
     <LogText
       id={id}
-      lines={logs.data.logs ?? []}
+      lines={stored}
       caption={note ? `${source} (not following: ${note})` : source}
     />
   );
 }
 
-function FollowedLog({ id, onFail }: { id: string; onFail: (why: string) => void }) {
+function FollowedLog({
+  id,
+  onFail,
+  onLines,
+}: {
+  id: string;
+  onFail: (why: string) => void;
+  onLines: (lines: string[]) => void;
+}) {
   const [lines, setLines] = useState<string[]>([]);
   const [caption, setCaption] = useState("connecting…");
   const [attempt, setAttempt] = useState(0);
@@ -76,7 +98,9 @@ function FollowedLog({ id, onFail }: { id: string; onFail: (why: string) => void
             received.push(event.data);
           }
         }
-        setLines(received.slice(-MAX_LINES));
+        received = received.slice(-MAX_LINES);
+        setLines(received);
+        if (received.length > 0) onLines(received);
       }
       // The log ended (or there is no pod yet): look again shortly while the job lives.
       retry = setTimeout(() => setAttempt((n) => n + 1), RETRY_MS);
@@ -89,7 +113,7 @@ function FollowedLog({ id, onFail }: { id: string; onFail: (why: string) => void
       controller.abort();
       clearTimeout(retry);
     };
-  }, [id, attempt, onFail]);
+  }, [id, attempt, onFail, onLines]);
 
   return <LogText id={id} lines={lines} caption={`following: ${caption}`} />;
 }

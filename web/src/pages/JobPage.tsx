@@ -148,7 +148,7 @@ function JobDetails({ job, refreshError }: { job: Job; refreshError: Error | nul
 
 function LiveStatus({ id, final }: { id: string; final: boolean }) {
   const status = useQuery({
-    queryKey: ["job-status", id],
+    queryKey: ["job-status", id, final],
     queryFn: () => api.jobStatus(id),
     refetchInterval: final ? false : LIVE_MS,
   });
