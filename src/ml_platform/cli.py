@@ -36,7 +36,7 @@ from ml_platform.sim import cli as sim_cli
 from ml_platform.sim.members import ClusterSpec
 from ml_platform.sim.server import SimulatorServer
 from ml_platform.sim.simulator import Simulator
-from ml_platform.webui import SOURCE_WEB_DIR, build_ui, ui_directory
+from ml_platform.webui import SOURCE_WEB_DIR, build_ui, with_default_ui_dir
 
 DEV_CLUSTERS = ("member1@eu-west/eu-west-1a", "member2@us-east/us-east-1b")
 
@@ -193,6 +193,7 @@ def _dev(settings: Settings) -> int:
     the source checkout is built first when its build is missing or stale."""
     if settings.http.ui_dir is None:
         build_ui(SOURCE_WEB_DIR)
+    settings = with_default_ui_dir(settings)
     if settings.karmada.kubeconfig is not None:
         return asyncio.run(_serve(settings))
     simulator = Simulator([ClusterSpec.parse(c) for c in DEV_CLUSTERS])
@@ -205,7 +206,8 @@ def _dev(settings: Settings) -> int:
             update={"karmada": settings.karmada.model_copy(update={"kubeconfig": kubeconfig})}
         )
         api = f"http://{_display_host(settings.http.host)}:{settings.http.port}"
-        ui = f"{api}/" if (ui_directory(settings) / "index.html").is_file() else "not built"
+        built = settings.http.ui_dir is not None and (settings.http.ui_dir / "index.html").is_file()
+        ui = f"{api}/" if built else "not built (see the log line webui.not_built)"
         print(
             f"ml-platform dev\n  UI       {ui}\n  API      {api}/api/v1  (docs: {api}/docs)\n"
             f"  Karmada  {server.url}  (simulated; kubectl --kubeconfig {kubeconfig})\n",
@@ -231,7 +233,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     if namespace.command == "dev":
         return _dev(settings)
-    return asyncio.run(_serve(settings))
+    return asyncio.run(_serve(with_default_ui_dir(settings)))
 
 
 if __name__ == "__main__":

@@ -184,8 +184,8 @@ class HttpSettings(BaseModel):
 
     ui_dir: Path | None = Field(
         default=None,
-        description="The built web UI (index.html, assets/) served at '/'. Default: web/dist"
-        " of the source checkout, when it has been built.",
+        description="The built web UI (index.html, assets/) served at '/'; `serve` and `dev`"
+        " default to web/dist of the source checkout.",
     )
 
     _split = field_validator("cors_origins", mode="before")(_split_origins)

@@ -43,9 +43,13 @@ BUILD_INPUTS = (
 NPM_TIMEOUT_SECONDS = 900
 
 
-def ui_directory(settings: Settings) -> Path:
-    """Where the built UI is expected: the configured directory, else web/dist of the sources."""
-    return settings.http.ui_dir or SOURCE_WEB_DIR / "dist"
+def with_default_ui_dir(settings: Settings) -> Settings:
+    """The settings ``serve`` and ``dev`` run with: the UI directory defaults to web/dist of
+    the source checkout (an app built without one serves only the API)."""
+    if settings.http.ui_dir is not None:
+        return settings
+    http = settings.http.model_copy(update={"ui_dir": SOURCE_WEB_DIR / "dist"})
+    return settings.model_copy(update={"http": http})
 
 
 class _HashedAssets(StaticFiles):
