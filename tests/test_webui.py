@@ -30,9 +30,7 @@ def dist(tmp_path: Path) -> Path:
 
 
 def with_ui(settings: Settings, ui_dir: Path) -> Settings:
-    return settings.model_copy(
-        update={"http": settings.http.model_copy(update={"ui_dir": ui_dir})}
-    )
+    return settings.model_copy(update={"http": settings.http.model_copy(update={"ui_dir": ui_dir})})
 
 
 async def test_built_ui_is_served_beside_the_api(
