@@ -256,6 +256,24 @@ async function main() {
       await shoot(page, "09-jobs-filtered");
     });
 
+    await step("dark theme follows the OS setting and stays accessible", async () => {
+      const dark = await browser.newContext({ viewport: { width: 1360, height: 900 }, colorScheme: "dark" });
+      const darkPage = await dark.newPage();
+      await darkPage.goto(`${base}/jobs/${ids.xgb}`);
+      await waitStatus(darkPage, "Succeeded");
+      const background = await darkPage.evaluate(
+        () => getComputedStyle(document.documentElement).backgroundColor,
+      );
+      assert(background === "rgb(21, 24, 28)", `dark theme not applied (${background})`);
+      await checkA11y(darkPage, "job page, dark");
+      await shoot(darkPage, "13-job-dark");
+      await darkPage.goto(`${base}/jobs/new`);
+      await darkPage.locator("#f-jobName").waitFor();
+      await checkA11y(darkPage, "create form, dark");
+      await shoot(darkPage, "14-create-dark");
+      await dark.close();
+    });
+
     await step("live refresh: 2 API calls per 5 s whatever the number of jobs", async () => {
       await page.goto(`${base}/?limit=250`);
       await page.locator("table.jobs tbody tr").nth(100).waitFor();
