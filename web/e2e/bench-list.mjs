@@ -1,5 +1,5 @@
 // The jobs list's budgets with many jobs, in headless Chromium against a real `ml-platform dev`:
-// render time and main-thread long tasks while paging through N jobs (250 per page), and the
+// render time and main-thread long tasks while paging through N jobs (100 per page), and the
 // API calls per 5 s refresh (constant in N). Prints the numbers; exits 1 over a budget.
 //
 //   node e2e/bench-list.mjs [--jobs 1000]      (needs web/dist: npm run build)
@@ -8,9 +8,9 @@ import { startServer } from "./server.mjs";
 
 const argJobs = process.argv.indexOf("--jobs");
 const JOBS = argJobs > 0 ? Number(process.argv[argJobs + 1]) : 1000;
-const PAGE_SIZE = 250;
-const CONCURRENCY = 8;
-// A frame is janky past 50 ms; one page of 250 rows may take a few frames, never a freeze.
+const PAGE_SIZE = 100;
+const CONCURRENCY = 4;
+// A frame is janky past 50 ms; one page of 100 rows may take a few frames, never a freeze.
 const LONGEST_TASK_BUDGET_MS = 250;
 const CALLS_PER_REFRESH_BUDGET = 2;
 
@@ -19,16 +19,24 @@ async function createJobs(url, count) {
   const worker = async () => {
     while (next < count) {
       const i = next++;
-      const response = await fetch(`${url}/api/v1/jobs`, {
-        method: "POST",
-        headers: { "Content-Type": "application/json" },
-        body: JSON.stringify({
-          jobName: `bench-${i}`,
-          algorithm: { source: "builtin", algorithmName: "xgboost" },
-          resources: { instanceResources: { cpuCores: 1, memoryGiB: 1 } },
-        }),
-      });
-      if (response.status !== 201) throw new Error(`create answered ${response.status}`);
+      // SQLite answers 503 when its writers queue up: retry, with a key so a retry of a
+      // request that did get through returns that job instead of making a second one.
+      for (let attempt = 1; ; attempt += 1) {
+        const response = await fetch(`${url}/api/v1/jobs`, {
+          method: "POST",
+          headers: { "Content-Type": "application/json", "Idempotency-Key": `bench-${i}` },
+          body: JSON.stringify({
+            jobName: `bench-${i}`,
+            algorithm: { source: "builtin", algorithmName: "xgboost" },
+            resources: { instanceResources: { cpuCores: 1, memoryGiB: 1 } },
+          }),
+        });
+        if (response.status === 201) break;
+        if (response.status !== 503 || attempt === 5) {
+          throw new Error(`create answered ${response.status}: ${await response.text()}`);
+        }
+        await new Promise((resolve) => setTimeout(resolve, 200 * attempt));
+      }
     }
   };
   await Promise.all(Array.from({ length: CONCURRENCY }, worker));
@@ -61,11 +69,17 @@ try {
   let clickedAt = performance.now();
   await page.goto(`${server.url}/?limit=${PAGE_SIZE}`);
   const renders = [];
+  let loadLongest = 0;
   let shown = 0;
   for (let pageNo = 1; ; pageNo += 1) {
     await page.waitForFunction((n) => document.querySelectorAll("table.jobs tbody tr").length >= n, 1);
     const previous = await page.evaluate(firstRow);
     renders.push(performance.now() - clickedAt);
+    if (pageNo === 1) {
+      // Loading the app itself is not paging: count the long tasks from here on.
+      loadLongest = await page.evaluate(() => Math.max(0, ...window.__longTasks));
+      await page.evaluate(() => (window.__longTasks = []));
+    }
     shown += await page.locator("table.jobs tbody tr").count();
     const next = page.getByRole("button", { name: "Next →" });
     if (await next.isDisabled()) break;
@@ -88,9 +102,10 @@ try {
   console.log(`bench: ${shown} jobs shown over ${renders.length} pages of ${PAGE_SIZE}`);
   console.log(`bench: page render (click to rows) ms: ${renders.map((r) => r.toFixed(0)).join(", ")}`);
   console.log(
-    `bench: long tasks: ${longTasks.length}, longest ${longest.toFixed(0)} ms` +
+    `bench: long tasks while paging and refreshing: ${longTasks.length}, longest ${longest.toFixed(0)} ms` +
       ` (budget ${LONGEST_TASK_BUDGET_MS} ms)`,
   );
+  console.log(`bench: longest task while loading the app: ${loadLongest.toFixed(0)} ms`);
   console.log(`bench: API calls per refresh: ${perRefresh} (budget ${CALLS_PER_REFRESH_BUDGET})`);
   console.log(`bench: slowest page ${slowest.toFixed(0)} ms`);
   if (shown < JOBS) failed = (console.log(`bench: only ${shown} of ${JOBS} jobs shown`), true);

@@ -1,5 +1,5 @@
 import { keepPreviousData, useQuery } from "@tanstack/react-query";
-import { useEffect, useState } from "react";
+import { memo, useEffect, useState } from "react";
 import { Link, useSearchParams } from "react-router-dom";
 import { api } from "../api";
 import { JOB_STATUSES, type Job, type ListFilters } from "../api/types";
@@ -100,7 +100,7 @@ export function JobsPage() {
             </p>
           )}
           {jobs.data && jobs.data.items.length > 0 ? (
-            <JobTable jobs={jobs.data.items} />
+            <JobTable jobs={jobs.data.items} now={jobs.dataUpdatedAt} />
           ) : (
             <Empty>
               {Object.keys(filters).length > 1 ? (
@@ -209,8 +209,8 @@ function Filters({
   );
 }
 
-function JobTable({ jobs }: { jobs: Job[] }) {
-  const now = Date.now();
+/** The jobs of one page; `now` is when they were fetched (ages are as of then). */
+function JobTable({ jobs, now }: { jobs: Job[]; now: number }) {
   return (
     <div className="table-wrap">
       <table className="jobs">
@@ -236,7 +236,9 @@ function JobTable({ jobs }: { jobs: Job[] }) {
   );
 }
 
-function JobRow({ job, now }: { job: Job; now: number }) {
+// Unchanged jobs keep their object across refreshes (TanStack Query's structural sharing), so
+// a refresh re-renders only the rows that changed and the age column.
+const JobRow = memo(function JobRow({ job, now }: { job: Job; now: number }) {
   const placed = job.clusters ?? [];
   return (
     <tr>
@@ -268,4 +270,4 @@ function JobRow({ job, now }: { job: Job; now: number }) {
       <td>{age(job.createdAt, now)}</td>
     </tr>
   );
-}
+});
