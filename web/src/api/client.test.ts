@@ -96,6 +96,17 @@ describe("createClient", () => {
     expect(seen[0]?.url).toBe("http://ui.test/api/v1/jobs?status=Running&limit=50");
   });
 
+  it("follows the next page on this origin even when the API names another host", async () => {
+    const client = createClient({
+      fetchImpl: fakeFetch([
+        new Response("[]", {
+          headers: { Link: '<http://ui-host/api/v1/jobs?limit=50&cursor=c2>; rel="next"' },
+        }),
+      ]),
+    });
+    expect((await client.listJobs({ limit: 50 })).next).toBe("/api/v1/jobs?limit=50&cursor=c2");
+  });
+
   it("turns a network failure into an ApiError with status 0", async () => {
     const client = createClient({ fetchImpl: fakeFetch([]) });
     await expect(client.getJob("x")).rejects.toMatchObject({ status: 0, isNetwork: true });

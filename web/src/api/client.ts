@@ -112,6 +112,14 @@ export function parseSse(buffer: string): { events: SseEvent[]; rest: string } {
   return { events, rest };
 }
 
+/** The path and query of a URL the API gave. Behind a proxy the API may name a host other
+ * than the one the browser uses (nginx's `Host $host` drops the port), and the next page is
+ * always on this same API. */
+export function pathAndQuery(url: string): string {
+  const parsed = new URL(url, "http://api.invalid");
+  return parsed.pathname + parsed.search;
+}
+
 /** A query string of the set filters. */
 function query(filters: object): string {
   const params = new URLSearchParams();
@@ -137,7 +145,8 @@ export interface ClientOptions {
 
 export type ApiClient = ReturnType<typeof createClient>;
 
-export const API_BASE = "/api/v1";
+/** Where the API is: this origin's /api/v1 unless the build names another (VITE_API_BASE_URL). */
+export const API_BASE: string = import.meta.env.VITE_API_BASE_URL || "/api/v1";
 
 /** A client of the API at `baseUrl` (default: this origin's /api/v1). */
 export function createClient(options: ClientOptions = {}) {
@@ -145,9 +154,15 @@ export function createClient(options: ClientOptions = {}) {
   const doFetch = options.fetchImpl ?? ((input, init) => fetch(input, init));
 
   async function send(pathOrUrl: string, init: RequestInit = {}): Promise<Response> {
-    const url = pathOrUrl.startsWith("/api/") || /^https?:/.test(pathOrUrl)
+    // "/jobs…" is relative to the API base; "/api/v1/jobs…" (a Link target) to its origin.
+    const absoluteBase = /^https?:/.test(baseUrl);
+    const url = /^https?:/.test(pathOrUrl)
       ? pathOrUrl
-      : `${baseUrl}${pathOrUrl}`;
+      : pathOrUrl.startsWith("/api/")
+        ? absoluteBase
+          ? new URL(pathOrUrl, baseUrl).toString()
+          : pathOrUrl
+        : `${baseUrl}${pathOrUrl}`;
     const attempt = (token: string | null) => {
       const headers = new Headers(init.headers);
       headers.set("Accept", "application/json");
@@ -190,7 +205,8 @@ export function createClient(options: ClientOptions = {}) {
     async listJobs(filters: ListFilters, pageUrl?: string | null): Promise<Page<Job>> {
       const response = await send(pageUrl ?? `/jobs?${query(filters)}`);
       const items = (await response.json()) as Job[];
-      return { items, next: parseLinkHeader(response.headers.get("Link")).next ?? null };
+      const next = parseLinkHeader(response.headers.get("Link")).next;
+      return { items, next: next ? pathAndQuery(next) : null };
     },
     /** Jobs per status among those the filters (other than status) select. */
     countJobs: (filters: Omit<ListFilters, "status" | "limit">) =>
