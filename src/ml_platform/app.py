@@ -32,6 +32,7 @@ from ml_platform.middleware import (
 )
 from ml_platform.monitor.service import StatusMonitor
 from ml_platform.system.router import router as system_router
+from ml_platform.webui import mount_ui
 
 log = structlog.get_logger()
 
@@ -146,6 +147,8 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(clusters_router)
     app.include_router(api.router)
     app.include_router(system_router)
+    if settings.http.ui_dir is not None:
+        mount_ui(app, settings.http.ui_dir)  # last: its catch-all must not shadow a route
 
     # Added innermost first: context -> CORS -> timeout -> body limit -> routes.
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.http.max_body_bytes)

@@ -37,6 +37,7 @@ from ml_platform.config import (
 from ml_platform.db.engine import build_engine
 from ml_platform.db.migrate import upgrade_to_head
 from ml_platform.logging import configure_logging
+from ml_platform.webui import SOURCE_WEB_DIR, build_ui, with_default_ui_dir
 
 DEV_CLUSTERS = ("member1@eu-west/eu-west-1a", "member2@us-east/us-east-1b")
 # Created in the dev simulator: where jobs go unless they name another namespace.
@@ -193,7 +194,11 @@ async def _serve(settings: Settings) -> int:
 
 
 def _dev(settings: Settings) -> int:
-    """Serve with an in-process simulator, unless a real Karmada is configured."""
+    """Serve with an in-process simulator, unless a real Karmada is configured. The web UI of
+    the source checkout is built first when its build is missing or stale."""
+    if settings.http.ui_dir is None:
+        build_ui(SOURCE_WEB_DIR)
+    settings = with_default_ui_dir(settings)
     if settings.karmada.kubeconfig is not None:
         return asyncio.run(_serve(settings))
     _require_simulator()
@@ -212,8 +217,10 @@ def _dev(settings: Settings) -> int:
             update={"karmada": settings.karmada.model_copy(update={"kubeconfig": kubeconfig})}
         )
         api = f"http://{_display_host(settings.http.host)}:{settings.http.port}"
+        built = settings.http.ui_dir is not None and (settings.http.ui_dir / "index.html").is_file()
+        ui = f"{api}/" if built else "not built (see the log line webui.not_built)"
         print(
-            f"ml-platform dev\n  API      {api}/api/v1  (docs: {api}/docs)\n"
+            f"ml-platform dev\n  UI       {ui}\n  API      {api}/api/v1  (docs: {api}/docs)\n"
             f"  Karmada  {server.url}  (simulated; kubectl --kubeconfig {kubeconfig})\n",
             flush=True,
         )
@@ -259,7 +266,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     if namespace.command == "dev":
         return _dev(settings)
-    return asyncio.run(_serve(settings))
+    return asyncio.run(_serve(with_default_ui_dir(settings)))
 
 
 if __name__ == "__main__":

@@ -180,6 +180,12 @@ class HttpSettings(BaseModel):
         "each holds a thread and a connection to a member cluster. More are answered 503.",
     )
 
+    ui_dir: Path | None = Field(
+        default=None,
+        description="The built web UI (index.html, assets/) served at '/'; `serve` and `dev`"
+        " default to web/dist of the source checkout.",
+    )
+
     _split = field_validator("cors_origins", mode="before")(_split_origins)
 
 

@@ -47,6 +47,7 @@ async def test_a_job_goes_from_pending_to_succeeded(
     assert status["startTime"] is not None
     assert sum(status["clusterDistribution"].values()) > 0
     assert len(status["clusterDistribution"]) == 1  # runs exactly once, on one cluster
+    assert running["clusters"] == list(status["clusterDistribution"])  # what the UI lists
 
     members_finished(simulator)
     await monitor.run_once()

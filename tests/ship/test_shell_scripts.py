@@ -1,4 +1,4 @@
-"""deploy.sh and build-images.sh parse with bash -n and are shellcheck-clean."""
+"""deploy.sh, build-images.sh and scripts/test-web parse with bash -n and are shellcheck-clean."""
 
 import shutil
 import subprocess
@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-SCRIPTS = ["deploy.sh", "build-images.sh"]
+SCRIPTS = ["deploy.sh", "build-images.sh", "scripts/test-web"]
 
 
 def shellcheck_binary() -> str:

@@ -5,13 +5,15 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, cast
+from typing import Any, TypeVar, cast
 
-from sqlalchemy import Row, delete, func, insert, or_, select, text, tuple_, update
+from sqlalchemy import Row, Select, delete, func, insert, or_, select, text, tuple_, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ml_platform.jobs.models import JobEvent, JobLog, TrainingJob
+
+_S = TypeVar("_S", bound=Select[*tuple[Any, ...]])
 
 
 @dataclass(frozen=True)
@@ -70,7 +72,16 @@ async def list_jobs(
     *, session: AsyncSession, filters: JobFilters, after: Position | None, limit: int
 ) -> list[TrainingJob]:
     """Up to ``limit`` jobs, newest first, strictly after ``after``."""
-    statement = select(TrainingJob)
+    statement = _filtered(select(TrainingJob), filters)
+    if after is not None:
+        statement = statement.where(
+            tuple_(TrainingJob.created_at, TrainingJob.id) < tuple_(after.created_at, after.id)
+        )
+    statement = statement.order_by(TrainingJob.created_at.desc(), TrainingJob.id.desc())
+    return list((await session.scalars(statement.limit(limit))).all())
+
+
+def _filtered(statement: _S, filters: JobFilters) -> _S:
     if filters.namespace is not None:
         statement = statement.where(TrainingJob.namespace == filters.namespace)
     if filters.status is not None:
@@ -82,12 +93,7 @@ async def list_jobs(
         # is on lower(id), the expression the trigram index (Postgres) is built on.
         pattern = f"%{_escape_like(filters.q.lower())}%"
         statement = statement.where(func.lower(TrainingJob.id).like(pattern, escape="\\"))
-    if after is not None:
-        statement = statement.where(
-            tuple_(TrainingJob.created_at, TrainingJob.id) < tuple_(after.created_at, after.id)
-        )
-    statement = statement.order_by(TrainingJob.created_at.desc(), TrainingJob.id.desc())
-    return list((await session.scalars(statement.limit(limit))).all())
+    return statement
 
 
 async def delete_job(*, session: AsyncSession, job_id: str) -> None:
@@ -130,9 +136,13 @@ async def list_events(*, session: AsyncSession, job_id: str) -> list[JobEvent]:
     return list((await session.scalars(statement)).all())
 
 
-async def count_by_status(*, session: AsyncSession) -> dict[str, int]:
-    """Number of jobs per status."""
+async def count_by_status(
+    *, session: AsyncSession, filters: JobFilters | None = None
+) -> dict[str, int]:
+    """Number of jobs per status, of those the filters select (all by default)."""
     statement = select(TrainingJob.status, func.count()).group_by(TrainingJob.status)
+    if filters is not None:
+        statement = _filtered(statement, filters)
     rows = (await session.execute(statement)).all()
     return dict(rows)
 

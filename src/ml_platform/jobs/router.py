@@ -21,6 +21,7 @@ from ml_platform.jobs.models import JobEvent, TrainingJob
 from ml_platform.jobs.repository import JobFilters
 from ml_platform.jobs.schemas import (
     DryRunResponse,
+    JobCountsResponse,
     JobEventResponse,
     JobLogsResponse,
     JobStatusResponse,
@@ -58,6 +59,7 @@ def to_response(job: TrainingJob) -> TrainingJobResponse:
         reason=job.reason,
         message=job.message or "",
         target_clusters=list(job.target_clusters),
+        clusters=sorted(job.cluster_status or {}),
         workload_kind=job.workload_kind,
         created_at=job.created_at,
         updated_at=job.updated_at,
@@ -157,6 +159,23 @@ async def list_jobs(
         next_url = request.url.include_query_params(cursor=page.next_cursor)
         response.headers["Link"] = f'<{next_url}>; rel="next"'
     return [to_response(job) for job in page.jobs]
+
+
+@router.get("/counts", response_model=JobCountsResponse, responses=_ERRORS)
+async def count_jobs(
+    session: SessionDep,
+    namespace: Annotated[str | None, Query(max_length=63, pattern=NO_NUL)] = None,
+    algorithm: Annotated[str | None, Query(max_length=63, pattern=NO_NUL)] = None,
+    q: Annotated[
+        str | None, Query(max_length=63, pattern=NO_NUL, description="Substring of id or name.")
+    ] = None,
+) -> JobCountsResponse:
+    """Jobs per status among those the list's other filters select: one query, whatever the
+    number of jobs (a job id is never "counts": ids end in a hex suffix)."""
+    counts = await service.count_jobs(
+        session=session, filters=JobFilters(namespace=namespace, algorithm=algorithm, q=q)
+    )
+    return JobCountsResponse(counts=counts, total=sum(counts.values()))
 
 
 @router.get("/{job_id}", response_model=TrainingJobResponse, responses=_NOT_FOUND)

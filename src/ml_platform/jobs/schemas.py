@@ -199,6 +199,10 @@ class TrainingJobResponse(WireModel):
     reason: str | None
     message: str
     target_clusters: list[str]
+    clusters: list[str] = Field(
+        default_factory=list,
+        description="Member clusters the workload is on, as last observed (empty before).",
+    )
     workload_kind: str
     created_at: Timestamp
     updated_at: Timestamp
@@ -257,6 +261,13 @@ class JobLogsResponse(WireModel):
         description="live: read from the pod now; stored: the tail kept when the job ended."
     )
     logs: list[str] = Field(default_factory=list)
+
+
+class JobCountsResponse(WireModel):
+    """How many jobs have each status (statuses without jobs are left out)."""
+
+    counts: dict[str, int]
+    total: int
 
 
 class MessageResponse(WireModel):

@@ -233,6 +233,11 @@ async def list_jobs(
     return JobPage(rows[:limit], encode_cursor(Position(last.created_at, last.id)))
 
 
+async def count_jobs(*, session: AsyncSession, filters: JobFilters) -> dict[str, int]:
+    """Jobs per status among those the filters select."""
+    return await repository.count_by_status(session=session, filters=filters)
+
+
 def _nothing_submitted(job: TrainingJob) -> bool:
     # A failed attempt may still have created some objects (the policy, say): not "nothing".
     return job.submitted_at is None and job.workload_name is None and job.karmada_attempts == 0
