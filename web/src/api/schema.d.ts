@@ -234,6 +234,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/health": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Health
+         * @description Liveness: 200 while the process serves requests, with each component's state.
+         */
+        get: operations["health_api_v1_health_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/health": {
         parameters: {
             query?: never;
@@ -616,7 +636,7 @@ export interface components {
         TrainingJobRequest: {
             /**
              * Jobname
-             * @description DNS-1035 label, at most 38 characters.
+             * @description DNS-1123 label, 1 to 63 characters.
              */
             jobName: string;
             /**
@@ -632,7 +652,7 @@ export interface components {
             outputDataConfig?: components["schemas"]["OutputDataConfig"] | null;
             /**
              * Hyperparameters
-             * @description Keyed by algorithm id; only the selected one allowed.
+             * @description Keyed by algorithm id; blocks of other algorithms are ignored.
              */
             hyperparameters?: {
                 [key: string]: {
@@ -1366,6 +1386,28 @@ export interface operations {
                     "application/json": {
                         [key: string]: unknown;
                     }[];
+                };
+            };
+        };
+    };
+    health_api_v1_health_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        [key: string]: unknown;
+                    };
                 };
             };
         };
