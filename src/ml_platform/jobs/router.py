@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from typing import Annotated, Any
 
 import structlog
@@ -9,12 +11,14 @@ from fastapi import APIRouter, Header, Query, Request, Response, status
 from fastapi.responses import StreamingResponse
 
 from ml_platform.api import API_PREFIX
+from ml_platform.db.session import begin_write
 from ml_platform.deps import (
     ClusterDirectoryDep,
     GatewayDep,
     OptionalGatewayDep,
     SessionDep,
     SettingsDep,
+    WriteSessionDep,
 )
 from ml_platform.jobs import logs, service
 from ml_platform.jobs.live import live_status
@@ -31,6 +35,8 @@ from ml_platform.jobs.schemas import (
     TrainingJobRequest,
     TrainingJobResponse,
 )
+
+log = structlog.get_logger()
 
 # The full prefix lives on this router so route templates (metrics labels) are complete paths.
 router = APIRouter(prefix=f"{API_PREFIX}/jobs", tags=["jobs"])
@@ -91,7 +97,7 @@ def _event_response(event: JobEvent) -> JobEventResponse:
 async def create_job(
     body: TrainingJobRequest,
     request: Request,
-    session: SessionDep,
+    session: WriteSessionDep,
     response: Response,
     gateway: OptionalGatewayDep,
     directory: ClusterDirectoryDep,
@@ -125,17 +131,29 @@ async def create_job(
         session=session, request=body, idempotency_key=idempotency_key
     )
     job = result.job
-    if result.created:
-        # The one explicit commit in a handler: the Pending row must be durable before anything
-        # reaches Karmada, so a crash between the two leaves a record (which the monitor
-        # submits) and never an object without one.
-        await session.commit()
-        job = await service.submit_created_job(
-            session=session, gateway=gateway, job_id=job.id, settings=settings
-        )
     response.headers["Location"] = f"{request.url.path}/{job.id}"
     if not result.created:
         response.headers["Idempotent-Replayed"] = "true"
+        return to_response(job)
+    # The explicit commits in a handler: the Pending row must be durable before anything
+    # reaches Karmada, so a crash between the two leaves a record (which the monitor
+    # submits) and never an object without one. A failure before this commit is a 503 the
+    # client retries with its Idempotency-Key; after it, the answer is 201 whatever happens.
+    await session.commit()
+    stored = to_response(job)
+    try:
+        await begin_write(session)
+        job = await service.submit_created_job(
+            session=session, gateway=gateway, job_id=job.id, settings=settings
+        )
+        await session.commit()
+    except (Exception, asyncio.CancelledError) as exc:
+        # The database went away, or the server is shutting down (cancelled): the job is
+        # stored and the monitor submits it, so the client is told so, not "failed".
+        log.warning("job.first_submission_not_recorded", job_id=stored.id, error=repr(exc))
+        with contextlib.suppress(Exception, asyncio.CancelledError):
+            await session.rollback()
+        return stored
     return to_response(job)
 
 
@@ -175,7 +193,7 @@ async def get_job(job_id: str, session: SessionDep) -> TrainingJobResponse:
 
 @router.delete("/{job_id}", response_model=MessageResponse, responses=_NOT_FOUND)
 async def delete_job(
-    job_id: str, session: SessionDep, gateway: OptionalGatewayDep, settings: SettingsDep
+    job_id: str, session: WriteSessionDep, gateway: OptionalGatewayDep, settings: SettingsDep
 ) -> MessageResponse:
     """Delete a job: its Karmada objects, then its record (``message`` says whether the
     removal finished or continues in the background)."""
@@ -190,7 +208,7 @@ async def delete_job(
     "/{job_id}/stop", response_model=TrainingJobResponse, responses={**_NOT_FOUND, **_CONFLICT}
 )
 async def stop_job(
-    job_id: str, session: SessionDep, gateway: OptionalGatewayDep, settings: SettingsDep
+    job_id: str, session: WriteSessionDep, gateway: OptionalGatewayDep, settings: SettingsDep
 ) -> TrainingJobResponse:
     """Stop a job: its workload leaves the clusters, its record is kept."""
     structlog.contextvars.bind_contextvars(job_id=job_id)

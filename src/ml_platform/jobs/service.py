@@ -404,8 +404,14 @@ async def submit_created_job(
     job_id: str,
     settings: Settings,
 ) -> TrainingJob:
-    """First submission attempt of a stored Pending job (the monitor retries failures)."""
-    job = await get_job(session=session, job_id=job_id, for_update=True)
+    """First submission attempt of a stored Pending job (the monitor retries failures).
+
+    A job whose row the monitor holds is being submitted by it: it is returned as stored."""
+    job = await repository.get_job(
+        session=session, job_id=job_id, for_update=True, skip_locked=True
+    )
+    if job is None:
+        return await get_job(session=session, job_id=job_id)
     if job.status != JobStatus.PENDING or job.submitted_at is not None:
         return job  # someone else (the monitor, a replayed request) already moved it on
     if gateway is None:
