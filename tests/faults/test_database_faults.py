@@ -79,7 +79,9 @@ async def test_backends_killed_during_a_burst(
                 probes.append((sent, time.monotonic(), response.status_code))
                 await asyncio.sleep(0.05)
 
-        *_, killed_at = await asyncio.gather(*(burst(w) for w in range(workers)), probe(), killer())
+        killing = asyncio.create_task(killer())
+        await asyncio.gather(*(burst(w) for w in range(workers)), probe())
+        killed_at = await killing
         await asyncio.sleep(0.5)
         lost, replayed, not_stored = await _check_answers(client, answers)
         recoveries = [

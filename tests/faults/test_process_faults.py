@@ -30,7 +30,7 @@ def _dsn(url: str) -> str:
 
 def _query(url: str, sql: str) -> list[tuple[Any, ...]]:
     with psycopg.connect(_dsn(url), autocommit=True, connect_timeout=5) as connection:
-        cursor = connection.execute(sql)  # type: ignore[arg-type]
+        cursor = connection.execute(sql)
         return cursor.fetchall() if cursor.description else []
 
 
@@ -61,7 +61,7 @@ async def _rows_stored(url: str, count: int) -> None:
 
 async def _burst(
     base: str, keys: list[str], *, retry: bool = False
-) -> list[httpx.Response | Exception]:
+) -> list[httpx.Response | BaseException]:
     """One create per key (its Idempotency-Key), all at once; with ``retry`` each 503 is
     sent again after its Retry-After."""
     limits = httpx.Limits(max_connections=len(keys))
@@ -161,7 +161,7 @@ async def test_sigterm_with_requests_in_flight(
         answered_201=statuses.count(201),
         answered_503=statuses.count(503),
         bare_500=statuses.count(500),
-        no_answer=sum(isinstance(a, Exception) for a in answers),
+        no_answer=sum(isinstance(a, BaseException) for a in answers),
         exit_code=code,
         exit_s=round(exit_seconds, 2),
         stored_201=len(set(created) & stored),
@@ -174,7 +174,7 @@ async def test_sigterm_with_requests_in_flight(
     assert exit_seconds < 10
 
 
-def _status(answer: httpx.Response | Exception) -> int:
+def _status(answer: httpx.Response | BaseException) -> int:
     return answer.status_code if isinstance(answer, httpx.Response) else 0
 
 
