@@ -14,6 +14,8 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
+from karmada_sim.server import SimulatorServer
+from karmada_sim.workloads.common import OUTCOME_ANNOTATION
 from karmada_support import advance
 from ml_platform.config import Settings
 from ml_platform.db.base import utcnow
@@ -23,8 +25,6 @@ from ml_platform.jobs.schemas import TrainingJobRequest
 from ml_platform.jobs.workload import render_job
 from ml_platform.karmada.gateway import KarmadaGateway
 from ml_platform.monitor.service import StatusMonitor
-from ml_platform.sim.server import SimulatorServer
-from ml_platform.sim.workloads.common import OUTCOME_ANNOTATION
 from tests_support import AppFactory, app_client
 
 

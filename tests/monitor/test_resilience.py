@@ -10,11 +10,11 @@ import httpx
 from fastapi import FastAPI
 from sqlalchemy import func, select
 
+from karmada_sim.server import SimulatorServer
 from ml_platform.jobs.models import TrainingJob
 from ml_platform.jobs.workload import render_job
 from ml_platform.karmada.gateway import JOB_ID_LABEL, KarmadaGateway, ObjectRef
 from ml_platform.monitor.service import StatusMonitor
-from ml_platform.sim.server import SimulatorServer
 from ml_platform.workloads.kinds import WORKLOAD_APIS, WorkloadKind
 
 from .conftest import (

@@ -11,12 +11,12 @@ import httpx
 from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from karmada_sim.server import SimulatorServer
 from ml_platform.config import Settings
 from ml_platform.jobs import repository
 from ml_platform.jobs.logs import Capture, capture_driver_log
 from ml_platform.jobs.models import TrainingJob
 from ml_platform.monitor.service import StatusMonitor
-from ml_platform.sim.server import SimulatorServer
 from tests_support import AppFactory, app_client
 
 from .conftest import (
