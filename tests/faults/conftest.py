@@ -10,9 +10,9 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
+from karmada_sim.server import SimulatorServer
+from karmada_sim.simulator import ClusterSpec, Simulator, Timings
 from ml_platform.config import Settings
-from ml_platform.sim.server import SimulatorServer
-from ml_platform.sim.simulator import ClusterSpec, Simulator, Timings
 from tests_support import AppFactory, app_client
 
 from .support import FAULT_CLUSTERS, Scale, fault_settings

@@ -12,9 +12,9 @@ from pathlib import Path
 import httpx
 import psycopg
 
+from karmada_sim.server import SimulatorServer
 from ml_platform.config import Settings
 from ml_platform.db.url import normalize_database_url
-from ml_platform.sim.server import SimulatorServer
 from tests_support import AppFactory, app_client
 
 from .support import JOBS, Scale, create, fault_settings, figure

@@ -8,8 +8,8 @@ from collections import defaultdict
 
 import httpx
 
+from karmada_sim.server import SimulatorServer
 from karmada_support import MEMBERS, items
-from ml_platform.sim.server import SimulatorServer
 
 from .support import Scale, create, eventually, figure, retrying
 

@@ -8,9 +8,9 @@ import time
 
 import httpx
 
+from karmada_sim.faults import Faults
+from karmada_sim.server import SimulatorServer
 from karmada_support import leftovers
-from ml_platform.sim.faults import Faults
-from ml_platform.sim.server import SimulatorServer
 
 from .support import (
     JOBS,
