@@ -13,7 +13,7 @@ from typing import Any
 
 import httpx
 
-from tests_support import free_port
+from tests_support import free_port, wait_ready
 
 CLI = str(Path(sys.executable).parent / "ml-platform")
 START_SECONDS = 90  # the suite may run on a busy machine
@@ -101,18 +101,13 @@ class ServiceProcess:
                 }
             ),
         )
-        deadline = time.monotonic() + START_SECONDS
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise AssertionError(f"serve exited: {self.log_path.read_text()[-2000:]}")
-            try:
-                if httpx.get(f"{self.base}/ready", timeout=1).status_code == 200:
-                    return
-            except httpx.TransportError:
-                pass
-            time.sleep(0.2)
-        _end(self.process)
-        raise AssertionError("serve did not become ready")
+        try:
+            wait_ready(self.base, self.process, START_SECONDS)
+        except AssertionError:
+            _end(self.process)
+            raise AssertionError(
+                f"serve did not start: {self.log_path.read_text()[-2000:]}"
+            ) from None
 
     def signal(self, signum: int) -> None:
         """Send ``signum`` to the process."""

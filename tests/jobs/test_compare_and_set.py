@@ -9,21 +9,11 @@ import pytest
 from fastapi import FastAPI
 from sqlalchemy.orm.exc import StaleDataError
 
+from karmada_support import store_pending_job
 from ml_platform.db.base import utcnow
 from ml_platform.db.session import begin_write
-from ml_platform.jobs import lifecycle, repository, service
+from ml_platform.jobs import lifecycle, repository
 from ml_platform.jobs.lifecycle import JobStatus
-from ml_platform.jobs.schemas import TrainingJobRequest
-
-
-async def _stored(app: FastAPI, request: dict[str, Any]) -> str:
-    async with app.state.sessionmaker() as session, session.begin():
-        created = await service.create_job(
-            session=session,
-            request=TrainingJobRequest.model_validate(request),
-            idempotency_key=None,
-        )
-    return created.job.id
 
 
 async def _move(app: FastAPI, job_id: str, to: JobStatus) -> None:
@@ -40,7 +30,7 @@ async def _move(app: FastAPI, job_id: str, to: JobStatus) -> None:
 async def test_a_locked_read_sees_what_another_writer_committed(
     app: FastAPI, ui_request: dict[str, Any]
 ) -> None:
-    job_id = await _stored(app, ui_request)
+    job_id = await store_pending_job(app, ui_request)
     async with app.state.sessionmaker() as session:
         loaded = await repository.get_job(session=session, job_id=job_id)
         assert loaded is not None
@@ -57,7 +47,7 @@ async def test_a_locked_read_sees_what_another_writer_committed(
 async def test_a_stale_copy_cannot_overwrite_a_stop(
     app: FastAPI, ui_request: dict[str, Any]
 ) -> None:
-    job_id = await _stored(app, ui_request)
+    job_id = await store_pending_job(app, ui_request)
     async with app.state.sessionmaker() as session:
         stale = await repository.get_job(session=session, job_id=job_id)
         assert stale is not None
@@ -76,7 +66,10 @@ async def test_a_stale_copy_cannot_overwrite_a_stop(
 async def test_a_bulk_write_based_on_an_old_version_changes_nothing(
     app: FastAPI, ui_request: dict[str, Any]
 ) -> None:
-    first, second = await _stored(app, ui_request), await _stored(app, ui_request)
+    first, second = (
+        await store_pending_job(app, ui_request),
+        await store_pending_job(app, ui_request),
+    )
     async with app.state.sessionmaker() as session:
         versions = await repository.lock_versions(session=session, job_ids=[first, second])
         await session.commit()

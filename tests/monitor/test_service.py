@@ -21,6 +21,7 @@ from tests_support import AppFactory, app_client
 
 from .conftest import (
     ManualClock,
+    build_monitor,
     create_job,
     get_job,
     load_job,
@@ -117,15 +118,7 @@ async def test_a_failed_log_capture_is_retried_until_it_succeeds(
         outcomes.append(outcome)
         return outcome is not Capture.FAILED
 
-    monitor = StatusMonitor(
-        engine=karmada_app.state.engine,
-        sessionmaker=karmada_app.state.sessionmaker,
-        gateway=karmada_app.state.gateway,
-        settings=karmada_app.state.settings,
-        metrics=karmada_app.state.metrics,
-        on_terminal=capture,
-        clock=clock,
-    )
+    monitor = build_monitor(karmada_app, clock, on_terminal=capture)
     try:
         job_id = await running_job(karmada_client, monitor, simulator, ui_request)
         members_finished(simulator)
