@@ -142,18 +142,20 @@ class ShutdownGuardMiddleware:
 # Always answered at once: probes must tell the truth under load, and a followed log stream
 # lives for minutes (it has its own limit).
 _UNLIMITED_PATHS = ("/health", "/ready", "/metrics")
+MAX_RETRY_AFTER_SECONDS = 10
 
 
 class ConcurrencyLimitMiddleware:
     """At most ``limit`` requests run at once, so they never wait for more database
     connections than the pool has; the next ones queue up to ``queue_seconds`` for a turn,
-    then are answered 503 with ``Retry-After``."""
+    then are answered 503 with a ``Retry-After`` that grows with the queue."""
 
     def __init__(self, app: ASGIApp, limit: int, queue_seconds: float) -> None:
         self.app = app
         self.limit = limit
         self.queue_seconds = queue_seconds
         self._slots = asyncio.Semaphore(limit)
+        self._waiting = 0
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Handle one ASGI call."""
@@ -161,19 +163,25 @@ class ConcurrencyLimitMiddleware:
         if scope["type"] != "http" or path in _UNLIMITED_PATHS or path.endswith("/stream"):
             await self.app(scope, receive, send)
             return
+        self._waiting += 1
         try:
             async with asyncio.timeout(self.queue_seconds):
                 await self._slots.acquire()
         except TimeoutError:
-            log.warning("http.overloaded", path=path, limit=self.limit)
+            # One second per full round of waiting requests ahead: clients that honour it
+            # come back spread out instead of all at once.
+            retry_after = min(MAX_RETRY_AFTER_SECONDS, 1 + (self._waiting - 1) // self.limit)
+            log.warning("http.overloaded", path=path, limit=self.limit, waiting=self._waiting)
             await send_json_error(
                 send,
                 503,
                 f"more than {self.limit} requests in progress; retry shortly",
                 {"limit": self.limit},
-                retry_after=1,
+                retry_after=retry_after,
             )
             return
+        finally:
+            self._waiting -= 1
         try:
             await self.app(scope, receive, send)
         finally:

@@ -107,6 +107,17 @@ def delete(client: httpx.AsyncClient, job_id: str) -> Send:
     return lambda: client.delete(f"{JOBS}/{job_id}")
 
 
+async def bounded(sends: list[Send], *, at_once: int) -> list[tuple[httpx.Response, float, int]]:
+    """``retrying`` each of ``sends``, at most ``at_once`` in flight (a client pool)."""
+    slots = asyncio.Semaphore(at_once)
+
+    async def one(send: Send) -> tuple[httpx.Response, float, int]:
+        async with slots:
+            return await retrying(send)
+
+    return await asyncio.gather(*(one(send) for send in sends))
+
+
 async def retrying(send: Send) -> tuple[httpx.Response, float, int]:
     """Send, and again after each 503's ``Retry-After`` (which every 503 must carry, with a
     JSON error): the first other answer, the seconds it took in all, the 503s seen."""

@@ -11,7 +11,7 @@ import httpx
 from karmada_sim.server import SimulatorServer
 from karmada_support import MEMBERS, items
 
-from .support import Scale, create, eventually, figure, retrying
+from .support import Scale, bounded, create, eventually, figure
 
 
 def where(simulator: SimulatorServer, path: str) -> dict[str, set[str]]:
@@ -27,9 +27,7 @@ async def test_volume_lands_on_the_workloads_cluster(
     live_client: httpx.AsyncClient, fault_simulator: SimulatorServer, scale: Scale, backend: str
 ) -> None:
     count = scale.pick(30, 1000)
-    created = await asyncio.gather(
-        *(retrying(create(live_client, f"vol{n}")) for n in range(count))
-    )
+    created = await bounded([create(live_client, f"vol{n}") for n in range(count)], at_once=50)
     job_ids = [response.json()["id"] for response, _, _ in created]
 
     def placed() -> tuple[dict[str, set[str]], dict[str, set[str]]]:

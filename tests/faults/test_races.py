@@ -15,6 +15,7 @@ from karmada_support import leftovers
 from .support import (
     JOBS,
     Scale,
+    bounded,
     create,
     delete,
     events,
@@ -27,6 +28,8 @@ from .support import (
     stop,
 )
 
+# Clients of the 1,000-job runs: many jobs, but not all of them in one instant.
+CLIENTS = 50
 # After a stop nothing but Stopped (or a later delete) may follow.
 AFTER_STOP = {"Stopped", "Deleting"}
 
@@ -75,8 +78,8 @@ async def test_injected_karmada_faults_submit_every_job_exactly_once(
     api.stats.reset()
     api.faults = Faults(error_rate=0.05, drop_rate=0.05, seed=11)
     started = time.monotonic()
-    created = await asyncio.gather(
-        *(retrying(create(live_client, f"faulty{n}")) for n in range(count))
+    created = await bounded(
+        [create(live_client, f"faulty{n}") for n in range(count)], at_once=CLIENTS
     )
     assert {response.status_code for response, _, _ in created} == {201}
     job_ids = [response.json()["id"] for response, _, _ in created]
@@ -92,9 +95,9 @@ async def test_injected_karmada_faults_submit_every_job_exactly_once(
         if (await events(live_client, job_id)).count(("Pending", "Submitted")) != 1
     ]
     # Stop half of them, then delete every one, faults still on.
-    stops = await asyncio.gather(*(retrying(stop(live_client, job_id)) for job_id in job_ids[::2]))
+    stops = await bounded([stop(live_client, job_id) for job_id in job_ids[::2]], at_once=CLIENTS)
     assert {response.status_code for response, _, _ in stops} == {200}
-    deletes = await asyncio.gather(*(retrying(delete(live_client, job_id)) for job_id in job_ids))
+    deletes = await bounded([delete(live_client, job_id) for job_id in job_ids], at_once=CLIENTS)
     assert {response.status_code for response, _, _ in deletes} == {200}
 
     async def all_gone() -> bool:
