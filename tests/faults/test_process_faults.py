@@ -83,7 +83,7 @@ async def test_sigkill_during_a_burst_then_restart(
     sim.control("DELETE", "stats")
     service = ServiceProcess(tmp_path, database_url=empty_database, kubeconfig=sim.kubeconfig)
     try:
-        burst = asyncio.create_task(_burst(service.base, keys))
+        burst = asyncio.create_task(_burst(service.base, keys, retry=True))
         await _rows_stored(empty_database, count // 3)
         service.signal(signal.SIGKILL)
         answers = await burst
