@@ -126,7 +126,7 @@ async def store_pending_job(app: FastAPI, request: dict[str, Any]) -> str:
     """Store a job without submitting it: the state a job is left in when the API process dies
     between committing the row and submitting it, which the monitor's step (a) picks up."""
     async with app.state.sessionmaker() as session, session.begin():
-        created = await service.create_job(
+        created = await service.store_job(
             session=session,
             request=TrainingJobRequest.model_validate(request),
             idempotency_key=None,

@@ -26,7 +26,7 @@ def run_cli(*argv: str, env: dict[str, str] | None = None) -> subprocess.Complet
 
 def clean_env() -> dict[str, str]:
     env = {key: value for key, value in os.environ.items() if not key.startswith("ML_PLATFORM_")}
-    for name in ("KARMADA_KUBECONFIG", "MGMT_KUBECONFIG", "DATABASE_URL", "PORT"):
+    for name in ("KARMADA_KUBECONFIG", "DATABASE_URL", "PORT"):
         env.pop(name, None)
     return env
 

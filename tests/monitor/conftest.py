@@ -79,7 +79,7 @@ def fast_retry_settings(karmada_settings: Settings) -> Settings:
     """Karmada settings with retries a moved clock makes due at once."""
     return karmada_settings.model_copy(
         update={
-            "submission": karmada_settings.submission.model_copy(
+            "retries": karmada_settings.retries.model_copy(
                 update={"backoff_base_seconds": 0.5, "backoff_cap_seconds": 1.0}
             )
         }

@@ -1,8 +1,8 @@
 """A version counter on each job (the compare-and-set of every status change) and the due
 time of a driver-log capture still to be made.
 
-Revision ID: 0005_job_version_log_capture
-Revises: 0004_search_index_on_lower_id
+Revision ID: 0006_job_version_log_capture
+Revises: 0005_karmada_attempt_columns
 Create Date: 2026-11-30
 """
 
@@ -13,8 +13,8 @@ from alembic import op
 
 from ml_platform.db.base import UtcDateTime
 
-revision = "0005_job_version_log_capture"
-down_revision = "0004_search_index_on_lower_id"
+revision = "0006_job_version_log_capture"
+down_revision = "0005_karmada_attempt_columns"
 branch_labels = None
 depends_on = None
 
@@ -36,6 +36,6 @@ def upgrade() -> None:
 def downgrade() -> None:
     """Drop both columns."""
     op.drop_index("ix_training_job_log_capture_due", table_name="training_job")
-    with op.batch_alter_table("training_job") as batch:
-        batch.drop_column("log_capture_due_at")
-        batch.drop_column("version")
+    # Plain DROP COLUMN (SQLite 3.35+), for the same reason as the ADD COLUMN above.
+    op.drop_column("training_job", "log_capture_due_at")
+    op.drop_column("training_job", "version")
