@@ -41,7 +41,7 @@ def fault_settings(settings: Settings, kubeconfig: Path, **monitor: Any) -> Sett
             "monitor": settings.monitor.model_copy(
                 update={"enabled": True, "interval_seconds": 0.2, **monitor}
             ),
-            "submission": settings.submission.model_copy(
+            "retries": settings.retries.model_copy(
                 update={"backoff_base_seconds": 0.1, "backoff_cap_seconds": 1.0}
             ),
         }
