@@ -78,7 +78,7 @@ async def _burst(
 async def test_sigkill_during_a_burst_then_restart(
     empty_database: str, sim: SimProcess, tmp_path: Path, scale: Scale
 ) -> None:
-    count = scale.pick(30, 200)
+    count = scale.pick(12, 200)
     keys = [f"killed{n}" for n in range(count)]
     sim.control("DELETE", "stats")
     service = ServiceProcess(tmp_path, database_url=empty_database, kubeconfig=sim.kubeconfig)

@@ -42,7 +42,7 @@ def undone_stops(history: list[tuple[str | None, str]]) -> bool:
 async def test_stop_racing_create_is_never_undone(
     live_client: httpx.AsyncClient, fault_simulator: SimulatorServer, scale: Scale, backend: str
 ) -> None:
-    pairs = scale.pick(20, 200)
+    pairs = scale.pick(10, 200)
 
     async def create_then_stop(number: int) -> tuple[str, int]:
         body = job_request(f"race{number}")
@@ -73,7 +73,7 @@ async def test_stop_racing_create_is_never_undone(
 async def test_injected_karmada_faults_submit_every_job_exactly_once(
     live_client: httpx.AsyncClient, fault_simulator: SimulatorServer, scale: Scale, backend: str
 ) -> None:
-    count = scale.pick(20, 1000)
+    count = scale.pick(10, 1000)
     api = fault_simulator.api
     api.stats.reset()
     api.faults = Faults(error_rate=0.05, drop_rate=0.05, seed=11)
@@ -126,7 +126,7 @@ async def test_injected_karmada_faults_submit_every_job_exactly_once(
 async def test_concurrent_creates_and_deletes_all_succeed(
     live_client: httpx.AsyncClient, fault_simulator: SimulatorServer, scale: Scale, backend: str
 ) -> None:
-    count = scale.pick(50, 200)
+    count = scale.pick(20, 200)
 
     created = await asyncio.gather(
         *(retrying(create(live_client, f"burst{n}", key=f"burst-{n}")) for n in range(count))
