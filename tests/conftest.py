@@ -44,6 +44,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         default="both",
         help="database backend(s) the API tests run against",
     )
+    parser.addoption(
+        "--long-faults",
+        action="store_true",
+        default=os.environ.get("ML_PLATFORM_LONG_FAULTS") == "1",
+        help="run the fault tests (tests/faults) at the issue's full sizes (minutes)",
+    )
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:

@@ -12,8 +12,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from karmada_sim.server import PROXY_PATH, SimulatorServer
 from ml_platform.db.base import utcnow
-from ml_platform.jobs import repository
+from ml_platform.jobs import repository, service
 from ml_platform.jobs.models import TrainingJob
+from ml_platform.jobs.schemas import TrainingJobRequest
 
 MANAGED = "app.kubernetes.io/managed-by=ml-platform"
 MEMBERS = ("member1", "member2")
@@ -119,3 +120,15 @@ def advance(simulator: SimulatorServer, seconds: float) -> None:
     since its last reconcile start their lifecycle now, not at the advanced time."""
     simulator.advance(0)
     simulator.advance(seconds)
+
+
+async def store_pending_job(app: FastAPI, request: dict[str, Any]) -> str:
+    """Store a job without submitting it: the state a job is left in when the API process dies
+    between committing the row and submitting it, which the monitor's step (a) picks up."""
+    async with app.state.sessionmaker() as session, session.begin():
+        created = await service.store_job(
+            session=session,
+            request=TrainingJobRequest.model_validate(request),
+            idempotency_key=None,
+        )
+    return created.job.id

@@ -13,6 +13,7 @@ from sqlalchemy import text
 
 from ml_platform.config import Settings
 from ml_platform.deps import SessionDep
+from ml_platform.middleware import ShutdownGuardMiddleware
 from tests_support import AppFactory, app_client
 
 JOBS = "/api/v1/jobs"
@@ -230,3 +231,56 @@ async def test_slow_database_query_is_answered_504_and_frees_the_connection(
             # The only pooled connection must be usable again.
             after = await client.get(JOBS)
             assert after.status_code == 200
+
+
+async def test_requests_over_the_limit_get_a_fast_503_with_retry_after(
+    settings: Settings, app_factory: AppFactory
+) -> None:
+    limited = settings.model_copy(
+        update={
+            "http": settings.http.model_copy(
+                update={"max_concurrent_requests": 1, "queue_timeout_seconds": 0.2}
+            )
+        }
+    )
+    release = asyncio.Event()
+    async with app_factory(limited) as app:
+
+        @app.get("/api/v1/held")
+        async def held() -> dict[str, str]:
+            await release.wait()
+            return {"done": "yes"}
+
+        async with app_client(app) as client:
+            first = asyncio.create_task(client.get("/api/v1/held"))
+            await asyncio.sleep(0.05)
+            started = time.perf_counter()
+            refused = await client.get(JOBS)
+            assert time.perf_counter() - started < 1.0
+            assert refused.status_code == 503
+            assert refused.headers["Retry-After"] == "1"
+            assert refused.json()["details"] == {"limit": 1}
+            assert (await client.get("/health")).status_code == 200  # probes are not limited
+            release.set()
+            assert (await first).status_code == 200
+            assert (await client.get(JOBS)).status_code == 200
+
+
+async def test_a_request_cancelled_at_shutdown_gets_a_json_503() -> None:
+    sent: list[dict[str, object]] = []
+
+    async def cancelled_app(scope: object, receive: object, send: object) -> None:
+        raise asyncio.CancelledError  # what the server does to a request still running
+
+    async def send(message: dict[str, object]) -> None:
+        sent.append(message)
+
+    guard = ShutdownGuardMiddleware(cancelled_app)  # type: ignore[arg-type]
+    with pytest.raises(asyncio.CancelledError):
+        await guard({"type": "http", "path": "/api/v1/jobs"}, None, send)  # type: ignore[arg-type]
+    start, body = sent
+    assert start["status"] == 503
+    headers = dict(start["headers"])  # type: ignore[call-overload]
+    assert headers[b"content-type"] == b"application/json"
+    assert headers[b"retry-after"] == b"1"
+    assert body["body"] == b'{"error":"the server is shutting down; retry","details":null}'

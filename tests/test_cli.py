@@ -11,10 +11,9 @@ import sys
 import time
 from pathlib import Path
 
-import httpx
 import pytest
 
-from tests_support import KUBECONFIG, free_port
+from tests_support import KUBECONFIG, free_port, wait_ready
 
 CLI = str(Path(sys.executable).parent / "ml-platform")
 
@@ -96,20 +95,6 @@ def read_response(conn: socket.socket) -> bytes:
     return head + b"\r\n\r\n" + body
 
 
-def _wait_ready(base: str, process: subprocess.Popen[str], deadline_s: float) -> None:
-    deadline = time.monotonic() + deadline_s
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise AssertionError(f"server exited early: {process.returncode}")
-        try:
-            if httpx.get(f"{base}/ready", timeout=1).status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        time.sleep(0.1)
-    raise AssertionError("server did not become ready")
-
-
 def test_sigterm_lets_in_flight_request_finish_and_exits_0(
     tmp_path: Path, database_url: str
 ) -> None:
@@ -133,7 +118,7 @@ def test_sigterm_lets_in_flight_request_finish_and_exits_0(
     )
     try:
         base = f"http://127.0.0.1:{port}"
-        _wait_ready(base, process, 20)
+        wait_ready(base, process, 60)
         body = json.dumps(
             {
                 "jobName": "slow-upload",
@@ -205,7 +190,7 @@ def test_idle_keep_alive_connection_is_closed_after_the_timeout(sqlite_url: str)
         env=clean_env(),
     )
     try:
-        _wait_ready(f"http://127.0.0.1:{port}", process, 20)
+        wait_ready(f"http://127.0.0.1:{port}", process, 60)
         with socket.create_connection(("127.0.0.1", port), timeout=5) as conn:
             conn.sendall(b"GET /health HTTP/1.1\r\nHost: x\r\n\r\n")
             assert read_response(conn).startswith(b"HTTP/1.1 200")

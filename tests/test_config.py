@@ -29,12 +29,23 @@ def test_defaults() -> None:
     assert settings.http.keep_alive_seconds == 60
     assert settings.database.url is None
     assert settings.database.pool_size == 10
-    assert settings.database.max_overflow == 90
+    # 20 connections a replica: four replicas stay under Postgres' default max_connections.
+    assert settings.database.max_overflow == 10
     assert settings.database.pool_recycle_seconds == 3600
+    # Requests beyond what the pool serves (the monitor holds two) queue, then get a 503.
+    assert settings.max_concurrent_requests == 18
+    assert settings.http.queue_timeout_seconds == 2
     assert settings.monitor.interval_seconds == 1
     assert settings.shutdown_timeout_seconds == 10
     assert settings.environment is Environment.PRODUCTION
     assert settings.log_format is LogFormat.JSON
+
+
+def test_request_limit_follows_the_pool_unless_given() -> None:
+    small = Settings(database={"pool_size": 2, "max_overflow": 0})
+    assert small.max_concurrent_requests == 1  # never zero
+    given = Settings(database={"pool_size": 2}, http={"max_concurrent_requests": 50})
+    assert given.max_concurrent_requests == 50
 
 
 def test_old_deployment_env_names(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:

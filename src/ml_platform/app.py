@@ -20,15 +20,17 @@ from ml_platform.clusters.router import router as clusters_router
 from ml_platform.config import Settings
 from ml_platform.db.engine import build_engine, build_sessionmaker
 from ml_platform.errors import install_exception_handlers
-from ml_platform.jobs.logs import StreamSlots, capture_driver_log
+from ml_platform.jobs.logs import Capture, StreamSlots, capture_driver_log
 from ml_platform.jobs.models import TrainingJob
 from ml_platform.jobs.router import router as jobs_router
 from ml_platform.karmada.gateway import KarmadaGateway
 from ml_platform.metrics import Metrics
 from ml_platform.middleware import (
     BodySizeLimitMiddleware,
+    ConcurrencyLimitMiddleware,
     RequestContextMiddleware,
     RequestTimeoutMiddleware,
+    ShutdownGuardMiddleware,
 )
 from ml_platform.monitor.service import StatusMonitor
 from ml_platform.system.router import router as system_router
@@ -55,8 +57,11 @@ def build_background_services(app: FastAPI) -> list[BackgroundService]:
     if settings.monitor.enabled and app.state.gateway is not None:
         gateway: KarmadaGateway = app.state.gateway
 
-        async def capture_log(session: AsyncSession, job: TrainingJob) -> None:
-            await capture_driver_log(session=session, gateway=gateway, job=job, settings=settings)
+        async def capture_log(session: AsyncSession, job: TrainingJob) -> bool:
+            outcome = await capture_driver_log(
+                session=session, gateway=gateway, job=job, settings=settings
+            )
+            return outcome is not Capture.FAILED
 
         app.state.monitor = StatusMonitor(
             engine=app.state.engine,
@@ -150,11 +155,18 @@ def create_app(settings: Settings) -> FastAPI:
     if settings.http.ui_dir is not None:
         mount_ui(app, settings.http.ui_dir)  # last: its catch-all must not shadow a route
 
-    # Added innermost first: context -> CORS -> timeout -> body limit -> routes.
+    # Added innermost first: context -> CORS -> shutdown guard -> concurrency limit -> timeout
+    # -> body limit -> routes.
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.http.max_body_bytes)
     app.add_middleware(
         RequestTimeoutMiddleware, timeout_seconds=settings.http.request_timeout_seconds
     )
+    app.add_middleware(
+        ConcurrencyLimitMiddleware,
+        limit=settings.max_concurrent_requests,
+        queue_seconds=settings.http.queue_timeout_seconds,
+    )
+    app.add_middleware(ShutdownGuardMiddleware)
     app.add_middleware(
         CORSMiddleware,
         allow_origins=settings.cors_origins,

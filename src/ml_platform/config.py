@@ -30,6 +30,8 @@ from ml_platform.db.url import normalize_database_url
 from ml_platform.workloads.settings import WorkloadSettings
 
 ENV_PREFIX = "ML_PLATFORM_"
+# Pooled connections the leading monitor holds: its leader lock and the tick's transaction.
+MONITOR_CONNECTIONS = 2
 NESTED_DELIMITER = "__"
 # Setting groups renamed since an earlier release (old name: new name); the old env names are
 # still read, so an existing deployment keeps its values. The new names win when both are set.
@@ -114,7 +116,11 @@ class DatabaseSettings(BaseModel):
     )
     pool_size: int = Field(default=10, ge=1, le=1000, description="Connections kept open.")
     max_overflow: int = Field(
-        default=90, ge=0, le=10000, description="Extra connections opened under load."
+        default=10,
+        ge=0,
+        le=10000,
+        description="Extra connections opened under load. Keep replicas x (pool_size + "
+        "max_overflow) below Postgres' max_connections minus its reserved connections.",
     )
     pool_recycle_seconds: int = Field(
         default=3600, ge=1, description="Connections older than this are replaced."
@@ -165,6 +171,20 @@ class HttpSettings(BaseModel):
         gt=0,
         le=3600,
         description="Requests running longer are answered 504 (streaming endpoints exempt).",
+    )
+    max_concurrent_requests: int | None = Field(
+        default=None,
+        ge=1,
+        le=100000,
+        description="Most requests handled at once (probes and log streams not counted); "
+        "empty: the database pool's size minus the connections the monitor holds.",
+    )
+    queue_timeout_seconds: float = Field(
+        default=2.0,
+        gt=0,
+        le=60,
+        description="How long a request over the concurrency limit waits for a turn before "
+        "it is answered 503 with Retry-After.",
     )
     keep_alive_seconds: int = Field(
         default=60, ge=1, le=3600, description="Idle keep-alive connections are closed after."
@@ -284,6 +304,15 @@ class Settings(BaseSettings):
         if self.log.format is not None:
             return self.log.format
         return LogFormat.CONSOLE if self.environment is Environment.DEV else LogFormat.JSON
+
+    @property
+    def max_concurrent_requests(self) -> int:
+        """The effective request concurrency limit: explicit, else what the pool can serve
+        while the monitor holds its connections."""
+        if self.http.max_concurrent_requests is not None:
+            return self.http.max_concurrent_requests
+        pool = self.database.pool_size + self.database.max_overflow
+        return max(1, pool - MONITOR_CONNECTIONS)
 
     @property
     def cors_origins(self) -> list[str]:

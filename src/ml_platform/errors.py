@@ -9,6 +9,7 @@ import structlog
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from sqlalchemy import exc as sa_exc
+from sqlalchemy.orm.exc import StaleDataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import JSONResponse
 
@@ -146,6 +147,17 @@ async def _database_error(request: Request, exc: Exception) -> JSONResponse:
     return await _unexpected_error(request, exc)
 
 
+async def _stale_error(request: Request, exc: Exception) -> JSONResponse:
+    # The compare-and-set of a job's row failed: another writer changed it since it was read.
+    log.info("job.write_conflict", path=request.url.path)
+    return error_response(
+        409,
+        "the job changed while this request ran; read it again and retry",
+        None,
+        {"Retry-After": "1"},
+    )
+
+
 async def _unexpected_error(request: Request, exc: Exception) -> JSONResponse:
     log.error("request.unhandled_error", path=request.url.path, exc_info=exc)
     return error_response(500, "internal server error", None)
@@ -157,4 +169,5 @@ def install_exception_handlers(app: FastAPI) -> None:
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(sa_exc.SQLAlchemyError, _database_error)
+    app.add_exception_handler(StaleDataError, _stale_error)
     app.add_exception_handler(Exception, _unexpected_error)

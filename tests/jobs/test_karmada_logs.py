@@ -255,3 +255,19 @@ async def test_capture_while_karmada_is_down_keeps_the_earlier_capture(
     served = (await karmada_client.get(f"{JOBS}/{job_id}/logs")).json()
     assert served["source"] == "stored"
     assert "live log unavailable" in served["message"]
+
+
+async def test_a_starting_driver_container_is_a_200_with_no_log_yet(
+    karmada_client: httpx.AsyncClient, simulator: SimulatorServer, ui_request: dict[str, Any]
+) -> None:
+    # A PyTorchJob's master pod exists from the start; its containers start 30 s later.
+    body = {**ui_request, "hyperparameters": {}}
+    body["algorithm"] = {"source": "builtin", "algorithmName": "pytorch"}
+    job = (await karmada_client.post(JOBS, json=body)).json()
+    advance(simulator, 1)
+    response = await karmada_client.get(f"{JOBS}/{job['id']}/logs")
+    assert response.status_code == 200, response.text
+    logs = response.json()
+    assert logs["message"] == "the driver container is starting; no log yet (ContainerCreating)"
+    assert (logs["logs"], logs["source"], logs["container"]) == ([], "live", "pytorch")
+    assert logs["pod"] == f"{job['id']}-master-0"

@@ -19,12 +19,10 @@ from karmada_sim.workloads.common import OUTCOME_ANNOTATION
 from karmada_support import advance
 from ml_platform.config import Settings
 from ml_platform.db.base import utcnow
-from ml_platform.jobs import service
 from ml_platform.jobs.models import TrainingJob
-from ml_platform.jobs.schemas import TrainingJobRequest
 from ml_platform.jobs.workload import render_job
 from ml_platform.karmada.gateway import KarmadaGateway
-from ml_platform.monitor.service import StatusMonitor
+from ml_platform.monitor.service import StatusMonitor, TerminalHook
 from tests_support import AppFactory, app_client
 
 
@@ -43,10 +41,16 @@ class ManualClock:
 
 
 def build_monitor(
-    app: FastAPI, clock: ManualClock, *, settings: Settings | None = None, **overrides: Any
+    app: FastAPI,
+    clock: ManualClock,
+    *,
+    settings: Settings | None = None,
+    on_terminal: TerminalHook | None = None,
+    **overrides: Any,
 ) -> StatusMonitor:
     """A monitor for ``app`` (not started: tests call ``run_once``), with the app's settings
-    unless ``settings`` is given, and ``overrides`` of its monitor settings."""
+    unless ``settings`` is given, ``on_terminal`` as its hook for finished jobs, and
+    ``overrides`` of its monitor settings."""
     if settings is None:
         settings = app.state.settings
     if overrides:
@@ -59,6 +63,7 @@ def build_monitor(
         gateway=app.state.gateway,
         settings=settings,
         metrics=app.state.metrics,
+        on_terminal=on_terminal,
         clock=clock,
     )
 
@@ -97,18 +102,6 @@ async def create_job(client: httpx.AsyncClient, request: dict[str, Any]) -> str:
     assert response.status_code == 201, response.text
     job_id: str = response.json()["id"]
     return job_id
-
-
-async def store_pending_job(app: FastAPI, request: dict[str, Any]) -> str:
-    """Store a job without submitting it: the state a job is left in when the API process dies
-    between committing the row and submitting it, which the monitor's step (a) picks up."""
-    async with app.state.sessionmaker() as session, session.begin():
-        created = await service.store_job(
-            session=session,
-            request=TrainingJobRequest.model_validate(request),
-            idempotency_key=None,
-        )
-    return created.job.id
 
 
 async def load_job(app: FastAPI, job_id: str) -> TrainingJob:

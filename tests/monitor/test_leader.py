@@ -11,12 +11,13 @@ import httpx
 from fastapi import FastAPI
 from sqlalchemy import text
 
+from karmada_support import store_pending_job
 from ml_platform.config import Settings
 from ml_platform.monitor.leader import MONITOR_LOCK_KEY
 from ml_platform.monitor.service import StatusMonitor
 from tests_support import AppFactory
 
-from .conftest import ManualClock, build_monitor, create_job, load_job, store_pending_job
+from .conftest import ManualClock, build_monitor, create_job, load_job
 
 
 @asynccontextmanager

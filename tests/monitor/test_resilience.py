@@ -11,6 +11,7 @@ from fastapi import FastAPI
 from sqlalchemy import func, select
 
 from karmada_sim.server import SimulatorServer
+from karmada_support import store_pending_job
 from ml_platform.jobs.models import TrainingJob
 from ml_platform.jobs.workload import render_job
 from ml_platform.karmada.gateway import KarmadaGateway, ObjectRef
@@ -25,7 +26,6 @@ from .conftest import (
     get_job,
     load_job,
     running_job,
-    store_pending_job,
     submit_failing,
 )
 

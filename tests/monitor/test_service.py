@@ -8,14 +8,27 @@ import time
 from typing import Any
 
 import httpx
+from fastapi import FastAPI
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from karmada_sim.server import SimulatorServer
 from ml_platform.config import Settings
 from ml_platform.jobs import repository
+from ml_platform.jobs.logs import Capture, capture_driver_log
+from ml_platform.jobs.models import TrainingJob
 from ml_platform.monitor.service import StatusMonitor
 from tests_support import AppFactory, app_client
 
-from .conftest import create_job, get_job, members_finished, members_running
+from .conftest import (
+    ManualClock,
+    build_monitor,
+    create_job,
+    get_job,
+    load_job,
+    members_finished,
+    members_running,
+    running_job,
+)
 
 
 async def _wait_for_status(
@@ -84,3 +97,52 @@ async def test_no_monitor_without_karmada(settings: Settings, app_factory: AppFa
         async with app_client(app) as client:
             health = (await client.get("/health")).json()
     assert health["components"]["monitor"] == {"enabled": False, "leader": False}
+
+
+async def test_a_failed_log_capture_is_retried_until_it_succeeds(
+    karmada_app: FastAPI,
+    karmada_client: httpx.AsyncClient,
+    simulator: SimulatorServer,
+    clock: ManualClock,
+    ui_request: dict[str, Any],
+) -> None:
+    outcomes: list[Capture] = []
+
+    async def capture(session: AsyncSession, job: TrainingJob) -> bool:
+        outcome = await capture_driver_log(
+            session=session,
+            gateway=karmada_app.state.gateway,
+            job=job,
+            settings=karmada_app.state.settings,
+        )
+        outcomes.append(outcome)
+        return outcome is not Capture.FAILED
+
+    monitor = build_monitor(karmada_app, clock, on_terminal=capture)
+    try:
+        job_id = await running_job(karmada_client, monitor, simulator, ui_request)
+        members_finished(simulator)
+        # The members cannot be reached through Karmada's proxy; Karmada itself answers.
+        simulator.set_faults(error_rate=1.0, paths=("/apis/cluster.karmada.io/v1alpha1/clusters/",))
+        await monitor.run_once()
+        assert (await get_job(karmada_client, job_id))["status"] == "Succeeded"
+        assert outcomes == [Capture.FAILED]
+        job = await load_job(karmada_app, job_id)
+        assert job.log_capture_due_at is not None
+        await monitor.run_once()  # not due yet: not tried again
+        assert outcomes == [Capture.FAILED]
+
+        simulator.set_faults()
+        clock.advance(2)
+        await monitor.run_once()
+        assert outcomes == [Capture.FAILED, Capture.STORED]
+        assert (await load_job(karmada_app, job_id)).log_capture_due_at is None
+        async with karmada_app.state.sessionmaker() as session:
+            stored = await repository.get_job_log(session=session, job_id=job_id)
+        assert stored is not None
+        assert "succeeded" in stored.content
+        clock.advance(120)
+        await monitor.run_once()
+        assert len(outcomes) == 2  # done for good
+    finally:
+        await monitor.stop()

@@ -9,6 +9,7 @@ import httpx
 from fastapi import FastAPI
 
 from karmada_sim.server import SimulatorServer
+from karmada_support import store_pending_job
 from ml_platform.jobs.workload import render_job
 from ml_platform.karmada.gateway import KarmadaGateway, ObjectRef
 from ml_platform.monitor.service import StatusMonitor
@@ -22,7 +23,6 @@ from .conftest import (
     members_finished,
     members_running,
     running_job,
-    store_pending_job,
     submit_failing,
 )
 

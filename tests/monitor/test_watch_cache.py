@@ -4,6 +4,7 @@ the watch, a compacted history makes the cache re-LIST, and stopping ends every 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import threading
 import time
 from collections.abc import Callable
@@ -13,10 +14,11 @@ import pytest
 from fastapi import FastAPI
 
 from karmada_sim.server import SimulatorServer
-from ml_platform.karmada.gateway import KarmadaGateway, ObjectRef
+from ml_platform.karmada.gateway import JOB_ID_LABEL, KarmadaGateway, ObjectRef
 from ml_platform.monitor import reflector as reflector_module
 from ml_platform.monitor.reflector import Reflector
 from ml_platform.monitor.watched import WatchedSnapshots
+from ml_platform.workloads.common import MANAGED_BY_LABEL, MANAGED_BY_VALUE
 from ml_platform.workloads.kinds import WORKLOAD_APIS, WorkloadKind
 
 from .conftest import ManualClock, build_monitor
@@ -99,6 +101,32 @@ async def test_a_compacted_history_makes_the_cache_list_again(
         await wait_for(lambda: names(reflector) == {"before", "after"})
     finally:
         reflector.stop()
+
+
+async def test_a_server_behind_what_the_cache_saw_makes_it_list_again(
+    gateway: KarmadaGateway,
+) -> None:
+    # A Karmada whose etcd was restored answers with versions older than the cache's: the
+    # watch would stay silent, so the snapshot compares, uses a LIST, and the cache re-lists.
+    ours = rayjob("restored")
+    ours["metadata"]["labels"] = {MANAGED_BY_LABEL: MANAGED_BY_VALUE, JOB_ID_LABEL: "restored"}
+    await gateway.create(ours)
+    caches = WatchedSnapshots(gateway)
+    caches.start()
+    try:
+        await wait_for(lambda: all(r.connected for r in caches.reflectors))
+        rayjobs = caches.reflectors[0]
+        assert rayjobs.resource == RAYJOBS
+        with rayjobs._lock:  # what it saw from the server before the restore
+            kept = rayjobs._items[("default", "restored")]
+            rayjobs._items[("default", "gone")] = dataclasses.replace(kept, job_id="gone")
+            rayjobs.resource_version += 1000
+        snapshot = await caches.take()
+        assert set(snapshot.templates) == {"restored"}
+        await wait_for(lambda: rayjobs.lists == 2 and rayjobs.connected)
+        assert {t.job_id for t in rayjobs.items()} == {"restored"}
+    finally:
+        await caches.stop()
 
 
 async def test_stopping_the_caches_ends_every_thread_promptly(gateway: KarmadaGateway) -> None:

@@ -16,12 +16,6 @@ WORKLOAD_SELECTOR = {
     "namespace": "default",
     "name": "iris-xgb-1a2b3c4d",
 }
-CLAIM_SELECTOR = {
-    "apiVersion": "v1",
-    "kind": "PersistentVolumeClaim",
-    "namespace": "default",
-    "name": "iris-xgb-1a2b3c4d-results",
-}
 
 
 def test_reference_policy(spec: WorkloadSpec, settings: WorkloadSettings) -> None:
@@ -40,7 +34,7 @@ def test_reference_policy(spec: WorkloadSpec, settings: WorkloadSettings) -> Non
             },
         },
         "spec": {
-            "resourceSelectors": [WORKLOAD_SELECTOR, CLAIM_SELECTOR],
+            "resourceSelectors": [WORKLOAD_SELECTOR],
             "propagateDeps": True,
             "placement": {
                 "clusterAffinity": {"clusterNames": ["member1"]},
@@ -83,6 +77,22 @@ def test_without_created_claim_only_the_workload_is_selected(
         dataclasses.replace(spec, pvc_name="existing"),
     ):
         assert render(variant, settings).policy["spec"]["resourceSelectors"] == [WORKLOAD_SELECTOR]
+
+
+def test_created_claim_follows_the_workload_as_a_dependency(
+    kind: WorkloadKind, settings: WorkloadSettings
+) -> None:
+    # Selected on its own, the PVC would get its own binding and could be scheduled to
+    # another candidate than the workload; as a dependency it goes where the workload goes.
+    # MPIJob's Karmada interpreter declares no dependencies, so its PVC must be selected.
+    rendered = render(dataclasses.replace(spec_for(kind), volume_size_gb=10), settings)
+    assert rendered.volume_claim is not None
+    selected = [s["kind"] for s in rendered.policy["spec"]["resourceSelectors"]]
+    expected = [rendered.workload["kind"]]
+    if kind is WorkloadKind.MPI_JOB:
+        expected.append("PersistentVolumeClaim")
+    assert selected == expected
+    assert rendered.policy["spec"]["propagateDeps"] is True
 
 
 @pytest.mark.parametrize("priority", [-5, 0, 1000])

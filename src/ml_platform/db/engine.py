@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import event
-from sqlalchemy.engine import URL
+from sqlalchemy.engine import URL, Connection
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -17,14 +17,27 @@ from sqlalchemy.pool import NullPool
 from ml_platform.config import DatabaseSettings
 from ml_platform.db.url import normalize_database_url
 
+# Execution option of a connection whose transaction will write (see ``begin_write``).
+WRITE_OPTION = "ml_platform_write"
 
-def _enable_sqlite_foreign_keys(dbapi_connection: Any, connection_record: Any) -> None:
+
+def _configure_sqlite_connection(dbapi_connection: Any, connection_record: Any) -> None:
     # SQLite ignores ON DELETE CASCADE unless foreign keys are switched on per connection.
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA busy_timeout=5000")
     cursor.close()
+    # The driver's own BEGIN comes only before the first write, so the reads of a
+    # read-then-write transaction would not be isolated; ``_begin_sqlite`` emits it instead.
+    dbapi_connection.isolation_level = None
+
+
+def _begin_sqlite(connection: Connection) -> None:
+    # A writing transaction takes the write lock up front (IMMEDIATE): SQLite has no row
+    # locks, so this is what makes its reads-then-writes serialized, like FOR UPDATE.
+    immediate = connection.get_execution_options().get(WRITE_OPTION, False)
+    connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
 def build_engine(settings: DatabaseSettings, *, url: URL | None = None) -> AsyncEngine:
@@ -32,7 +45,8 @@ def build_engine(settings: DatabaseSettings, *, url: URL | None = None) -> Async
     url = url if url is not None else normalize_database_url(settings.url)
     if url.get_backend_name() == "sqlite":
         engine = create_async_engine(url, poolclass=NullPool)
-        event.listen(engine.sync_engine, "connect", _enable_sqlite_foreign_keys)
+        event.listen(engine.sync_engine, "connect", _configure_sqlite_connection)
+        event.listen(engine.sync_engine, "begin", _begin_sqlite)
         return engine
     return create_async_engine(
         url,

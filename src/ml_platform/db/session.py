@@ -3,19 +3,46 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
 from fastapi import Request
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from ml_platform.db.engine import WRITE_OPTION
 
-async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
-    """Yield a session for one request; services never commit, this does."""
+
+async def begin_write(session: AsyncSession) -> None:
+    """Start ``session``'s transaction as one that will change rows it reads.
+
+    Call it before the first statement. On SQLite this takes the database's write lock at
+    once (``BEGIN IMMEDIATE``), so what the transaction reads cannot change under it; on
+    Postgres it changes nothing (row locks and the version compare-and-set do that job).
+    """
+    await session.connection(execution_options={WRITE_OPTION: True})
+
+
+@asynccontextmanager
+async def _request_session(request: Request, *, write: bool) -> AsyncIterator[AsyncSession]:
     sessionmaker: async_sessionmaker[AsyncSession] = request.app.state.sessionmaker
     async with sessionmaker() as session:
         try:
+            if write:
+                await begin_write(session)
             yield session
         except BaseException:
             await session.rollback()
             raise
         else:
             await session.commit()
+
+
+async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
+    """Yield a session for one request; services never commit, this does."""
+    async with _request_session(request, write=False) as session:
+        yield session
+
+
+async def get_write_session(request: Request) -> AsyncIterator[AsyncSession]:
+    """Like ``get_session``, for a request that changes a job's state (``begin_write``)."""
+    async with _request_session(request, write=True) as session:
+        yield session

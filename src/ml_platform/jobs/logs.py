@@ -7,6 +7,7 @@ import asyncio
 import threading
 from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass
+from enum import StrEnum
 from typing import Any
 
 import structlog
@@ -29,6 +30,18 @@ STORED_LOG_BYTES = 1024 * 1024
 # Kubernetes' limitBytes keeps the head of a log; the tail comes from tailLines, then is cut.
 CAPTURE_TAIL_LINES = 50_000
 NO_POD_MESSAGE = "no driver pod yet"
+STARTING_MESSAGE = "the driver container is starting; no log yet"
+# How Kubernetes refuses the log of a container that has not started (400 BadRequest).
+_WAITING_TO_START = "is waiting to start: "
+
+
+def container_waiting(exc: AppError) -> str | None:
+    """The waiting reason (ContainerCreating, ...) when ``exc`` is Kubernetes refusing the
+    log of a container that has not started yet; None for any other error."""
+    status = exc.details.get("status") if isinstance(exc.details, dict) else None
+    if status != 400 or _WAITING_TO_START not in exc.message:
+        return None
+    return exc.message.split(_WAITING_TO_START, 1)[1].strip() or "waiting"
 
 
 @dataclass(frozen=True)
@@ -109,26 +122,34 @@ def log_tail(content: str, max_bytes: int) -> str:
     return tail[newline + 1 :] if 0 <= newline < len(tail) - 1 else tail
 
 
+class Capture(StrEnum):
+    """What an attempt to store a job's driver log came to."""
+
+    STORED = "stored"
+    NO_POD = "no_pod"  # nothing (left) to read: an earlier capture, if any, is kept
+    FAILED = "failed"  # the log could not be read now; worth another attempt
+
+
 async def capture_driver_log(
     *, session: AsyncSession, gateway: KarmadaGateway, job: TrainingJob, settings: Settings
-) -> None:
+) -> Capture:
     """Store the last 1 MiB of the job's driver log (replacing an earlier capture).
 
-    A log that cannot be read is a warning, not a reason to fail the caller's transition; when
-    no driver pod is left, an earlier capture is kept as it is. (Database errors do propagate:
-    the caller's transaction could not commit anyway.)
+    A log that cannot be read is a warning (``Capture.FAILED``), not a reason to fail the
+    caller's transition. (Database errors do propagate: the caller's transaction could not
+    commit anyway.)
     """
     try:
         driver = await find_driver(gateway=gateway, job=job, settings=settings)
         if driver is None:
             log.info("job.log_capture_skipped", job_id=job.id, reason="no driver pod")
-            return
+            return Capture.NO_POD
         content = await read_driver_log(
             gateway=gateway, job=job, driver=driver, tail_lines=CAPTURE_TAIL_LINES
         )
     except Exception as exc:  # any failure to read; the caller's transition matters more
         log.warning("job.log_capture_failed", job_id=job.id, error=str(exc))
-        return
+        return Capture.FAILED
     await repository.save_job_log(
         session=session,
         job_id=job.id,
@@ -140,6 +161,7 @@ async def capture_driver_log(
         captured_at=utcnow(),
     )
     log.info("job.log_captured", job_id=job.id, cluster=driver.cluster, pod=driver.name)
+    return Capture.STORED
 
 
 def _last_lines(content: str, count: int) -> list[str]:
@@ -187,6 +209,7 @@ async def read_logs(
         if stored is not None:
             return stored
         raise _not_configured()
+    driver: DriverPod | None = None
     try:
         driver = await find_driver(
             gateway=gateway, job=job, settings=settings, cluster=cluster, container=container
@@ -200,6 +223,16 @@ async def read_logs(
             gateway=gateway, job=job, driver=driver, tail_lines=tail_lines
         )
     except AppError as exc:
+        waiting = container_waiting(exc)
+        if driver is not None and waiting is not None:
+            return JobLogsResponse(
+                message=f"{STARTING_MESSAGE} ({waiting})",
+                cluster=driver.cluster,
+                pod=driver.name,
+                container=driver.container,
+                source="live",
+                logs=[],
+            )
         why = f"live log unavailable: {exc.message}"
         stored = await _stored_response(session, job, tail_lines, why)
         if stored is not None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import BigInteger, ForeignKey, Index, Integer, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ml_platform.db.base import Base, JsonType, UtcDateTime, utcnow
@@ -41,6 +41,11 @@ class TrainingJob(Base):
     next_karmada_attempt_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     last_error: Mapped[str | None] = mapped_column(Text)
     idempotency_key: Mapped[str | None] = mapped_column(String(255), unique=True)
+    # Bumped by every write of the row's state; each write names the version it read
+    # (compare-and-set), so a writer holding a stale copy changes nothing.
+    version: Mapped[int] = mapped_column(Integer, server_default=text("1"))
+    # When the driver log of this finished job should next be read and stored (None: done).
+    log_capture_due_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
 
@@ -52,7 +57,11 @@ class TrainingJob(Base):
         Index("ix_training_job_algorithm_created", algorithm, created_at.desc(), id.desc()),
         # The monitor's work queue: jobs due for a (re)submission attempt.
         Index("ix_training_job_next_karmada_attempt", next_karmada_attempt_at),
+        Index("ix_training_job_log_capture_due", log_capture_due_at),
     )
+    # The ORM adds "AND version = <read version>" to every UPDATE of a job and raises
+    # StaleDataError when another writer got there first.
+    __mapper_args__ = {"version_id_col": version}
 
 
 class JobEvent(Base):

@@ -7,7 +7,20 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TypeVar, cast
 
-from sqlalchemy import Row, Select, delete, func, insert, or_, select, text, tuple_, update
+from sqlalchemy import (
+    Row,
+    Select,
+    Table,
+    bindparam,
+    delete,
+    func,
+    insert,
+    or_,
+    select,
+    text,
+    tuple_,
+    update,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -53,12 +66,19 @@ async def insert_job(*, session: AsyncSession, values: dict[str, Any]) -> Traini
 
 
 async def get_job(
-    *, session: AsyncSession, job_id: str, for_update: bool = False
+    *, session: AsyncSession, job_id: str, for_update: bool = False, skip_locked: bool = False
 ) -> TrainingJob | None:
-    """The job with this id, optionally row-locked for a status change."""
+    """The job with this id, optionally row-locked for a status change.
+
+    A locked read always refreshes the session's copy from the committed row: a transition
+    must be decided on what is stored, not on what this session loaded earlier. With
+    ``skip_locked`` (Postgres) a row another transaction holds reads as None.
+    """
     statement = select(TrainingJob).where(TrainingJob.id == job_id)
     if for_update:
-        statement = statement.with_for_update()
+        statement = statement.with_for_update(skip_locked=skip_locked).execution_options(
+            populate_existing=True
+        )
     return (await session.scalars(statement)).one_or_none()
 
 
@@ -213,6 +233,17 @@ async def lock_due_jobs(
     return list((await session.scalars(statement)).all())
 
 
+async def due_log_captures(*, session: AsyncSession, now: datetime, limit: int) -> list[str]:
+    """Ids of up to ``limit`` jobs whose driver-log capture is due, oldest due first."""
+    statement = (
+        select(TrainingJob.id)
+        .where(TrainingJob.log_capture_due_at <= now)
+        .order_by(TrainingJob.log_capture_due_at)
+        .limit(limit)
+    )
+    return list((await session.scalars(statement)).all())
+
+
 # The columns the status sync reads for every job it watches.
 WATCHED_COLUMNS = (
     TrainingJob.id,
@@ -227,12 +258,14 @@ WATCHED_COLUMNS = (
     TrainingJob.started_at,
     TrainingJob.completed_at,
     TrainingJob.max_runtime_seconds,
+    TrainingJob.version,
+    TrainingJob.log_capture_due_at,
 )
 
 
 # The few columns the sync needs for every watched job on every tick (no JSON to decode).
 # Table columns, not ORM attributes: the ORM's result processing doubled the query's cost.
-_JOB_TABLE = TrainingJob.__table__
+_JOB_TABLE = cast(Table, TrainingJob.__table__)
 BRIEF_COLUMNS = (
     _JOB_TABLE.c.id,
     _JOB_TABLE.c.status,
@@ -265,23 +298,49 @@ async def watched_jobs(
     return rows
 
 
-async def lock_statuses(*, session: AsyncSession, job_ids: Sequence[str]) -> dict[str, str]:
-    """Row-lock these jobs and return their current status (missing ids are gone)."""
-    statuses: dict[str, str] = {}
+async def lock_versions(*, session: AsyncSession, job_ids: Sequence[str]) -> dict[str, int]:
+    """Row-lock these jobs and return their current version (missing ids are gone)."""
+    versions: dict[str, int] = {}
     for chunk in _chunks(job_ids):
         statement = (
-            select(TrainingJob.id, TrainingJob.status)
+            select(TrainingJob.id, TrainingJob.version)
             .where(TrainingJob.id.in_(chunk))
             .with_for_update()
         )
-        statuses.update({row.id: row.status for row in await session.execute(statement)})
-    return statuses
+        versions.update({row.id: row.version for row in await session.execute(statement)})
+    return versions
+
+
+class StaleWriteError(Exception):
+    """A compare-and-set write found a row at another version than the one it was based on."""
 
 
 async def update_jobs(*, session: AsyncSession, rows: Sequence[Mapping[str, Any]]) -> None:
-    """Bulk UPDATE by primary key: each mapping holds ``id`` and the same set of columns."""
-    if rows:
-        await session.execute(update(TrainingJob), list(rows))
+    """Compare-and-set UPDATE of many jobs: each mapping holds ``id``, the ``version`` its
+    values were based on and the same set of other columns; each row's version is bumped.
+
+    Raises ``StaleWriteError`` (the caller's transaction must roll back) when any row is no
+    longer at that version: then another writer changed it and these values are stale.
+    """
+    if not rows:
+        return
+    columns = [name for name in rows[0] if name not in ("id", "version")]
+    statement = (
+        update(_JOB_TABLE)
+        .where(
+            _JOB_TABLE.c.id == bindparam("b_id"),
+            _JOB_TABLE.c.version == bindparam("b_version"),
+        )
+        .values(
+            version=_JOB_TABLE.c.version + 1,
+            **{name: bindparam(f"b_{name}", type_=_JOB_TABLE.c[name].type) for name in columns},
+        )
+    )
+    params = [{f"b_{name}": value for name, value in row.items()} for row in rows]
+    result = await session.execute(statement, params)
+    updated: int = result.rowcount  # type: ignore[attr-defined]
+    if updated != len(params):
+        raise StaleWriteError(f"{len(params) - updated} of {len(params)} jobs changed meanwhile")
 
 
 async def insert_events(*, session: AsyncSession, events: Sequence[Mapping[str, Any]]) -> None:
@@ -297,12 +356,3 @@ async def touch_observed(*, session: AsyncSession, job_ids: Sequence[str], now: 
             update(TrainingJob).where(TrainingJob.id.in_(chunk)).values(observed_at=now),
             execution_options={"synchronize_session": False},
         )
-
-
-async def get_jobs(*, session: AsyncSession, job_ids: Sequence[str]) -> list[TrainingJob]:
-    """The jobs with these ids (those that exist)."""
-    jobs: list[TrainingJob] = []
-    for chunk in _chunks(job_ids):
-        statement = select(TrainingJob).where(TrainingJob.id.in_(chunk))
-        jobs.extend((await session.scalars(statement)).all())
-    return jobs

@@ -15,6 +15,7 @@ from ml_platform.deps import (
     OptionalGatewayDep,
     SessionDep,
     SettingsDep,
+    WriteSessionDep,
 )
 from ml_platform.jobs import service
 from ml_platform.jobs.models import JobEvent, TrainingJob
@@ -91,7 +92,7 @@ def _event_response(event: JobEvent) -> JobEventResponse:
 async def create_job(
     body: TrainingJobRequest,
     request: Request,
-    session: SessionDep,
+    session: WriteSessionDep,
     response: Response,
     gateway: OptionalGatewayDep,
     directory: ClusterDirectoryDep,
@@ -187,7 +188,7 @@ async def get_job(job_id: str, session: SessionDep) -> TrainingJobResponse:
 
 @router.delete("/{job_id}", response_model=MessageResponse, responses=_NOT_FOUND)
 async def delete_job(
-    job_id: str, session: SessionDep, gateway: OptionalGatewayDep, settings: SettingsDep
+    job_id: str, session: WriteSessionDep, gateway: OptionalGatewayDep, settings: SettingsDep
 ) -> MessageResponse:
     """Delete a job: its Karmada objects, then its record (``message`` says whether the
     removal finished or continues in the background)."""
@@ -202,7 +203,7 @@ async def delete_job(
     "/{job_id}/stop", response_model=TrainingJobResponse, responses={**_NOT_FOUND, **_CONFLICT}
 )
 async def stop_job(
-    job_id: str, session: SessionDep, gateway: OptionalGatewayDep, settings: SettingsDep
+    job_id: str, session: WriteSessionDep, gateway: OptionalGatewayDep, settings: SettingsDep
 ) -> TrainingJobResponse:
     """Stop a job: its workload leaves the clusters, its record is kept."""
     structlog.contextvars.bind_contextvars(job_id=job_id)

@@ -8,12 +8,15 @@ the request's session dependency does.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 import structlog
+from sqlalchemy import Table
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ml_platform.algorithms import (
@@ -26,6 +29,7 @@ from ml_platform.clusters import service as clusters
 from ml_platform.clusters.directory import ClusterDirectory
 from ml_platform.config import Settings
 from ml_platform.db.base import utcnow
+from ml_platform.db.session import begin_write
 from ml_platform.errors import (
     ConflictError,
     InvalidRequestError,
@@ -54,6 +58,7 @@ log = structlog.get_logger()
 CONTAINER_ALGORITHM_ID = "container"
 MAX_JOB_ID_LENGTH = 63
 NOT_CONFIGURED_MESSAGE = "waiting for Karmada: not configured"
+_JOB_COLUMNS = cast(Table, TrainingJob.__table__).columns
 
 
 @dataclass(frozen=True)
@@ -134,16 +139,36 @@ async def create_job(
     record (which the monitor submits) and never an object without one. A job that cannot be
     submitted yet stays Pending with the reason in ``message``; the monitor retries. A replayed
     idempotency key returns the original job untouched.
+
+    Once the commit succeeded the job is returned whatever happens next: if the first
+    submission cannot be made or recorded (the database went away, the server is stopping
+    and cancels the request), the job as committed is the answer and the monitor submits it.
+    A failure up to the commit propagates (a 503 the client retries with its key).
     """
     await check_target_clusters(gateway=gateway, directory=directory, request=request)
     stored = await store_job(session=session, request=request, idempotency_key=idempotency_key)
     if not stored.created:
         return stored
     await session.commit()
-    job = await _first_submission(
-        session=session, gateway=gateway, job_id=stored.job.id, settings=settings
-    )
+    committed = _as_committed(stored.job)
+    try:
+        await begin_write(session)
+        job = await _first_submission(
+            session=session, gateway=gateway, job_id=committed.id, settings=settings
+        )
+        await session.commit()
+    except (Exception, asyncio.CancelledError) as exc:
+        log.warning("job.first_submission_not_recorded", job_id=committed.id, error=repr(exc))
+        with contextlib.suppress(Exception, asyncio.CancelledError):
+            await session.rollback()
+        return CreatedJob(committed, created=True)
     return CreatedJob(job, created=True)
+
+
+def _as_committed(job: TrainingJob) -> TrainingJob:
+    """A copy of the job's row as just committed, outside any session (the session's own
+    copy changes during the submission and expires if it rolls back)."""
+    return TrainingJob(**{column.key: getattr(job, column.key) for column in _JOB_COLUMNS})
 
 
 async def store_job(
@@ -395,8 +420,14 @@ async def _first_submission(
     job_id: str,
     settings: Settings,
 ) -> TrainingJob:
-    """First submission attempt of a stored Pending job (the monitor retries failures)."""
-    job = await get_job(session=session, job_id=job_id, for_update=True)
+    """First submission attempt of a stored Pending job (the monitor retries failures).
+
+    A job whose row the monitor holds is being submitted by it: it is returned as stored."""
+    job = await repository.get_job(
+        session=session, job_id=job_id, for_update=True, skip_locked=True
+    )
+    if job is None:
+        return await get_job(session=session, job_id=job_id)
     if job.status != JobStatus.PENDING or job.submitted_at is not None:
         return job  # someone else (the monitor, a replayed request) already moved it on
     if gateway is None:

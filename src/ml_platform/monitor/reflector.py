@@ -5,6 +5,13 @@ resourceVersion, consumed in a background thread. Each object is kept as the ent
 A 410 Expired (or an ERROR event) re-LISTs; a broken stream re-watches from the last
 resourceVersion seen, after a backoff. ``connected`` says whether the cache is following the
 server right now: readers fall back to a LIST when it is not.
+
+A server that lost or rolled back its state (an etcd restore, a Karmada replaced empty) may
+never say 410: a watch from a resourceVersion it does not have just stays silent. So the
+cache is also rebuilt by a LIST when resuming the watch fails, when the server shows a
+resourceVersion older than one already seen (a bookmark or event, or ``request_relist`` from
+a reader that compared), and after any loss of the stream longer than
+``RELIST_AFTER_SECONDS``.
 """
 
 from __future__ import annotations
@@ -27,6 +34,8 @@ BACKOFF_FIRST_SECONDS = 0.2
 BACKOFF_MAX_SECONDS = 5.0
 # Servers end each watch after this long (randomised so the kinds do not re-watch together).
 WATCH_TIMEOUT_RANGE = (30, 60)
+# A stream lost for longer than this is not resumed: the server may have restarted meanwhile.
+RELIST_AFTER_SECONDS = 3.0
 
 
 class WatchExpired(Exception):
@@ -81,6 +90,9 @@ class Reflector(Generic[T]):
         # is open: readers wait for this rather than LIST the kind themselves.
         self.syncing = False
         self.lists = 0
+        # Why the next (re)watch must start with a LIST; when the stream was lost (monotonic).
+        self._relist_reason: str | None = None
+        self._lost_at: float | None = None
 
     def start(self) -> None:
         """Start the LIST + WATCH thread."""
@@ -108,6 +120,24 @@ class Reflector(Generic[T]):
         """Whether the thread is running."""
         return self._thread is not None and self._thread.is_alive()
 
+    def request_relist(self, reason: str) -> None:
+        """Rebuild the cache by a LIST before trusting it again (the stream is closed now)."""
+        log.warning(
+            "monitor.reflector.relist_requested", resource=self.resource.plural, reason=reason
+        )
+        self._relist_reason = reason
+        self.connected = False
+        stream = self._stream
+        if stream is not None:
+            stream.close()
+
+    def _relist_due(self) -> str | None:
+        if self._relist_reason is not None:
+            return self._relist_reason
+        if self._lost_at is not None and time.monotonic() - self._lost_at > RELIST_AFTER_SECONDS:
+            return f"stream lost for more than {RELIST_AFTER_SECONDS:g} s"
+        return None
+
     def items(self) -> list[T]:
         """The cached entries (a new list; entries are replaced, never changed in place)."""
         with self._lock:
@@ -118,23 +148,30 @@ class Reflector(Generic[T]):
         listed = False
         while not self._stopping.is_set():
             try:
-                if not listed:
+                reason = None if not listed else self._relist_due()
+                if not listed or reason is not None:
+                    if reason is not None:
+                        log.info(
+                            "monitor.reflector.relist", resource=self.resource.plural, reason=reason
+                        )
                     self._relist()
                     listed = True
                 self._watch_once()
                 backoff = BACKOFF_FIRST_SECONDS  # a watch ended by its timeout is normal
-            except WatchExpired:
-                log.info("monitor.reflector.expired", resource=self.resource.plural)
+            except WatchExpired as exc:
+                log.info("monitor.reflector.expired", resource=self.resource.plural, error=str(exc))
                 self.connected = False
                 listed = False
             except (KarmadaUnavailable, KarmadaRejected, ValueError) as exc:
                 self.connected = self.syncing = False
+                if self._lost_at is None:
+                    self._lost_at = time.monotonic()
                 if self._stopping.is_set():
                     break
                 log.warning(
                     "monitor.reflector.failed", resource=self.resource.plural, error=str(exc)
                 )
-                # A broken stream resumes from the last version; a 410 on resume re-LISTs.
+                # A short break resumes from the last version; see _relist_due for the rest.
                 self._stopping.wait(backoff * random.uniform(0.5, 1.0))
                 backoff = min(backoff * 2, BACKOFF_MAX_SECONDS)
         self.connected = self.syncing = False
@@ -155,15 +192,23 @@ class Reflector(Generic[T]):
             self._items = entries
             self.resource_version = int(version or 0)
             self.last_event_at = time.monotonic()
+        self._relist_reason = None
+        self._lost_at = None
         self.lists += 1
 
     def _watch_once(self) -> None:
-        stream = self._gateway.open_watch(
-            self.resource,
-            resource_version=str(self.resource_version),
-            label_selector=self.label_selector,
-            timeout_seconds=random.randint(*WATCH_TIMEOUT_RANGE),
-        )
+        try:
+            stream = self._gateway.open_watch(
+                self.resource,
+                resource_version=str(self.resource_version),
+                label_selector=self.label_selector,
+                timeout_seconds=random.randint(*WATCH_TIMEOUT_RANGE),
+            )
+        except (KarmadaUnavailable, KarmadaRejected):
+            # The server may not have our resourceVersion any more: never resume blindly.
+            self._relist_reason = "resuming the watch failed"
+            raise
+        self._lost_at = None
         self._stream = stream
         if self._stopping.is_set():  # stop() ran between open and publish
             stream.close()
@@ -190,6 +235,11 @@ class Reflector(Generic[T]):
             # 410 Gone/Expired; any other error also means the stream cannot be trusted.
             raise WatchExpired(str(obj.get("message") or obj.get("reason") or "watch error"))
         version = _rv(obj)
+        if 0 < version < self.resource_version:
+            # Versions only grow on one server: this one lost state we saw.
+            raise WatchExpired(
+                f"server resourceVersion {version} is behind {self.resource_version}"
+            )
         made = self._entry(obj) if kind in ("ADDED", "MODIFIED") else None
         with self._lock:
             if made is not None:

@@ -4,8 +4,8 @@ One tick, in order: a/b submissions, stops and deletions that are due (their own
 transactions, see ``steps``); c the Karmada snapshot (from watch caches kept while leading, one
 cheap LIST per tick, outside any transaction); d-g the status sync in one transaction
 (``sync``). Jobs the sync found past maxRuntimeSeconds are stopped by step b right away, and
-terminal transitions then go to the ``on_terminal`` hook (the driver-log capture), each in its
-own transaction.
+finished jobs then go to the ``on_terminal`` hook (the driver-log capture), each in its own
+transaction, and again later until the hook succeeds.
 """
 
 from __future__ import annotations
@@ -13,14 +13,16 @@ from __future__ import annotations
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import structlog
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from ml_platform.config import Settings
 from ml_platform.db.base import utcnow
+from ml_platform.db.session import begin_write
 from ml_platform.jobs import repository
+from ml_platform.jobs.lifecycle import TERMINAL_STATUSES
 from ml_platform.jobs.models import TrainingJob
 from ml_platform.karmada.errors import KarmadaUnavailable
 from ml_platform.karmada.gateway import KarmadaGateway
@@ -33,8 +35,10 @@ from ml_platform.monitor.watched import WatchedSnapshots
 
 log = structlog.get_logger()
 
-# Called with a session (committed afterwards) and a job that just reached a terminal status.
-TerminalHook = Callable[[AsyncSession, TrainingJob], Awaitable[None]]
+# Called with a session (committed afterwards) and a job that reached a terminal status;
+# returns False when it should be called again later (the log could not be read yet).
+TerminalHook = Callable[[AsyncSession, TrainingJob], Awaitable[bool]]
+LOG_CAPTURE_RETRY_MAX_SECONDS = 60.0
 Clock = Callable[[], datetime]
 
 
@@ -142,6 +146,7 @@ class StatusMonitor(LoopService):
         started = time.perf_counter()
         now = self._clock()
         async with self._sessionmaker() as session, session.begin():
+            await begin_write(session)
             report.sync = await sync_statuses(
                 session=session,
                 snapshot=snapshot,
@@ -159,19 +164,31 @@ class StatusMonitor(LoopService):
                 now=now,
                 counts=steps,
             )
-        if report.sync.terminal_ids:
-            await self._run_terminal_hook(report.sync.terminal_ids)
+        await self._run_terminal_hook(self._clock())
 
-    async def _run_terminal_hook(self, job_ids: list[str]) -> None:
+    async def _run_terminal_hook(self, now: datetime) -> None:
+        """Run the hook for the finished jobs whose log capture is due; one that fails is
+        tried again later (the due time is stored), until it succeeds or the pod is gone."""
         if self._on_terminal is None:
             return
+        async with self._sessionmaker() as session:
+            job_ids = await repository.due_log_captures(
+                session=session, now=now, limit=self._settings.monitor.batch_size
+            )
         for job_id in job_ids:
             # One session per job: a failed capture rolls back only its own work.
             async with self._sessionmaker() as session:
                 try:
-                    jobs = await repository.get_jobs(session=session, job_ids=[job_id])
-                    for job in jobs:
-                        await self._on_terminal(session, job)
+                    await begin_write(session)
+                    job = await repository.get_job(
+                        session=session, job_id=job_id, for_update=True, skip_locked=True
+                    )
+                    if job is None or job.log_capture_due_at is None:
+                        continue  # deleted, or another writer holds or finished it
+                    done = job.status not in TERMINAL_STATUSES or await self._on_terminal(
+                        session, job
+                    )
+                    job.log_capture_due_at = None if done else now + _capture_retry_delay(job, now)
                     await session.commit()
                 except Exception:  # a failed capture must not fail the tick
                     log.exception("monitor.terminal_hook_failed", job_id=job_id)
@@ -184,3 +201,11 @@ class StatusMonitor(LoopService):
             await self._drop_snapshots()
             await self.leader.release()
             self._metrics.leader.set(0)
+
+
+def _capture_retry_delay(job: TrainingJob, now: datetime) -> timedelta:
+    """Retry soon after the job ended, then less and less often (pods often go within
+    minutes of the end; a cluster that stays unreachable is asked once a minute)."""
+    ended = job.completed_at or now
+    age = (now - ended).total_seconds()
+    return timedelta(seconds=min(LOG_CAPTURE_RETRY_MAX_SECONDS, max(1.0, age / 4)))

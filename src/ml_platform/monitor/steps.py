@@ -15,8 +15,10 @@ from datetime import datetime
 
 import structlog
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.orm.exc import StaleDataError
 
 from ml_platform.config import Settings
+from ml_platform.db.session import begin_write
 from ml_platform.jobs import repository, submission
 from ml_platform.jobs.lifecycle import JobStatus
 from ml_platform.jobs.models import TrainingJob
@@ -79,13 +81,23 @@ async def _run_step(
     counts: StepCounts,
 ) -> None:
     async with sessionmaker() as session, session.begin():
+        await begin_write(session)
         jobs = await repository.lock_due_jobs(
             session=session, statuses=statuses, now=now, limit=settings.monitor.batch_size
         )
         unavailable_in_a_row = 0
         for job in jobs:
             counts.attempted += 1
-            done = await step(session=session, gateway=gateway, job=job, settings=settings, now=now)
+            try:
+                # Each job's outcome is its own savepoint: a job whose row another writer
+                # changed (its compare-and-set fails) is left as stored, the rest are kept.
+                async with session.begin_nested():
+                    done = await step(
+                        session=session, gateway=gateway, job=job, settings=settings, now=now
+                    )
+            except StaleDataError:
+                log.warning("monitor.step_stale", job_id=job.id)
+                continue
             if done:
                 counts.done += 1
                 unavailable_in_a_row = 0

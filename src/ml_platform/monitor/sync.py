@@ -78,7 +78,6 @@ class SyncResult:
     transitions: int = 0
     # Jobs past maxRuntimeSeconds, now Stopping: step b can remove them in the same tick.
     stopping: int = 0
-    terminal_ids: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -275,22 +274,24 @@ def plan_changes(
 async def write_changes(
     *, session: AsyncSession, changes: Sequence[_Change], state: SyncState, now: datetime
 ) -> list[_Change]:
-    """Lock the changed rows, drop changes whose row moved meanwhile (the API stopped or
-    deleted the job), then one bulk UPDATE and one multi-row INSERT of events."""
+    """Lock the changed rows, drop changes whose row was written since it was read (the API
+    stopped or deleted the job), then one compare-and-set bulk UPDATE and one multi-row
+    INSERT of events."""
     if not changes:
         return []
-    current = await repository.lock_statuses(
+    current = await repository.lock_versions(
         session=session, job_ids=[change.row.id for change in changes]
     )
-    kept = [change for change in changes if current.get(change.row.id) == change.row.status]
+    kept = [change for change in changes if current.get(change.row.id) == change.row.version]
     for change in changes:
-        if current.get(change.row.id) != change.row.status:
+        if current.get(change.row.id) != change.row.version:
             state.seen.pop(change.row.id, None)  # look again next tick
     await repository.update_jobs(
         session=session,
         rows=[
             {
                 "id": change.row.id,
+                "version": change.row.version,
                 "status": change.status,
                 "reason": change.reason,
                 "message": change.message,
@@ -298,6 +299,10 @@ async def write_changes(
                 "started_at": change.started_at,
                 "completed_at": change.completed_at,
                 "next_karmada_attempt_at": change.next_karmada_attempt_at,
+                # A job that just finished has its driver log captured (and retried) next.
+                "log_capture_due_at": now
+                if change.moves and change.status in TERMINAL_STATUSES
+                else change.row.log_capture_due_at,
                 "observed_at": now,
                 "updated_at": now,
             }
@@ -382,5 +387,4 @@ async def sync_statuses(
         changed=len(written),
         transitions=sum(1 for change in written if change.moves),
         stopping=sum(1 for change in written if change.status == JobStatus.STOPPING),
-        terminal_ids=[c.row.id for c in written if c.moves and c.status in TERMINAL_STATUSES],
     )

@@ -71,8 +71,12 @@ class WatchedSnapshots:
 
         Raises ``KarmadaUnavailable`` when the server cannot be reached (like a LIST would).
         """
+        seen = [reflector.resource_version for reflector in self.reflectors]
         target = int(await self._gateway.current_resource_version(CLUSTER) or 0)
         known_at = time.monotonic()
+        for reflector, version in zip(self.reflectors, seen, strict=True):
+            if version > target:  # the server lost state: this cache holds what it forgot
+                reflector.request_relist(f"server resourceVersion {target} is behind {version}")
         deadline = known_at + MAX_WAIT_SECONDS
         while True:
             now = time.monotonic()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from ml_platform.workloads.common import Manifest, object_meta
 from ml_platform.workloads.kinds import PROPAGATION_POLICY_API
-from ml_platform.workloads.spec import WorkloadSpec
+from ml_platform.workloads.spec import WorkloadKind, WorkloadSpec
 
 # Without it Karmada runs a RayJob/PyTorchJob on every selected cluster at once.
 ONE_CLUSTER_SPREAD: Manifest = {"spreadByField": "cluster", "maxGroups": 1, "minGroups": 1}
@@ -15,19 +15,30 @@ def policy_name(spec: WorkloadSpec) -> str:
     return f"{spec.job_id}-propagation"
 
 
+# Kinds whose Karmada interpreter declares the pods' ConfigMaps, Secrets and PVCs as
+# dependencies (Karmada 1.16+; batch Jobs always): with `propagateDeps` those follow the
+# workload to the cluster it is scheduled to. MPIJob's interpreter has no dependencies.
+FOLLOWS_DEPENDENCIES = frozenset(
+    {WorkloadKind.RAY_JOB, WorkloadKind.PYTORCH_JOB, WorkloadKind.TF_JOB, WorkloadKind.JOB}
+)
+
+
 def render_policy(
     spec: WorkloadSpec, *, workload: Manifest, volume_claim: Manifest | None
 ) -> Manifest:
-    """Select the workload (and the created PVC) by name; candidates = targetClusters.
+    """Select the workload by name; candidates = targetClusters.
 
     An empty `targetClusters` leaves out clusterAffinity, so every cluster is a candidate.
-    `propagateDeps` carries objects the pods reference (e.g. the credentials Secret) along.
+    `propagateDeps` carries objects the pods reference (the created PVC, the credentials
+    Secret) to the workload's cluster. The PVC is selected too only for a kind without a
+    dependencies interpreter (MPIJob): a selected PVC gets a binding of its own, scheduled
+    apart from the workload, so with several candidates it could land on another cluster.
     Replicas are Duplicated so a Job's parallelism is never divided between clusters.
     The job's priority is not the policy's `priority`: that one only decides which of several
     policies claims a resource (and a higher one takes over only with `preemption: Always`).
     """
     selectors = [_selector(spec, workload)]
-    if volume_claim is not None:
+    if volume_claim is not None and spec.kind not in FOLLOWS_DEPENDENCIES:
         selectors.append(_selector(spec, volume_claim))
     placement: Manifest = {}
     if spec.target_clusters:
