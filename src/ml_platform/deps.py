@@ -9,7 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from ml_platform.clusters.directory import ClusterDirectory
 from ml_platform.config import Settings
-from ml_platform.db.session import get_session
+from ml_platform.db.session import get_read_session, get_session
 from ml_platform.karmada.errors import KarmadaUnavailable
 from ml_platform.karmada.gateway import KarmadaGateway
 
@@ -45,6 +45,7 @@ def get_cluster_directory(request: Request) -> ClusterDirectory:
 # scope="function": the commit happens before the response is sent, so a failed commit is
 # reported to the client instead of being lost after a 2xx.
 SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
+ReadSessionDep = Annotated[AsyncSession, Depends(get_read_session, scope="function")]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 GatewayDep = Annotated[KarmadaGateway, Depends(get_gateway)]
 OptionalGatewayDep = Annotated[KarmadaGateway | None, Depends(get_optional_gateway)]

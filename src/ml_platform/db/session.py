@@ -1,4 +1,5 @@
-"""The request-scoped database session: commits on success, rolls back on error."""
+"""Request-scoped database sessions: one that commits on success and rolls back on error, and
+one for single-statement reads."""
 
 from __future__ import annotations
 
@@ -19,3 +20,10 @@ async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
             raise
         else:
             await session.commit()
+
+
+async def get_read_session(request: Request) -> AsyncIterator[AsyncSession]:
+    """Yield an autocommit session for a request that reads with one statement."""
+    sessionmaker: async_sessionmaker[AsyncSession] = request.app.state.read_sessionmaker
+    async with sessionmaker() as session:
+        yield session

@@ -13,6 +13,7 @@ from ml_platform.deps import (
     ClusterDirectoryDep,
     GatewayDep,
     OptionalGatewayDep,
+    ReadSessionDep,
     SessionDep,
     SettingsDep,
 )
@@ -143,7 +144,7 @@ async def create_job(
 @router.get("", response_model=list[TrainingJobResponse], responses=_ERRORS)
 async def list_jobs(
     request: Request,
-    session: SessionDep,
+    session: ReadSessionDep,
     namespace: Annotated[str | None, Query(max_length=63, pattern=NO_NUL)] = None,
     status_: Annotated[str | None, Query(alias="status", max_length=16, pattern=NO_NUL)] = None,
     algorithm: Annotated[str | None, Query(max_length=63, pattern=NO_NUL)] = None,
@@ -168,7 +169,7 @@ async def list_jobs(
 
 
 @router.get("/{job_id}", response_model=TrainingJobResponse, responses=_NOT_FOUND)
-async def get_job(job_id: str, session: SessionDep) -> JobDocumentResponse:
+async def get_job(job_id: str, session: ReadSessionDep) -> JobDocumentResponse:
     """One job."""
     structlog.contextvars.bind_contextvars(job_id=job_id)
     return JobDocumentResponse.one(await service.read_job(session=session, job_id=job_id))
