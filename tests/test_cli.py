@@ -12,8 +12,10 @@ import time
 from pathlib import Path
 
 import httpx
+import psycopg
 import pytest
 
+from ml_platform.monitor.leader import MONITOR_LOCK_KEY
 from tests_support import KUBECONFIG, free_port
 
 CLI = str(Path(sys.executable).parent / "ml-platform")
@@ -53,6 +55,10 @@ def test_help_lists_commands() -> None:
         ),
         (["serve"], {"DATABASE_URL": "mysql://nope/x"}, "DATABASE_URL"),
         (["serve", "--no-such-flag"], {}, "--no-such-flag"),
+        (["serve", "--workers=0"], {}, "--workers"),
+        # SQLite (the default database) is served by one process only.
+        (["serve", "--workers=2"], {}, "--workers 2 needs Postgres"),
+        (["dev"], {"ML_PLATFORM_WORKERS": "2"}, "--workers 2 needs Postgres"),
         ([], {}, "command"),
     ],
 )
@@ -217,3 +223,63 @@ def test_idle_keep_alive_connection_is_closed_after_the_timeout(sqlite_url: str)
     finally:
         process.send_signal(signal.SIGTERM)
         assert process.wait(timeout=15) == 0
+
+
+def test_two_workers_serve_one_port_and_one_of_them_runs_the_monitor(
+    tmp_path: Path, postgres_url: str
+) -> None:
+    kubeconfig = tmp_path / "karmada-kubeconfig"
+    kubeconfig.write_text(KUBECONFIG)
+    port = free_port()
+    process = subprocess.Popen(
+        [
+            CLI,
+            "serve",
+            "--workers=2",
+            f"--karmada-kubeconfig={kubeconfig}",
+            f"--database-url={postgres_url}",
+            f"--port={port}",
+            "--http-host=127.0.0.1",
+            "--log-format=json",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=clean_env(),
+    )
+    try:
+        base = f"http://127.0.0.1:{port}"
+        _wait_ready(base, process, 60)
+        # Each request on a new connection: the kernel hands them to either worker. Both
+        # answer, and exactly one of them leads (its monitor holds the advisory lock).
+        leaders: set[bool] = set()
+        deadline = time.monotonic() + 30
+        while leaders != {True, False} and time.monotonic() < deadline:
+            health = httpx.get(f"{base}/health", timeout=5).json()
+            leaders.add(health["components"]["monitor"]["leader"])
+            time.sleep(0.05)
+        assert leaders == {True, False}
+        assert _monitor_locks_held(postgres_url) == 1
+        process.send_signal(signal.SIGTERM)
+        _, stderr = process.communicate(timeout=20)
+        assert process.returncode == 0, stderr[-2000:]
+        assert "Traceback" not in stderr
+        assert _monitor_locks_held(postgres_url) == 0
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.communicate(timeout=5)
+
+
+def _monitor_locks_held(database_url: str) -> int:
+    """Holders of the monitor's advisory lock in this database."""
+    dsn = database_url.replace("postgresql+psycopg://", "postgresql://")
+    with psycopg.connect(dsn, autocommit=True) as connection:
+        count = connection.execute(
+            "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted"
+            " AND database = (SELECT oid FROM pg_database WHERE datname = current_database())"
+            " AND (classid::bigint << 32 | objid::bigint) = %s",
+            (MONITOR_LOCK_KEY,),
+        ).fetchone()
+    assert count is not None
+    return int(count[0])
