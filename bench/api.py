@@ -7,7 +7,10 @@ a deep keyset page, a filtered page, a rare search) and a trivial endpoint on th
 
 Prints p50/p99 latency and requests/s per endpoint, and each read's ratio to the ceiling. The
 ceiling is measured in slices interleaved with each endpoint's, so that a change in the load
-of a shared machine shifts both sides of the ratio alike. The database
+of a shared machine shifts both sides of the ratio alike. It also prints the server processes'
+CPU time per request and the "cpu ratio" (ceiling's CPU per request / the endpoint's): the
+throughput ratio when the server's CPU is what limits both, which is steadier than req/s on a
+shared machine (it leaves out Postgres' and the client's CPU). The database
 ``ml_platform_bench_<pid>`` is created and dropped by the script; ``--database NAME`` keeps a
 seeded database between runs instead (seeded when it does not hold ``--jobs`` jobs).
 """
@@ -54,6 +57,7 @@ class Result:
     latencies_ms: list[float] = field(default_factory=list)
     seconds: float = 0.0
     errors: int = 0
+    server_cpu_seconds: float = 0.0
 
     @property
     def p50(self) -> float:
@@ -67,6 +71,34 @@ class Result:
     @property
     def rps(self) -> float:
         return len(self.latencies_ms) / self.seconds
+
+    @property
+    def cpu_ms(self) -> float:
+        """CPU time of the server processes per request."""
+        return self.server_cpu_seconds * 1000 / len(self.latencies_ms)
+
+
+def server_pids(pid: int) -> list[int]:
+    """The server process and its worker processes."""
+    children = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text()
+            except OSError:
+                continue
+            if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
+                children.append(int(entry.name))
+    return [pid, *children]
+
+
+def cpu_seconds(pids: list[int]) -> float:
+    """User plus system CPU time these processes have used so far."""
+    ticks = 0
+    for pid in pids:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        ticks += int(fields[11]) + int(fields[12])
+    return ticks / os.sysconf("SC_CLK_TCK")
 
 
 def admin(sql: str) -> None:
@@ -121,7 +153,12 @@ def seed(dsn: str, count: int) -> list[tuple[datetime, str]]:
 
 
 async def drive(
-    client: httpx.AsyncClient, urls: list[str], seconds: float, concurrency: int, into: Result
+    client: httpx.AsyncClient,
+    urls: list[str],
+    seconds: float,
+    concurrency: int,
+    into: Result,
+    pids: list[int],
 ) -> None:
     """Requests ``urls`` round-robin from ``concurrency`` workers for ``seconds``."""
     deadline = time.perf_counter() + seconds
@@ -137,9 +174,10 @@ async def drive(
             if response.status_code != 200:
                 into.errors += 1
 
-    began = time.perf_counter()
+    began, cpu_before = time.perf_counter(), cpu_seconds(pids)
     await asyncio.gather(*(worker(i) for i in range(concurrency)))
     into.seconds += time.perf_counter() - began
+    into.server_cpu_seconds += cpu_seconds(pids) - cpu_before
 
 
 def wait_ready(base: str, process: subprocess.Popen[bytes]) -> None:
@@ -192,7 +230,11 @@ def plan(keys: list[tuple[datetime, str]]) -> list[tuple[str, list[str]]]:
 
 
 async def measure(
-    base: str, endpoints: list[tuple[str, list[str]]], seconds: float, concurrency: int
+    base: str,
+    endpoints: list[tuple[str, list[str]]],
+    seconds: float,
+    concurrency: int,
+    pids: list[int],
 ) -> list[tuple[Result, Result]]:
     """Each endpoint's result with the ceiling's, measured in alternating slices."""
     limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
@@ -200,12 +242,12 @@ async def measure(
         pairs = []
         for name, urls in endpoints:
             warm_up = Result(name)
-            await drive(client, CEILING[1], SLICE_SECONDS, concurrency, warm_up)
-            await drive(client, urls, SLICE_SECONDS, concurrency, warm_up)
+            await drive(client, CEILING[1], SLICE_SECONDS, concurrency, warm_up, pids)
+            await drive(client, urls, SLICE_SECONDS, concurrency, warm_up, pids)
             result, ceiling = Result(name), Result(CEILING[0])
             for _ in range(max(1, round(seconds / SLICE_SECONDS))):
-                await drive(client, CEILING[1], SLICE_SECONDS, concurrency, ceiling)
-                await drive(client, urls, SLICE_SECONDS, concurrency, result)
+                await drive(client, CEILING[1], SLICE_SECONDS, concurrency, ceiling, pids)
+                await drive(client, urls, SLICE_SECONDS, concurrency, result, pids)
             pairs.append((result, ceiling))
         return pairs
 
@@ -215,13 +257,13 @@ def report(pairs: list[tuple[Result, Result]], jobs: int, concurrency: int, work
     print(f"\n{jobs} jobs in Postgres, {concurrency} concurrent client(s), {workers} worker(s)")
     print(
         f"{'endpoint':56} {'p50 ms':>7} {'p99 ms':>7} {'req/s':>6} {'err':>4}"
-        f" {'ceil p50':>8} {'ceil req/s':>10} {'ratio':>6}"
+        f" {'ceil req/s':>10} {'ratio':>6} {'cpu ms':>7} {'ceil cpu':>8} {'cpu ratio':>9}"
     )
     for result, ceiling in pairs:
         print(
             f"{result.name:56} {result.p50:7.2f} {result.p99:7.2f} {result.rps:6.0f}"
-            f" {result.errors:4d} {ceiling.p50:8.2f} {ceiling.rps:10.0f}"
-            f" {result.rps / ceiling.rps:6.2f}"
+            f" {result.errors:4d} {ceiling.rps:10.0f} {result.rps / ceiling.rps:6.2f}"
+            f" {result.cpu_ms:7.2f} {ceiling.cpu_ms:8.2f} {ceiling.cpu_ms / result.cpu_ms:9.2f}"
         )
 
 
@@ -302,8 +344,9 @@ def main() -> int:
         for workers in args.workers:
             process, base = serve(url, workers)
             try:
+                pids = server_pids(process.pid)
                 for concurrency in args.concurrency:
-                    pairs = asyncio.run(measure(base, endpoints, args.seconds, concurrency))
+                    pairs = asyncio.run(measure(base, endpoints, args.seconds, concurrency, pids))
                     report(pairs, args.jobs, concurrency, workers)
             finally:
                 stop(process)

@@ -116,9 +116,10 @@ def _wait_ready(base: str, process: subprocess.Popen[str], deadline_s: float) ->
     raise AssertionError("server did not become ready")
 
 
-def test_sigterm_lets_in_flight_request_finish_and_exits_0(
-    tmp_path: Path, database_url: str
-) -> None:
+def start_serve(
+    tmp_path: Path, database_url: str, *flags: str
+) -> tuple[subprocess.Popen[str], int]:
+    """``ml-platform serve`` with JSON logs and an (unreachable) Karmada, so its monitor runs."""
     kubeconfig = tmp_path / "karmada-kubeconfig"
     kubeconfig.write_text(KUBECONFIG)
     port = free_port()
@@ -126,6 +127,7 @@ def test_sigterm_lets_in_flight_request_finish_and_exits_0(
         [
             CLI,
             "serve",
+            *flags,
             f"--karmada-kubeconfig={kubeconfig}",
             f"--database-url={database_url}",
             f"--port={port}",
@@ -137,6 +139,13 @@ def test_sigterm_lets_in_flight_request_finish_and_exits_0(
         text=True,
         env=clean_env(),
     )
+    return process, port
+
+
+def test_sigterm_lets_in_flight_request_finish_and_exits_0(
+    tmp_path: Path, database_url: str
+) -> None:
+    process, port = start_serve(tmp_path, database_url)
     try:
         base = f"http://127.0.0.1:{port}"
         _wait_ready(base, process, 20)
@@ -228,25 +237,8 @@ def test_idle_keep_alive_connection_is_closed_after_the_timeout(sqlite_url: str)
 def test_two_workers_serve_one_port_and_one_of_them_runs_the_monitor(
     tmp_path: Path, postgres_url: str
 ) -> None:
-    kubeconfig = tmp_path / "karmada-kubeconfig"
-    kubeconfig.write_text(KUBECONFIG)
-    port = free_port()
-    process = subprocess.Popen(
-        [
-            CLI,
-            "serve",
-            "--workers=2",
-            f"--karmada-kubeconfig={kubeconfig}",
-            f"--database-url={postgres_url}",
-            f"--port={port}",
-            "--http-host=127.0.0.1",
-            "--log-format=json",
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-        env=clean_env(),
-    )
+    # Warnings only: the stderr pipe is read at the end.
+    process, port = start_serve(tmp_path, postgres_url, "--workers=2", "--log-level=warning")
     try:
         base = f"http://127.0.0.1:{port}"
         _wait_ready(base, process, 60)
