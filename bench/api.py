@@ -287,8 +287,9 @@ def serve(url: str, workers: int) -> tuple[subprocess.Popen[bytes], str]:
             f"--database-url={url}",
             f"--port={port}",
             "--http-host=127.0.0.1",
-            f"--workers={workers}",
             "--log-level=warning",
+            # Only when more than one: a build without the flag can still be measured.
+            *([f"--workers={workers}"] if workers > 1 else []),
         ],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
