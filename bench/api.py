@@ -1,11 +1,18 @@
-"""API read benchmark: seeds N jobs in a dedicated Postgres database, starts a real
-``ml-platform serve`` process, and measures ``GET /jobs/{id}``, ``GET /jobs?limit=50`` (first
-page and a deep keyset page) and a trivial endpoint on the same server (the ceiling).
+"""API read benchmark: seeds N jobs in a Postgres database, starts a real ``ml-platform serve``
+process (1 and 2 workers), and measures ``GET /jobs/{id}``, ``GET /jobs?limit=50`` (first page,
+a deep keyset page, a filtered page, a rare search) and a trivial endpoint on the same server
+(the ceiling) at each client concurrency.
 
-    python bench/api.py --jobs 100000 --seconds 10 --concurrency 4
+    python bench/api.py --jobs 100000 --seconds 4 --concurrency 1,2,4 --workers 1,2
 
-Prints p50/p99 latency and requests/s per endpoint, and each read's ratio to the ceiling.
-The database ``ml_platform_bench_<pid>`` is created and dropped by the script.
+Prints p50/p99 latency and requests/s per endpoint, and each read's ratio to the ceiling. The
+ceiling is measured in slices interleaved with each endpoint's, so that a change in the load
+of a shared machine shifts both sides of the ratio alike. It also prints the server processes'
+CPU time per request and the "cpu ratio" (ceiling's CPU per request / the endpoint's): the
+throughput ratio when the server's CPU is what limits both, which is steadier than req/s on a
+shared machine (it leaves out Postgres' and the client's CPU). The database
+``ml_platform_bench_<pid>`` is created and dropped by the script; ``--database NAME`` keeps a
+seeded database between runs instead (seeded when it does not hold ``--jobs`` jobs).
 """
 
 from __future__ import annotations
@@ -22,7 +29,7 @@ import statistics
 import subprocess
 import sys
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -42,14 +49,15 @@ REQUEST_TEMPLATE = json.loads(
 )
 
 
-@dataclass(frozen=True)
+@dataclass
 class Result:
-    """Latencies of one endpoint run."""
+    """Latencies of one endpoint's runs."""
 
     name: str
-    latencies_ms: list[float]
-    seconds: float
-    errors: int
+    latencies_ms: list[float] = field(default_factory=list)
+    seconds: float = 0.0
+    errors: int = 0
+    server_cpu_seconds: float = 0.0
 
     @property
     def p50(self) -> float:
@@ -63,6 +71,34 @@ class Result:
     @property
     def rps(self) -> float:
         return len(self.latencies_ms) / self.seconds
+
+    @property
+    def cpu_ms(self) -> float:
+        """CPU time of the server processes per request."""
+        return self.server_cpu_seconds * 1000 / len(self.latencies_ms)
+
+
+def server_pids(pid: int) -> list[int]:
+    """The server process and its worker processes."""
+    children = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text()
+            except OSError:
+                continue
+            if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
+                children.append(int(entry.name))
+    return [pid, *children]
+
+
+def cpu_seconds(pids: list[int]) -> float:
+    """User plus system CPU time these processes have used so far."""
+    ticks = 0
+    for pid in pids:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        ticks += int(fields[11]) + int(fields[12])
+    return ticks / os.sysconf("SC_CLK_TCK")
 
 
 def admin(sql: str) -> None:
@@ -117,29 +153,31 @@ def seed(dsn: str, count: int) -> list[tuple[datetime, str]]:
 
 
 async def drive(
-    client: httpx.AsyncClient, name: str, urls: list[str], seconds: float, concurrency: int
-) -> Result:
+    client: httpx.AsyncClient,
+    urls: list[str],
+    seconds: float,
+    concurrency: int,
+    into: Result,
+    pids: list[int],
+) -> None:
     """Requests ``urls`` round-robin from ``concurrency`` workers for ``seconds``."""
-    latencies: list[float] = []
-    errors = 0
     deadline = time.perf_counter() + seconds
 
     async def worker(offset: int) -> None:
-        nonlocal errors
         index = offset
         while time.perf_counter() < deadline:
             url = urls[index % len(urls)]
             index += concurrency
             started = time.perf_counter()
             response = await client.get(url)
-            elapsed = (time.perf_counter() - started) * 1000
+            into.latencies_ms.append((time.perf_counter() - started) * 1000)
             if response.status_code != 200:
-                errors += 1
-            latencies.append(elapsed)
+                into.errors += 1
 
-    began = time.perf_counter()
+    began, cpu_before = time.perf_counter(), cpu_seconds(pids)
     await asyncio.gather(*(worker(i) for i in range(concurrency)))
-    return Result(name, latencies, time.perf_counter() - began, errors)
+    into.seconds += time.perf_counter() - began
+    into.server_cpu_seconds += cpu_seconds(pids) - cpu_before
 
 
 def wait_ready(base: str, process: subprocess.Popen[bytes]) -> None:
@@ -156,9 +194,13 @@ def wait_ready(base: str, process: subprocess.Popen[bytes]) -> None:
     raise SystemExit("server did not become ready within 60 s")
 
 
-async def measure(
-    base: str, keys: list[tuple[datetime, str]], seconds: float, concurrency: int
-) -> list[Result]:
+# Endpoint and ceiling alternate in slices of this length.
+SLICE_SECONDS = 0.5
+CEILING = ("trivial GET /docs (ceiling)", ["/docs"])
+
+
+def plan(keys: list[tuple[datetime, str]]) -> list[tuple[str, list[str]]]:
+    """The endpoints measured, each with the URLs it cycles through."""
     rng = random.Random(11)
     ids = [job_id for _, job_id in rng.sample(keys, min(2000, len(keys)))]
     newest_first = sorted(keys, reverse=True)
@@ -168,83 +210,157 @@ async def measure(
         for offset in deep_offsets
         if offset < len(newest_first)
     ]
+    return [
+        ("GET /api/v1/jobs/{id}", [f"/api/v1/jobs/{job_id}" for job_id in ids]),
+        ("GET /api/v1/jobs?limit=50 (first page)", ["/api/v1/jobs?limit=50"]),
+        (
+            "GET /api/v1/jobs?limit=50&cursor=… (deep page)",
+            [f"/api/v1/jobs?limit=50&cursor={cursor}" for cursor in deep_cursors],
+        ),
+        (
+            "GET /api/v1/jobs?limit=50&namespace=team-3 (filtered)",
+            ["/api/v1/jobs?limit=50&namespace=team-3"],
+        ),
+        # Substring search that matches ~11 of the jobs: scans the keyset index to the end.
+        (
+            "GET /api/v1/jobs?limit=50&q=job-9999 (rare search)",
+            ["/api/v1/jobs?limit=50&q=job-9999"],
+        ),
+    ]
+
+
+async def measure(
+    base: str,
+    endpoints: list[tuple[str, list[str]]],
+    seconds: float,
+    concurrency: int,
+    pids: list[int],
+) -> list[tuple[Result, Result]]:
+    """Each endpoint's result with the ceiling's, measured in alternating slices."""
     limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
     async with httpx.AsyncClient(base_url=base, limits=limits, timeout=30) as client:
-        plan = [
-            ("trivial GET /docs (ceiling)", ["/docs"]),
-            ("GET /api/v1/jobs/{id}", [f"/api/v1/jobs/{job_id}" for job_id in ids]),
-            ("GET /api/v1/jobs?limit=50 (first page)", ["/api/v1/jobs?limit=50"]),
-            (
-                "GET /api/v1/jobs?limit=50&cursor=… (deep page)",
-                [f"/api/v1/jobs?limit=50&cursor={cursor}" for cursor in deep_cursors],
-            ),
-            (
-                "GET /api/v1/jobs?limit=50&namespace=team-3 (filtered)",
-                ["/api/v1/jobs?limit=50&namespace=team-3"],
-            ),
-            # Substring search that matches ~11 of the jobs: scans the keyset index to the end.
-            (
-                "GET /api/v1/jobs?limit=50&q=job-9999 (rare search)",
-                ["/api/v1/jobs?limit=50&q=job-9999"],
-            ),
-        ]
-        results = []
-        for name, urls in plan:
-            await drive(client, name, urls, min(1.0, seconds), concurrency)  # warm-up
-            results.append(await drive(client, name, urls, seconds, concurrency))
-        return results
+        pairs = []
+        for name, urls in endpoints:
+            warm_up = Result(name)
+            await drive(client, CEILING[1], SLICE_SECONDS, concurrency, warm_up, pids)
+            await drive(client, urls, SLICE_SECONDS, concurrency, warm_up, pids)
+            result, ceiling = Result(name), Result(CEILING[0])
+            for _ in range(max(1, round(seconds / SLICE_SECONDS))):
+                await drive(client, CEILING[1], SLICE_SECONDS, concurrency, ceiling, pids)
+                await drive(client, urls, SLICE_SECONDS, concurrency, result, pids)
+            pairs.append((result, ceiling))
+        return pairs
 
 
-def report(results: list[Result], jobs: int, concurrency: int) -> None:
-    ceiling = results[0]
-    print(f"\n{jobs} jobs in Postgres, {concurrency} concurrent client(s), 1 server process")
-    print(f"{'endpoint':56} {'p50 ms':>8} {'p99 ms':>8} {'req/s':>8} {'err':>5} {'rps/ceil':>9}")
-    for result in results:
+def report(pairs: list[tuple[Result, Result]], jobs: int, concurrency: int, workers: int) -> None:
+    """One table: each endpoint with its interleaved ceiling and their ratio."""
+    print(f"\n{jobs} jobs in Postgres, {concurrency} concurrent client(s), {workers} worker(s)")
+    print(
+        f"{'endpoint':56} {'p50 ms':>7} {'p99 ms':>7} {'req/s':>6} {'err':>4}"
+        f" {'ceil req/s':>10} {'ratio':>6} {'cpu ms':>7} {'ceil cpu':>8} {'cpu ratio':>9}"
+    )
+    for result, ceiling in pairs:
         print(
-            f"{result.name:56} {result.p50:8.2f} {result.p99:8.2f} {result.rps:8.0f}"
-            f" {result.errors:5d} {result.rps / ceiling.rps:9.2f}"
+            f"{result.name:56} {result.p50:7.2f} {result.p99:7.2f} {result.rps:6.0f}"
+            f" {result.errors:4d} {ceiling.rps:10.0f} {result.rps / ceiling.rps:6.2f}"
+            f" {result.cpu_ms:7.2f} {ceiling.cpu_ms:8.2f} {ceiling.cpu_ms / result.cpu_ms:9.2f}"
         )
+
+
+def seeded_keys(name: str, count: int) -> list[tuple[datetime, str]]:
+    """The (created_at, id) of the jobs in a kept database, if it holds exactly ``count``."""
+    with psycopg.connect(f"host=127.0.0.1 user=postgres dbname={name}") as connection:
+        try:
+            rows = connection.execute("SELECT created_at, id FROM training_job").fetchall()
+        except psycopg.errors.UndefinedTable:
+            return []
+    return rows if len(rows) == count else []
+
+
+def serve(url: str, workers: int) -> tuple[subprocess.Popen[bytes], str]:
+    """A real server process on a free port, once it is ready."""
+    port = free_port()
+    process = subprocess.Popen(
+        [
+            CLI,
+            "serve",
+            f"--database-url={url}",
+            f"--port={port}",
+            "--http-host=127.0.0.1",
+            "--log-level=warning",
+            # Only when more than one: a build without the flag can still be measured.
+            *([f"--workers={workers}"] if workers > 1 else []),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    base = f"http://127.0.0.1:{port}"
+    wait_ready(base, process)
+    return process, base
+
+
+def stop(process: subprocess.Popen[bytes]) -> None:
+    if process.poll() is None:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
+def numbers(text: str) -> list[int]:
+    return [int(part) for part in text.split(",")]
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--jobs", type=int, default=100_000)
-    parser.add_argument("--seconds", type=float, default=10.0, help="per endpoint")
-    parser.add_argument("--concurrency", type=int, default=4)
+    parser.add_argument("--seconds", type=float, default=4.0, help="per endpoint and setting")
+    parser.add_argument("--concurrency", type=numbers, default=[1, 2, 4], help="e.g. 1,2,4")
+    parser.add_argument("--workers", type=numbers, default=[1, 2], help="e.g. 1,2")
+    parser.add_argument("--database", help="keep this seeded database between runs")
     args = parser.parse_args()
 
-    name = f"ml_platform_bench_{os.getpid()}"
-    admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    admin(f'CREATE DATABASE "{name}"')
+    name = args.database or f"ml_platform_bench_{os.getpid()}"
+    keys: list[tuple[datetime, str]] = []
+    if args.database:
+        if not database_exists(name):
+            admin(f'CREATE DATABASE "{name}"')
+        keys = seeded_keys(name, args.jobs)
+    else:
+        admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin(f'CREATE DATABASE "{name}"')
     url = f"postgresql://postgres@127.0.0.1:5432/{name}"
-    process: subprocess.Popen[bytes] | None = None
     try:
         migrated = subprocess.run([CLI, "migrate", f"--database-url={url}"], capture_output=True)
         if migrated.returncode != 0:
             raise SystemExit(migrated.stderr.decode()[-2000:])
-        started = time.perf_counter()
-        keys = seed(f"host=127.0.0.1 user=postgres dbname={name}", args.jobs)
-        print(f"seeded {args.jobs} jobs in {time.perf_counter() - started:.1f} s")
-
-        port = free_port()
-        process = subprocess.Popen(
-            [CLI, "serve", f"--database-url={url}", f"--port={port}", "--http-host=127.0.0.1"],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        base = f"http://127.0.0.1:{port}"
-        wait_ready(base, process)
-        results = asyncio.run(measure(base, keys, args.seconds, args.concurrency))
-        report(results, args.jobs, args.concurrency)
+        if not keys:
+            started = time.perf_counter()
+            with psycopg.connect(f"host=127.0.0.1 user=postgres dbname={name}") as connection:
+                connection.execute("TRUNCATE training_job CASCADE")
+            keys = seed(f"host=127.0.0.1 user=postgres dbname={name}", args.jobs)
+            print(f"seeded {args.jobs} jobs in {time.perf_counter() - started:.1f} s")
+        endpoints = plan(keys)
+        for workers in args.workers:
+            process, base = serve(url, workers)
+            try:
+                pids = server_pids(process.pid)
+                for concurrency in args.concurrency:
+                    pairs = asyncio.run(measure(base, endpoints, args.seconds, concurrency, pids))
+                    report(pairs, args.jobs, concurrency, workers)
+            finally:
+                stop(process)
         return 0
     finally:
-        if process is not None and process.poll() is None:
-            process.send_signal(signal.SIGTERM)
-            try:
-                process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                process.kill()
-        admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        if not args.database:
+            admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def database_exists(name: str) -> bool:
+    with psycopg.connect(ADMIN_DSN, autocommit=True) as connection:
+        found = connection.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,))
+        return found.fetchone() is not None
 
 
 if __name__ == "__main__":

@@ -11,8 +11,11 @@ import sys
 import time
 from pathlib import Path
 
+import httpx
+import psycopg
 import pytest
 
+from ml_platform.monitor.leader import MONITOR_LOCK_KEY
 from tests_support import KUBECONFIG, free_port, wait_ready
 
 CLI = str(Path(sys.executable).parent / "ml-platform")
@@ -52,6 +55,10 @@ def test_help_lists_commands() -> None:
         ),
         (["serve"], {"DATABASE_URL": "mysql://nope/x"}, "DATABASE_URL"),
         (["serve", "--no-such-flag"], {}, "--no-such-flag"),
+        (["serve", "--workers=0"], {}, "--workers"),
+        # SQLite (the default database) is served by one process only.
+        (["serve", "--workers=2"], {}, "--workers 2 needs Postgres"),
+        (["dev"], {"ML_PLATFORM_WORKERS": "2"}, "--workers 2 needs Postgres"),
         ([], {}, "command"),
     ],
 )
@@ -95,9 +102,10 @@ def read_response(conn: socket.socket) -> bytes:
     return head + b"\r\n\r\n" + body
 
 
-def test_sigterm_lets_in_flight_request_finish_and_exits_0(
-    tmp_path: Path, database_url: str
-) -> None:
+def start_serve(
+    tmp_path: Path, database_url: str, *flags: str
+) -> tuple[subprocess.Popen[str], int]:
+    """``ml-platform serve`` with JSON logs and an (unreachable) Karmada, so its monitor runs."""
     kubeconfig = tmp_path / "karmada-kubeconfig"
     kubeconfig.write_text(KUBECONFIG)
     port = free_port()
@@ -105,6 +113,7 @@ def test_sigterm_lets_in_flight_request_finish_and_exits_0(
         [
             CLI,
             "serve",
+            *flags,
             f"--karmada-kubeconfig={kubeconfig}",
             f"--database-url={database_url}",
             f"--port={port}",
@@ -115,7 +124,22 @@ def test_sigterm_lets_in_flight_request_finish_and_exits_0(
         stderr=subprocess.PIPE,
         text=True,
         env=clean_env(),
+        start_new_session=True,  # its own process group: cleanup reaches the workers too
     )
+    return process, port
+
+
+def kill_serve(process: subprocess.Popen[str]) -> None:
+    """Kill a server started by start_serve, with any worker processes, if still running."""
+    if process.poll() is None:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.communicate(timeout=5)
+
+
+def test_sigterm_lets_in_flight_request_finish_and_exits_0(
+    tmp_path: Path, database_url: str
+) -> None:
+    process, port = start_serve(tmp_path, database_url)
     try:
         base = f"http://127.0.0.1:{port}"
         wait_ready(base, process, 60)
@@ -154,9 +178,7 @@ def test_sigterm_lets_in_flight_request_finish_and_exits_0(
         )
         assert "127.0.0.1:5443" not in stderr
     finally:
-        if process.poll() is None:
-            process.kill()
-            process.communicate(timeout=5)
+        kill_serve(process)
 
 
 def test_serve_with_database_down_exits_4_without_traceback(tmp_path: Path) -> None:
@@ -202,6 +224,48 @@ def test_idle_keep_alive_connection_is_closed_after_the_timeout(sqlite_url: str)
     finally:
         process.send_signal(signal.SIGTERM)
         assert process.wait(timeout=15) == 0
+
+
+def test_two_workers_serve_one_port_and_one_of_them_runs_the_monitor(
+    tmp_path: Path, postgres_url: str
+) -> None:
+    # Warnings only: the stderr pipe is read at the end.
+    process, port = start_serve(tmp_path, postgres_url, "--workers=2", "--log-level=warning")
+    try:
+        base = f"http://127.0.0.1:{port}"
+        # Three interpreters import the app one after another on a shared machine: be patient.
+        wait_ready(base, process, 120)
+        # Each request on a new connection: the kernel hands them to either worker. Both
+        # answer, and exactly one of them leads (its monitor holds the advisory lock).
+        leaders: set[bool] = set()
+        deadline = time.monotonic() + 30
+        while leaders != {True, False} and time.monotonic() < deadline:
+            health = httpx.get(f"{base}/health", timeout=5).json()
+            leaders.add(health["components"]["monitor"]["leader"])
+            time.sleep(0.05)
+        assert leaders == {True, False}
+        assert _monitor_locks_held(postgres_url) == 1
+        process.send_signal(signal.SIGTERM)
+        _, stderr = process.communicate(timeout=20)
+        assert process.returncode == 0, stderr[-2000:]
+        assert "Traceback" not in stderr
+        assert _monitor_locks_held(postgres_url) == 0
+    finally:
+        kill_serve(process)
+
+
+def _monitor_locks_held(database_url: str) -> int:
+    """Holders of the monitor's advisory lock in this database."""
+    dsn = database_url.replace("postgresql+psycopg://", "postgresql://")
+    with psycopg.connect(dsn, autocommit=True) as connection:
+        count = connection.execute(
+            "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted"
+            " AND database = (SELECT oid FROM pg_database WHERE datname = current_database())"
+            " AND (classid::bigint << 32 | objid::bigint) = %s",
+            (MONITOR_LOCK_KEY,),
+        ).fetchone()
+    assert count is not None
+    return int(count[0])
 
 
 SERVE_WITHOUT_SIMULATOR = """

@@ -18,7 +18,7 @@ from ml_platform.background import BackgroundService
 from ml_platform.clusters.directory import ClusterDirectory
 from ml_platform.clusters.router import router as clusters_router
 from ml_platform.config import Settings
-from ml_platform.db.engine import build_engine, build_sessionmaker
+from ml_platform.db.engine import build_engine, build_read_sessionmaker, build_sessionmaker
 from ml_platform.errors import install_exception_handlers
 from ml_platform.jobs.logs import Capture, StreamSlots, capture_driver_log
 from ml_platform.jobs.models import TrainingJob
@@ -115,6 +115,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     engine = build_engine(settings.database)
     app.state.engine = engine
     app.state.sessionmaker = build_sessionmaker(engine)
+    app.state.read_sessionmaker = build_read_sessionmaker(engine)
     gateway = app.state.gateway = build_gateway(settings)
     app.state.background_services = build_background_services(app)
     started: list[BackgroundService] = []

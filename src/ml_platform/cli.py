@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import functools
 import importlib.util
 import json
 import signal
@@ -21,9 +22,12 @@ from typing import Any, NoReturn
 
 import structlog
 import uvicorn
+from fastapi import FastAPI
 from pydantic import ValidationError
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.exc import TimeoutError as SQLAlchemyTimeoutError
+from uvicorn.config import STARTUP_FAILURE
+from uvicorn.supervisors import Multiprocess
 
 from ml_platform.app import REQUEST_DRAIN_SHARE, create_app, freeze_startup_objects
 from ml_platform.config import (
@@ -36,6 +40,7 @@ from ml_platform.config import (
 )
 from ml_platform.db.engine import build_engine
 from ml_platform.db.migrate import upgrade_to_head
+from ml_platform.db.url import normalize_database_url
 from ml_platform.logging import configure_logging
 from ml_platform.webui import SOURCE_WEB_DIR, build_ui, with_default_ui_dir
 
@@ -49,6 +54,10 @@ log = structlog.get_logger()
 EXIT_USAGE = 2
 EXIT_STARTUP_FAILURE = 3
 EXIT_DATABASE_UNAVAILABLE = 4
+
+# A new worker answers the supervisor's health check only once it has imported the app, which
+# takes seconds on a busy host; uvicorn's default (5 s) killed workers that were still starting.
+WORKER_HEALTHCHECK_SECONDS = 30
 
 
 class _OneLineParser(argparse.ArgumentParser):
@@ -159,16 +168,9 @@ def _ignore_signal(signum: int, frame: FrameType | None) -> None:
     log.debug("server.signal_after_shutdown", signal=signum)
 
 
-async def _serve(settings: Settings) -> int:
-    if settings.database.migrate_on_start:
-        try:
-            await _migrate(settings)
-        except (DBAPIError, SQLAlchemyTimeoutError, OSError) as exc:
-            # One line, no traceback: the orchestrator restarts us once the database is up.
-            log.error("db.migration_failed", error=type(exc).__name__, detail=_first_line(exc))
-            return EXIT_DATABASE_UNAVAILABLE
-    config = uvicorn.Config(
-        create_app(settings),
+def _uvicorn_config(app: Any, settings: Settings, **options: Any) -> uvicorn.Config:
+    return uvicorn.Config(
+        app,
         host=settings.http.host,
         port=settings.http.port,
         timeout_keep_alive=settings.http.keep_alive_seconds,
@@ -179,8 +181,26 @@ async def _serve(settings: Settings) -> int:
         access_log=False,
         lifespan="on",
         server_header=False,
+        **options,
     )
-    server = uvicorn.Server(config)
+
+
+def _serve(settings: Settings) -> int:
+    """Migrate (unless turned off), then serve in this process or in ``settings.workers``."""
+    if settings.database.migrate_on_start:
+        try:
+            asyncio.run(_migrate(settings))
+        except (DBAPIError, SQLAlchemyTimeoutError, OSError) as exc:
+            # One line, no traceback: the orchestrator restarts us once the database is up.
+            log.error("db.migration_failed", error=type(exc).__name__, detail=_first_line(exc))
+            return EXIT_DATABASE_UNAVAILABLE
+    if settings.workers > 1:
+        return _serve_workers(settings)
+    return asyncio.run(_serve_here(settings))
+
+
+async def _serve_here(settings: Settings) -> int:
+    server = uvicorn.Server(_uvicorn_config(create_app(settings), settings))
     freeze_startup_objects()
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, _ignore_signal)
@@ -193,6 +213,50 @@ async def _serve(settings: Settings) -> int:
     return 0
 
 
+def worker_app(settings: Settings) -> FastAPI:
+    """The app of one worker process (a fresh interpreter: logging is set up again)."""
+    configure_logging(level=settings.log.level.value, log_format=settings.log_format)
+    app = create_app(settings)
+    freeze_startup_objects()
+    return app
+
+
+def _serve_workers(settings: Settings) -> int:
+    """uvicorn's supervisor: ``settings.workers`` processes share the listening socket; it
+    restarts a worker that dies and, on SIGTERM/SIGINT, stops each one gracefully."""
+    config = _uvicorn_config(
+        functools.partial(worker_app, settings),
+        settings,
+        factory=True,
+        workers=settings.workers,
+        timeout_worker_healthcheck=WORKER_HEALTHCHECK_SECONDS,
+    )
+    supervisor = Multiprocess(config, sockets=[config.bind_socket()])
+    log.info(
+        "server.starting",
+        host=settings.http.host,
+        port=settings.http.port,
+        workers=settings.workers,
+    )
+    supervisor.run()
+    if any(worker.exitcode == STARTUP_FAILURE for worker in supervisor.processes):
+        log.error("server.startup_failed")
+        return EXIT_STARTUP_FAILURE
+    log.info("server.stopped")
+    return 0
+
+
+def _refuse_sqlite_workers(settings: Settings) -> None:
+    """SQLite is one process's database: one writer, and no lock to elect the monitor's leader."""
+    sqlite = normalize_database_url(settings.database.url).get_backend_name() == "sqlite"
+    if settings.workers > 1 and sqlite:
+        sys.stderr.write(
+            f"ml-platform: --workers {settings.workers} needs Postgres; SQLite serves from one"
+            " process (set --database-url to a Postgres URL, or use --workers 1)\n"
+        )
+        raise SystemExit(EXIT_USAGE)
+
+
 def _dev(settings: Settings) -> int:
     """Serve with an in-process simulator, unless a real Karmada is configured. The web UI of
     the source checkout is built first when its build is missing or stale."""
@@ -200,7 +264,7 @@ def _dev(settings: Settings) -> int:
         build_ui(SOURCE_WEB_DIR)
     settings = with_default_ui_dir(settings)
     if settings.karmada.kubeconfig is not None:
-        return asyncio.run(_serve(settings))
+        return _serve(settings)
     _require_simulator()
     # Imported here, not at module level: see the module docstring.
     from karmada_sim.members import ClusterSpec
@@ -224,7 +288,7 @@ def _dev(settings: Settings) -> int:
             f"  Karmada  {server.url}  (simulated; kubectl --kubeconfig {kubeconfig})\n",
             flush=True,
         )
-        return asyncio.run(_serve(settings))
+        return _serve(settings)
 
 
 def _display_host(host: str) -> str:
@@ -264,9 +328,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     if namespace.command == "migrate":
         asyncio.run(_migrate(settings))
         return 0
+    _refuse_sqlite_workers(settings)
     if namespace.command == "dev":
         return _dev(settings)
-    return asyncio.run(_serve(with_default_ui_dir(settings)))
+    return _serve(with_default_ui_dir(settings))
 
 
 if __name__ == "__main__":

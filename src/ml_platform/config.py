@@ -290,6 +290,13 @@ class Settings(BaseSettings):
         le=300,
         description="On SIGTERM/SIGINT, in-flight work gets this long before the process exits.",
     )
+    workers: int = Field(
+        default=1,
+        ge=1,
+        le=64,
+        description="HTTP worker processes of `serve`; more than 1 needs Postgres. Each has its"
+        " own database pool; one of them runs the monitor (the others stand by).",
+    )
     karmada: KarmadaSettings = Field(default_factory=KarmadaSettings)
     database: DatabaseSettings = Field(default_factory=DatabaseSettings)
     http: HttpSettings = Field(default_factory=HttpSettings)

@@ -1,4 +1,5 @@
-"""The request-scoped database session: commits on success, rolls back on error."""
+"""Request-scoped database sessions: one that commits on success and rolls back on error, and
+one for single-statement reads."""
 
 from __future__ import annotations
 
@@ -45,4 +46,11 @@ async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
 async def get_write_session(request: Request) -> AsyncIterator[AsyncSession]:
     """Like ``get_session``, for a request that changes a job's state (``begin_write``)."""
     async with _request_session(request, write=True) as session:
+        yield session
+
+
+async def get_read_session(request: Request) -> AsyncIterator[AsyncSession]:
+    """Yield an autocommit session for a request that reads with one statement."""
+    sessionmaker: async_sessionmaker[AsyncSession] = request.app.state.read_sessionmaker
+    async with sessionmaker() as session:
         yield session

@@ -10,7 +10,6 @@ from typing import Any, TypeVar, cast
 from sqlalchemy import (
     Row,
     Select,
-    Table,
     bindparam,
     delete,
     func,
@@ -88,31 +87,54 @@ async def get_job_by_idempotency_key(*, session: AsyncSession, key: str) -> Trai
     return (await session.scalars(statement)).one_or_none()
 
 
+# What the API shows of a job (documents.job_document): the list and the single read fetch
+# these table columns, not ORM objects, whose loading cost more than the query.
+_JOB_TABLE = cast(Table, TrainingJob.__table__)
+DOCUMENT_COLUMNS = tuple(
+    _JOB_TABLE.c[name]
+    for name in (
+        "id", "job_name", "namespace", "algorithm", "priority", "request", "status", "reason",
+        "message", "target_clusters", "cluster_status", "workload_kind", "created_at", "updated_at",
+        "submitted_at", "started_at", "completed_at", "observed_at",
+    )
+)  # fmt: skip
+
+
+async def get_job_document_row(*, session: AsyncSession, job_id: str) -> Row[Any] | None:
+    """The ``DOCUMENT_COLUMNS`` of the job with this id."""
+    statement = select(*DOCUMENT_COLUMNS).where(_JOB_TABLE.c.id == job_id)
+    return (await session.execute(statement)).one_or_none()
+
+
 async def list_jobs(
     *, session: AsyncSession, filters: JobFilters, after: Position | None, limit: int
-) -> list[TrainingJob]:
-    """Up to ``limit`` jobs, newest first, strictly after ``after``."""
-    statement = _filtered(select(TrainingJob), filters)
+) -> list[Row[Any]]:
+    """The ``DOCUMENT_COLUMNS`` of up to ``limit`` jobs, newest first, strictly after ``after``.
+
+    Table columns throughout: one ORM attribute would route the statement through the ORM."""
+    job = _JOB_TABLE.c
+    statement = _filtered(select(*DOCUMENT_COLUMNS), filters)
     if after is not None:
         statement = statement.where(
-            tuple_(TrainingJob.created_at, TrainingJob.id) < tuple_(after.created_at, after.id)
+            tuple_(job.created_at, job.id) < tuple_(after.created_at, after.id)
         )
-    statement = statement.order_by(TrainingJob.created_at.desc(), TrainingJob.id.desc())
-    return list((await session.scalars(statement.limit(limit))).all())
+    statement = statement.order_by(job.created_at.desc(), job.id.desc())
+    return list((await session.execute(statement.limit(limit))).all())
 
 
 def _filtered(statement: _S, filters: JobFilters) -> _S:
+    job = _JOB_TABLE.c
     if filters.namespace is not None:
-        statement = statement.where(TrainingJob.namespace == filters.namespace)
+        statement = statement.where(job.namespace == filters.namespace)
     if filters.status is not None:
-        statement = statement.where(TrainingJob.status == filters.status)
+        statement = statement.where(job.status == filters.status)
     if filters.algorithm is not None:
-        statement = statement.where(TrainingJob.algorithm == filters.algorithm)
+        statement = statement.where(job.algorithm == filters.algorithm)
     if filters.q:
         # Ids are "<jobName>-<hex>" and always lowercase, so one LIKE on id covers both; it
         # is on lower(id), the expression the trigram index (Postgres) is built on.
         pattern = f"%{_escape_like(filters.q.lower())}%"
-        statement = statement.where(func.lower(TrainingJob.id).like(pattern, escape="\\"))
+        statement = statement.where(func.lower(job.id).like(pattern, escape="\\"))
     return statement
 
 
@@ -265,7 +287,6 @@ WATCHED_COLUMNS = (
 
 # The few columns the sync needs for every watched job on every tick (no JSON to decode).
 # Table columns, not ORM attributes: the ORM's result processing doubled the query's cost.
-_JOB_TABLE = cast(Table, TrainingJob.__table__)
 BRIEF_COLUMNS = (
     _JOB_TABLE.c.id,
     _JOB_TABLE.c.status,

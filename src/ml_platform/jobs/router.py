@@ -13,11 +13,13 @@ from ml_platform.deps import (
     ClusterDirectoryDep,
     GatewayDep,
     OptionalGatewayDep,
+    ReadSessionDep,
     SessionDep,
     SettingsDep,
     WriteSessionDep,
 )
 from ml_platform.jobs import service
+from ml_platform.jobs.documents import JobDocumentResponse
 from ml_platform.jobs.models import JobEvent, TrainingJob
 from ml_platform.jobs.repository import JobFilters
 from ml_platform.jobs.schemas import (
@@ -138,8 +140,7 @@ async def create_job(
 @router.get("", response_model=list[TrainingJobResponse], responses=_ERRORS)
 async def list_jobs(
     request: Request,
-    response: Response,
-    session: SessionDep,
+    session: ReadSessionDep,
     namespace: Annotated[str | None, Query(max_length=63, pattern=NO_NUL)] = None,
     status_: Annotated[str | None, Query(alias="status", max_length=16, pattern=NO_NUL)] = None,
     algorithm: Annotated[str | None, Query(max_length=63, pattern=NO_NUL)] = None,
@@ -148,7 +149,7 @@ async def list_jobs(
     ] = None,
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = DEFAULT_PAGE_SIZE,
     cursor: Annotated[str | None, Query(max_length=512, pattern=NO_NUL)] = None,
-) -> list[TrainingJobResponse]:
+) -> JobDocumentResponse:
     """Jobs newest first; the next page's URL is in the ``Link`` header."""
     page = await service.list_jobs(
         session=session,
@@ -156,10 +157,11 @@ async def list_jobs(
         cursor=cursor,
         limit=limit,
     )
+    headers = {}
     if page.next_cursor is not None:
         next_url = request.url.include_query_params(cursor=page.next_cursor)
-        response.headers["Link"] = f'<{next_url}>; rel="next"'
-    return [to_response(job) for job in page.jobs]
+        headers["Link"] = f'<{next_url}>; rel="next"'
+    return JobDocumentResponse.page(page.jobs, headers=headers)
 
 
 @router.get("/counts", response_model=JobCountsResponse, responses=_ERRORS)
@@ -180,10 +182,10 @@ async def count_jobs(
 
 
 @router.get("/{job_id}", response_model=TrainingJobResponse, responses=_NOT_FOUND)
-async def get_job(job_id: str, session: SessionDep) -> TrainingJobResponse:
+async def get_job(job_id: str, session: ReadSessionDep) -> JobDocumentResponse:
     """One job."""
     structlog.contextvars.bind_contextvars(job_id=job_id)
-    return to_response(await service.get_job(session=session, job_id=job_id))
+    return JobDocumentResponse.one(await service.read_job(session=session, job_id=job_id))
 
 
 @router.delete("/{job_id}", response_model=MessageResponse, responses=_NOT_FOUND)

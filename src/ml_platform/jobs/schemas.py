@@ -36,7 +36,8 @@ EnvVarName = Annotated[str, StringConstraints(min_length=1, max_length=128, patt
 Scalar = Annotated[str, StringConstraints(max_length=4096)] | bool | int | float
 
 
-def _rfc3339(value: datetime) -> str:
+def rfc3339(value: datetime) -> str:
+    """The wire form of a timestamp: ISO 8601 in UTC with a ``Z``."""
     return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
@@ -47,7 +48,7 @@ def _require_aware(value: datetime) -> datetime:
 
 
 Timestamp = Annotated[
-    datetime, AfterValidator(_require_aware), PlainSerializer(_rfc3339, return_type=str)
+    datetime, AfterValidator(_require_aware), PlainSerializer(rfc3339, return_type=str)
 ]
 
 

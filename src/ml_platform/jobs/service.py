@@ -16,7 +16,7 @@ from datetime import datetime
 from typing import Any, cast
 
 import structlog
-from sqlalchemy import Table
+from sqlalchemy import Row, Table
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ml_platform.algorithms import (
@@ -73,7 +73,7 @@ class CreatedJob:
 class JobPage:
     """One page of the job list and the cursor of the next page (None on the last page)."""
 
-    jobs: list[TrainingJob]
+    jobs: list[Row[Any]]  # repository.DOCUMENT_COLUMNS
     next_cursor: str | None
 
 
@@ -233,15 +233,32 @@ def _replay(existing: TrainingJob, sent: dict[str, Any]) -> CreatedJob:
     return CreatedJob(existing, created=False)
 
 
-async def get_job(*, session: AsyncSession, job_id: str, for_update: bool = False) -> TrainingJob:
-    """The job, or 404."""
+def _check_job_id(job_id: str) -> None:
     if len(job_id) > MAX_JOB_ID_LENGTH or "\x00" in job_id:
         # Cannot be a stored id; answering here also keeps NUL away from Postgres.
         raise NotFoundError(f"job {job_id[:80]!r} not found", {"id": job_id[:80]})
+
+
+def _not_found(job_id: str) -> NotFoundError:
+    return NotFoundError(f"job {job_id!r} not found", {"id": job_id})
+
+
+async def get_job(*, session: AsyncSession, job_id: str, for_update: bool = False) -> TrainingJob:
+    """The job, or 404."""
+    _check_job_id(job_id)
     job = await repository.get_job(session=session, job_id=job_id, for_update=for_update)
     if job is None:
-        raise NotFoundError(f"job {job_id!r} not found", {"id": job_id})
+        raise _not_found(job_id)
     return job
+
+
+async def read_job(*, session: AsyncSession, job_id: str) -> Row[Any]:
+    """What ``GET /jobs/{id}`` shows of the job (``repository.DOCUMENT_COLUMNS``), or 404."""
+    _check_job_id(job_id)
+    row = await repository.get_job_document_row(session=session, job_id=job_id)
+    if row is None:
+        raise _not_found(job_id)
+    return row
 
 
 async def list_jobs(
