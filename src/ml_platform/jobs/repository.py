@@ -10,6 +10,7 @@ from typing import Any, TypeVar, cast
 from sqlalchemy import (
     Row,
     Select,
+    Table,
     bindparam,
     delete,
     func,
