@@ -16,6 +16,7 @@ import io
 import json
 import os
 import random
+import secrets
 import signal
 import socket
 import statistics
@@ -36,6 +37,9 @@ ADMIN_DSN = "host=127.0.0.1 port=5432 user=postgres dbname=postgres"
 CLI = str(Path(sys.executable).parent / "ml-platform")
 STATUSES = ("Pending", "Running", "Succeeded", "Failed", "Stopped")
 NAMESPACES = tuple(f"team-{i}" for i in range(10))
+# A random viewer token for the server under test (never printed).
+BENCH_TOKEN = secrets.token_urlsafe(32)
+BENCH_TOKENS = json.dumps([{"name": "bench", "role": "viewer", "token": BENCH_TOKEN}])
 # What the UI sends for an XGBoost job (the example request), as each stored row carries it.
 REQUEST_TEMPLATE = json.loads(
     (Path(__file__).resolve().parents[1] / "examples" / "xgboost-job.json").read_text()
@@ -169,7 +173,11 @@ async def measure(
         if offset < len(newest_first)
     ]
     limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
-    async with httpx.AsyncClient(base_url=base, limits=limits, timeout=30) as client:
+    # Measured as deployed: every request authenticates with an API token.
+    headers = {"Authorization": f"Bearer {BENCH_TOKEN}"}
+    async with httpx.AsyncClient(
+        base_url=base, limits=limits, timeout=30, headers=headers
+    ) as client:
         plan = [
             ("trivial GET /docs (ceiling)", ["/docs"]),
             ("GET /api/v1/jobs/{id}", [f"/api/v1/jobs/{job_id}" for job_id in ids]),
@@ -229,6 +237,7 @@ def main() -> int:
         port = free_port()
         process = subprocess.Popen(
             [CLI, "serve", f"--database-url={url}", f"--port={port}", "--http-host=127.0.0.1"],
+            env={**os.environ, "ML_PLATFORM_AUTH__TOKENS": BENCH_TOKENS},
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )

@@ -106,8 +106,14 @@ def database_url(backend: str, request: pytest.FixtureRequest) -> str:
 
 @pytest.fixture
 def settings(database_url: str) -> Settings:
-    """Settings pointing at the test database."""
-    return Settings(environment="dev", database={"url": database_url})
+    """Settings pointing at the test database; no authentication, any namespace but the
+    cluster's own (tests/auth/ covers tokens, roles and the policy)."""
+    return Settings(
+        environment="dev",
+        database={"url": database_url},
+        allow_unauthenticated=True,
+        policy={"namespaces": ["*"], "existing_claims": ["*"]},
+    )
 
 
 async def _clear_tables(app: FastAPI) -> None:

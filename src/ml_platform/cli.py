@@ -21,6 +21,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.exc import TimeoutError as SQLAlchemyTimeoutError
 
 from ml_platform.app import REQUEST_DRAIN_SHARE, create_app, freeze_startup_objects
+from ml_platform.auth.tokens import AuthConfigError
 from ml_platform.config import (
     Environment,
     LogFormat,
@@ -58,11 +59,15 @@ def _add_setting_flags(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("settings (each also readable from its env var)")
     for option in iter_setting_options():
         description = option.field.description or ""
+        # A yes/no setting also works as a bare switch: `--allow-unauthenticated`.
+        switch = option.field.annotation is bool
         group.add_argument(
             option.flag,
             dest=option.dest,
             default=argparse.SUPPRESS,
             metavar="VALUE",
+            nargs="?" if switch else None,
+            const="true" if switch else None,
             help=f"{description} [env {option.env}]",
         )
 
@@ -127,6 +132,7 @@ def load_settings(namespace: argparse.Namespace, *, dev: bool = False) -> Settin
     values = _flag_values(namespace)
     if dev:
         values.setdefault("environment", Environment.DEV.value)
+        values.setdefault("allow_unauthenticated", "true")
     try:
         return Settings(**values)
     except ValidationError as exc:
@@ -154,6 +160,12 @@ def _ignore_signal(signum: int, frame: FrameType | None) -> None:
 
 
 async def _serve(settings: Settings) -> int:
+    try:
+        # Before anything else, so a service nobody has to sign in to never starts by accident.
+        app = create_app(settings)
+    except AuthConfigError as exc:
+        sys.stderr.write(f"ml-platform: refusing to start: {exc}\n")
+        return EXIT_USAGE
     if settings.database.migrate_on_start:
         try:
             await _migrate(settings)
@@ -162,7 +174,7 @@ async def _serve(settings: Settings) -> int:
             log.error("db.migration_failed", error=type(exc).__name__, detail=_first_line(exc))
             return EXIT_DATABASE_UNAVAILABLE
     config = uvicorn.Config(
-        create_app(settings),
+        app,
         host=settings.http.host,
         port=settings.http.port,
         timeout_keep_alive=settings.http.keep_alive_seconds,
@@ -203,10 +215,18 @@ def _dev(settings: Settings) -> int:
         api = f"http://{_display_host(settings.http.host)}:{settings.http.port}"
         print(
             f"ml-platform dev\n  API      {api}/api/v1  (docs: {api}/docs)\n"
-            f"  Karmada  {server.url}  (simulated; kubectl --kubeconfig {kubeconfig})\n",
+            f"  Karmada  {server.url}  (simulated; kubectl --kubeconfig {kubeconfig})\n"
+            f"  Auth     {_dev_auth_line(settings)}\n",
             flush=True,
         )
         return asyncio.run(_serve(settings))
+
+
+def _dev_auth_line(settings: Settings) -> str:
+    configured = settings.auth.tokens or settings.auth.tokens_file or settings.oidc.enabled
+    if settings.allow_unauthenticated and not configured:
+        return "off: anyone who can reach the port may do anything (dev only)"
+    return "on: send Authorization: Bearer <token>"
 
 
 def _display_host(host: str) -> str:

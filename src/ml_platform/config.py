@@ -26,7 +26,9 @@ from pydantic_settings import (
     SettingsConfigDict,
 )
 
+from ml_platform.auth.settings import AuthSettings, OidcSettings
 from ml_platform.db.url import normalize_database_url
+from ml_platform.policy.settings import PolicySettings
 from ml_platform.workloads.settings import WorkloadSettings
 
 ENV_PREFIX = "ML_PLATFORM_"
@@ -265,6 +267,12 @@ class Settings(BaseSettings):
         le=300,
         description="On SIGTERM/SIGINT, in-flight work gets this long before the process exits.",
     )
+    allow_unauthenticated: bool = Field(
+        default=False,
+        description="Serve without authentication when no API token or OIDC is configured "
+        "(every caller is an admin of every namespace). `serve` refuses to start without auth "
+        "unless this is set; `dev` sets it.",
+    )
     karmada: KarmadaSettings = Field(default_factory=KarmadaSettings)
     database: DatabaseSettings = Field(default_factory=DatabaseSettings)
     http: HttpSettings = Field(default_factory=HttpSettings)
@@ -272,6 +280,9 @@ class Settings(BaseSettings):
     monitor: MonitorSettings = Field(default_factory=MonitorSettings)
     submission: SubmissionSettings = Field(default_factory=SubmissionSettings)
     workloads: WorkloadSettings = Field(default_factory=WorkloadSettings)
+    auth: AuthSettings = Field(default_factory=AuthSettings)
+    oidc: OidcSettings = Field(default_factory=OidcSettings)
+    policy: PolicySettings = Field(default_factory=PolicySettings)
 
     @property
     def log_format(self) -> LogFormat:

@@ -41,6 +41,8 @@ class TrainingJob(Base):
     next_attempt_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     last_error: Mapped[str | None] = mapped_column(Text)
     idempotency_key: Mapped[str | None] = mapped_column(String(255), unique=True)
+    # Name of the API token or OIDC user that created the job (None before auth existed).
+    created_by: Mapped[str | None] = mapped_column(String(253))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
 
@@ -70,6 +72,8 @@ class JobEvent(Base):
     reason: Mapped[str | None] = mapped_column(String(128))
     message: Mapped[str | None] = mapped_column(Text)
     cluster: Mapped[str | None] = mapped_column(String(253))
+    # The caller whose request caused the event; None for the monitor's own observations.
+    created_by: Mapped[str | None] = mapped_column(String(253))
 
 
 class JobLog(Base):

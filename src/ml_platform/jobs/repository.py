@@ -11,6 +11,7 @@ from sqlalchemy import Row, delete, func, insert, or_, select, text, tuple_, upd
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from ml_platform.auth.context import current_actor
 from ml_platform.jobs.models import JobEvent, JobLog, TrainingJob
 
 
@@ -19,6 +20,8 @@ class JobFilters:
     """Equality filters and the id/name search of the job list."""
 
     namespace: str | None = None
+    # The caller's namespaces: only jobs in these are listed (None: no restriction).
+    namespaces: frozenset[str] | None = None
     status: str | None = None
     algorithm: str | None = None
     q: str | None = None
@@ -60,6 +63,12 @@ async def get_job(
     return (await session.scalars(statement)).one_or_none()
 
 
+async def job_namespace(*, session: AsyncSession, job_id: str) -> str | None:
+    """The namespace of the job with this id, or None when there is no such job."""
+    statement = select(TrainingJob.namespace).where(TrainingJob.id == job_id)
+    return (await session.scalars(statement)).one_or_none()
+
+
 async def get_job_by_idempotency_key(*, session: AsyncSession, key: str) -> TrainingJob | None:
     """The job created with this Idempotency-Key, if any."""
     statement = select(TrainingJob).where(TrainingJob.idempotency_key == key)
@@ -73,6 +82,8 @@ async def list_jobs(
     statement = select(TrainingJob)
     if filters.namespace is not None:
         statement = statement.where(TrainingJob.namespace == filters.namespace)
+    if filters.namespaces is not None:
+        statement = statement.where(TrainingJob.namespace.in_(sorted(filters.namespaces)))
     if filters.status is not None:
         statement = statement.where(TrainingJob.status == filters.status)
     if filters.algorithm is not None:
@@ -109,8 +120,9 @@ async def add_event(
     message: str | None,
     cluster: str | None,
 ) -> JobEvent:
-    """Append one status-transition event."""
+    """Append one status-transition event, on behalf of the current request's caller."""
     event = JobEvent(
+        created_by=current_actor(),
         job_id=job_id,
         occurred_at=occurred_at,
         from_status=from_status,

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Header, Query, Request, Response, status
 from fastapi.responses import StreamingResponse
 
 from ml_platform.api import API_PREFIX
+from ml_platform.auth.deps import CallerDep
 from ml_platform.deps import (
     ClusterDirectoryDep,
     GatewayDep,
@@ -31,6 +32,7 @@ from ml_platform.jobs.schemas import (
     TrainingJobRequest,
     TrainingJobResponse,
 )
+from ml_platform.policy.admission import admit_job_request
 
 # The full prefix lives on this router so route templates (metrics labels) are complete paths.
 router = APIRouter(prefix=f"{API_PREFIX}/jobs", tags=["jobs"])
@@ -61,6 +63,7 @@ def to_response(job: TrainingJob) -> TrainingJobResponse:
         message=job.message or "",
         target_clusters=list(job.target_clusters),
         workload_kind=job.workload_kind,
+        created_by=job.created_by,
         created_at=job.created_at,
         updated_at=job.updated_at,
         submitted_at=job.submitted_at,
@@ -79,6 +82,7 @@ def _event_response(event: JobEvent) -> JobEventResponse:
         reason=event.reason,
         message=event.message,
         cluster=event.cluster,
+        created_by=event.created_by,
     )
 
 
@@ -91,6 +95,7 @@ def _event_response(event: JobEvent) -> JobEventResponse:
 async def create_job(
     body: TrainingJobRequest,
     request: Request,
+    caller: CallerDep,
     session: SessionDep,
     response: Response,
     gateway: OptionalGatewayDep,
@@ -115,6 +120,7 @@ async def create_job(
 ) -> TrainingJobResponse | DryRunResponse:
     """Store a training job (Pending), then submit it to Karmada; 201 either way (a job that
     could not be submitted yet stays Pending with the reason in ``message``)."""
+    admit_job_request(body, caller=caller, settings=settings)
     if dry_run:
         response.status_code = status.HTTP_200_OK
         return await service.dry_run(
@@ -122,7 +128,7 @@ async def create_job(
         )
     await service.check_target_clusters(gateway=gateway, directory=directory, request=body)
     result = await service.create_job(
-        session=session, request=body, idempotency_key=idempotency_key
+        session=session, request=body, idempotency_key=idempotency_key, created_by=caller.name
     )
     job = result.job
     if result.created:
@@ -143,6 +149,7 @@ async def create_job(
 async def list_jobs(
     request: Request,
     response: Response,
+    caller: CallerDep,
     session: SessionDep,
     namespace: Annotated[str | None, Query(max_length=63, pattern=NO_NUL)] = None,
     status_: Annotated[str | None, Query(alias="status", max_length=16, pattern=NO_NUL)] = None,
@@ -153,10 +160,20 @@ async def list_jobs(
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = DEFAULT_PAGE_SIZE,
     cursor: Annotated[str | None, Query(max_length=512, pattern=NO_NUL)] = None,
 ) -> list[TrainingJobResponse]:
-    """Jobs newest first; the next page's URL is in the ``Link`` header."""
+    """Jobs newest first, in the caller's namespaces; the next page's URL is in the ``Link``
+    header."""
+    if namespace is not None:
+        caller.require_namespace(namespace)
+    filters = JobFilters(
+        namespace=namespace,
+        namespaces=caller.namespaces,
+        status=status_,
+        algorithm=algorithm,
+        q=q,
+    )
     page = await service.list_jobs(
         session=session,
-        filters=JobFilters(namespace=namespace, status=status_, algorithm=algorithm, q=q),
+        filters=filters,
         cursor=cursor,
         limit=limit,
     )

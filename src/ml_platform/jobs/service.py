@@ -118,7 +118,11 @@ def _new_job_id(job_name: str) -> str:
 
 
 async def create_job(
-    *, session: AsyncSession, request: TrainingJobRequest, idempotency_key: str | None
+    *,
+    session: AsyncSession,
+    request: TrainingJobRequest,
+    idempotency_key: str | None,
+    created_by: str | None = None,
 ) -> CreatedJob:
     """Store a new job as Pending with its creation event.
 
@@ -153,6 +157,7 @@ async def create_job(
             "submit_attempts": 0,
             "next_attempt_at": now,
             "idempotency_key": idempotency_key,
+            "created_by": created_by,
             "created_at": now,
             "updated_at": now,
         },
