@@ -197,7 +197,7 @@ async def test_exhausted_pool_answers_503_within_about_a_second(
             "pool_size": 1,
             "max_overflow": 0,
             "pool_timeout_seconds": 0.5,
-        }
+        },
     )
     async with app_factory(tiny) as app:
         async with app.state.engine.connect() as held:
