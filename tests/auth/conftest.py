@@ -23,10 +23,9 @@ def tokens() -> Tokens:
     return Tokens(*(secrets.token_urlsafe(32) for _ in range(6)))
 
 
-@pytest.fixture
-def auth_settings(karmada_settings: Settings, tokens: Tokens) -> Settings:
+def with_auth(settings: Settings, tokens: Tokens) -> Settings:
     """Production-like settings: tokens on, no unauthenticated access, no CORS origins."""
-    return karmada_settings.model_copy(
+    return settings.model_copy(
         update={
             "environment": "production",
             "allow_unauthenticated": False,
@@ -34,6 +33,12 @@ def auth_settings(karmada_settings: Settings, tokens: Tokens) -> Settings:
             "policy": PolicySettings(namespaces=[TEAM, OTHER_TEAM]),
         }
     )
+
+
+@pytest.fixture
+def auth_settings(karmada_settings: Settings, tokens: Tokens) -> Settings:
+    """Authentication on, Karmada simulated."""
+    return with_auth(karmada_settings, tokens)
 
 
 @pytest.fixture
