@@ -259,7 +259,7 @@ def test_serve_with_a_tokens_file_asks_for_the_token_and_never_logs_it(
     )
     try:
         base = f"http://127.0.0.1:{port}"
-        _wait_ready(base, process, 20)
+        _wait_ready(base, process, 60)
         jobs = f"{base}/api/v1/jobs"
         assert httpx.get(jobs).status_code == 401
         wrong = httpx.get(jobs, headers={"Authorization": "Bearer " + "x" * 40})

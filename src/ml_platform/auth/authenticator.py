@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import structlog
 
 from ml_platform.auth.caller import ANONYMOUS, Caller
-from ml_platform.auth.oidc import OidcVerifier, looks_like_jwt
 from ml_platform.auth.settings import AuthSettings, OidcSettings
 from ml_platform.auth.tokens import AuthConfigError, TokenTable, load_token_table
 from ml_platform.errors import UnauthorizedError
+
+if TYPE_CHECKING:
+    from ml_platform.auth.oidc import OidcVerifier
 
 log = structlog.get_logger()
 
@@ -45,6 +48,11 @@ class Authenticator:
         raise UnauthorizedError("invalid bearer token", {"hint": _HINT})
 
 
+def looks_like_jwt(token: str) -> bool:
+    """Three dot-separated parts: worth verifying as a JWT (API tokens have no dots)."""
+    return token.count(".") == 2
+
+
 _HINT = "send Authorization: Bearer <token> (see USER_GUIDE.md, Access control)"
 
 
@@ -64,7 +72,12 @@ def build_authenticator(
     """The authenticator for these settings; AuthConfigError (one line) when nothing is
     configured and running without authentication was not explicitly allowed."""
     tokens = load_token_table(auth)
-    verifier = OidcVerifier(oidc) if oidc.enabled else None
+    verifier = None
+    if oidc.enabled:
+        # Imported only when used: the JOSE stack adds to every start otherwise.
+        from ml_platform.auth.oidc import OidcVerifier
+
+        verifier = OidcVerifier(oidc)
     configured = len(tokens) > 0 or verifier is not None
     if not configured and not allow_unauthenticated:
         raise AuthConfigError(REFUSAL)

@@ -19,11 +19,6 @@ log = structlog.get_logger()
 JWKS_LIFESPAN_SECONDS = 300
 
 
-def looks_like_jwt(token: str) -> bool:
-    """Three dot-separated parts: worth verifying as a JWT (API tokens have no dots)."""
-    return token.count(".") == 2
-
-
 class OidcVerifier:
     """Turns a verified OIDC token into a caller."""
 
