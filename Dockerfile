@@ -16,7 +16,9 @@ COPY constraints.txt pyproject.toml ./
 RUN /opt/venv/bin/python -c "import tomllib; print('\\n'.join(tomllib.load(open('pyproject.toml', 'rb'))['project']['dependencies']))" > /tmp/requirements.txt \
  && /opt/venv/bin/pip install -c constraints.txt -r /tmp/requirements.txt
 COPY README.md ./
-COPY src ./src
+# The service only: the Karmada simulator (src/karmada_sim) is a development tool and stays out
+# of this image (it has its own, deploy/images/sim.Dockerfile).
+COPY src/ml_platform ./src/ml_platform
 # The wheel carries the package data (Alembic migrations); --no-deps because the lock is installed.
 # pip byte-compiles everything here: the runtime's root filesystem is read-only.
 RUN /opt/venv/bin/pip wheel --no-deps --wheel-dir /tmp/wheels . \

@@ -12,8 +12,6 @@ Usage: ./deploy.sh [options]
 Options:
   --karmada-kubeconfig F  kubeconfig of the Karmada API server (env KARMADA_KUBECONFIG;
                           default: ./kubeconfig/karmada.kubeconfig)
-  --mgmt-kubeconfig F     kubeconfig of the management cluster (env MGMT_KUBECONFIG;
-                          default: ./kubeconfig/mgmt.kubeconfig)
   --context NAME          kubectl context of the target cluster (env KUBE_CONTEXT)
   --timeout DURATION      rollout wait per Deployment (env ROLLOUT_TIMEOUT; default: 300s)
   --skip-ui               deploy without the web UI (e.g. before its image exists)
@@ -34,7 +32,6 @@ tokens_secret="ml-platform-api-tokens"
 db_user="mlplatform"
 db_name="mlplatform"
 karmada_kubeconfig="${KARMADA_KUBECONFIG:-${repo_root}/kubeconfig/karmada.kubeconfig}"
-mgmt_kubeconfig="${MGMT_KUBECONFIG:-${repo_root}/kubeconfig/mgmt.kubeconfig}"
 kube_context="${KUBE_CONTEXT:-}"
 rollout_timeout="${ROLLOUT_TIMEOUT:-300s}"
 backend_image="${BACKEND_IMAGE:-ml-platform:latest}"
@@ -55,8 +52,6 @@ while [ $# -gt 0 ]; do
   case "$1" in
     --karmada-kubeconfig) [ $# -ge 2 ] || die "$1 needs a value"; karmada_kubeconfig="$2"; shift 2 ;;
     --karmada-kubeconfig=*) karmada_kubeconfig="${1#*=}"; shift ;;
-    --mgmt-kubeconfig) [ $# -ge 2 ] || die "$1 needs a value"; mgmt_kubeconfig="$2"; shift 2 ;;
-    --mgmt-kubeconfig=*) mgmt_kubeconfig="${1#*=}"; shift ;;
     --context) [ $# -ge 2 ] || die "$1 needs a value"; kube_context="$2"; shift 2 ;;
     --context=*) kube_context="${1#*=}"; shift ;;
     --timeout) [ $# -ge 2 ] || die "$1 needs a value"; rollout_timeout="$2"; shift 2 ;;
@@ -118,10 +113,9 @@ relative_path() {
 
 # --- prerequisites -------------------------------------------------------------------------
 command -v kubectl >/dev/null 2>&1 || die "kubectl was not found on PATH; install kubectl 1.27+"
-for file in "${karmada_kubeconfig}" "${mgmt_kubeconfig}"; do
-  [ -f "${file}" ] && [ -r "${file}" ] || die "kubeconfig file not found or unreadable: ${file}"
-  [ -s "${file}" ] || die "kubeconfig file is empty: ${file}"
-done
+[ -f "${karmada_kubeconfig}" ] && [ -r "${karmada_kubeconfig}" ] ||
+  die "kubeconfig file not found or unreadable: ${karmada_kubeconfig}"
+[ -s "${karmada_kubeconfig}" ] || die "kubeconfig file is empty: ${karmada_kubeconfig}"
 [ -f "${repo_root}/deploy/kustomization.yaml" ] || die "missing ${repo_root}/deploy/kustomization.yaml"
 
 step "checking that the target cluster answers${kube_context:+ (context ${kube_context})}"
@@ -202,7 +196,7 @@ if [ "${dry_run}" = true ]; then
   step "dry run: nothing is changed. It would:"
   echo "  - create or update namespace ${namespace}"
   echo "  - create or update secret ${namespace}/${kubeconfig_secret} with karmada.kubeconfig" \
-    "(${karmada_kubeconfig}) and mgmt.kubeconfig (${mgmt_kubeconfig})"
+    "(${karmada_kubeconfig})"
   echo "  - create or update secret ${namespace}/${db_secret} (POSTGRES_USER=${db_user}," \
     "POSTGRES_DB=${db_name}, POSTGRES_PASSWORD and DATABASE_URL: ${password_note})"
   echo "  - create or update secret ${namespace}/${tokens_secret} with the API tokens" \
@@ -221,7 +215,6 @@ kube create namespace "${namespace}" --dry-run=client -o yaml | kube apply -f -
 step "secret ${namespace}/${kubeconfig_secret}"
 kube -n "${namespace}" create secret generic "${kubeconfig_secret}" \
   --from-file=karmada.kubeconfig="${karmada_kubeconfig}" \
-  --from-file=mgmt.kubeconfig="${mgmt_kubeconfig}" \
   --dry-run=client -o yaml | kube apply -f -
 
 step "secret ${namespace}/${db_secret} (${password_note})"

@@ -104,7 +104,7 @@ def seed(dsn: str, count: int) -> list[tuple[datetime, str]]:
         keys.append((created, job_id))
     columns = (
         "id, job_name, namespace, algorithm, priority, status, reason, request, workload_kind,"
-        " target_clusters, max_runtime_seconds, submit_attempts, created_at, updated_at"
+        " target_clusters, max_runtime_seconds, karmada_attempts, created_at, updated_at"
     )
     with psycopg.connect(dsn) as connection, connection.cursor() as cursor:
         with cursor.copy(f"COPY training_job ({columns}) FROM STDIN") as copy:  # type: ignore[arg-type]

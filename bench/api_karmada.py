@@ -23,13 +23,13 @@ from pathlib import Path
 
 import httpx
 
+from karmada_sim.server import SimulatorServer
+from karmada_sim.simulator import ClusterSpec, Simulator, Timings
 from ml_platform.app import create_app
 from ml_platform.config import LogFormat, Settings
 from ml_platform.db.engine import build_engine
 from ml_platform.db.migrate import upgrade_to_head
 from ml_platform.logging import configure_logging
-from ml_platform.sim.server import SimulatorServer
-from ml_platform.sim.simulator import ClusterSpec, Simulator, Timings
 
 UI_REQUEST = json.loads(
     (Path(__file__).resolve().parents[1] / "examples" / "xgboost-job.json").read_text()

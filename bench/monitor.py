@@ -41,6 +41,7 @@ import psycopg
 import structlog
 from sqlalchemy import insert
 
+from karmada_sim.workloads.common import DURATION_ANNOTATION
 from ml_platform.app import create_app, freeze_startup_objects
 from ml_platform.config import Settings
 from ml_platform.db.base import utcnow
@@ -56,7 +57,6 @@ from ml_platform.karmada.resources import RESOURCE_BINDING
 from ml_platform.karmada.status import JobPhase, observe
 from ml_platform.metrics import Metrics
 from ml_platform.monitor.service import StatusMonitor
-from ml_platform.sim.workloads.common import DURATION_ANNOTATION
 
 ADMIN_DSN = "host=127.0.0.1 port=5432 user=postgres dbname=postgres"
 NAMESPACES = 20
@@ -183,8 +183,8 @@ def job_rows(count: int) -> list[dict[str, Any]]:
                 "target_clusters": [],
                 "cluster_status": None,
                 "max_runtime_seconds": REQUEST["stoppingCondition"]["maxRuntimeSeconds"],
-                "submit_attempts": 1,
-                "next_attempt_at": None,
+                "karmada_attempts": 1,
+                "next_karmada_attempt_at": None,
                 "submitted_at": now,
                 "created_at": now,
                 "updated_at": now,

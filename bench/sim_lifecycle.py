@@ -19,8 +19,8 @@ from typing import Any
 
 import structlog
 
-from ml_platform.sim.resources import POD, PROPAGATION_POLICY, RAYJOB, RESOURCE_BINDING
-from ml_platform.sim.simulator import STEP_BUDGET, ClusterSpec, Simulator, Timings
+from karmada_sim.resources import POD, PROPAGATION_POLICY, RAYJOB, RESOURCE_BINDING
+from karmada_sim.simulator import STEP_BUDGET, ClusterSpec, Simulator, Timings
 
 NAMESPACES = 20
 

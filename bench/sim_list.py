@@ -21,11 +21,11 @@ import structlog
 import urllib3
 from starlette.requests import Request
 
-from ml_platform.sim.http import ApiServer
-from ml_platform.sim.members import ClusterSpec
-from ml_platform.sim.resources import PROPAGATION_POLICY, RAYJOB, RESOURCE_BINDING
-from ml_platform.sim.server import SimulatorServer
-from ml_platform.sim.simulator import Simulator, Timings
+from karmada_sim.http import ApiServer
+from karmada_sim.members import ClusterSpec
+from karmada_sim.resources import PROPAGATION_POLICY, RAYJOB, RESOURCE_BINDING
+from karmada_sim.server import SimulatorServer
+from karmada_sim.simulator import Simulator, Timings
 
 NAMESPACES = 100
 LABEL = "ml-platform.io/managed-by=ml-platform"

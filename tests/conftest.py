@@ -22,13 +22,13 @@ import pytest
 from fastapi import FastAPI
 from sqlalchemy import text
 
+from karmada_sim.server import SimulatorServer
+from karmada_sim.simulator import ClusterSpec, Simulator, Timings
 from ml_platform.app import create_app
 from ml_platform.config import Settings
 from ml_platform.db.engine import build_engine
 from ml_platform.db.migrate import upgrade_to_head
 from ml_platform.karmada.gateway import KarmadaGateway
-from ml_platform.sim.server import SimulatorServer
-from ml_platform.sim.simulator import ClusterSpec, Simulator, Timings
 from tests_support import UI_REQUEST, AppFactory, app_client
 
 POSTGRES_ADMIN_DSN = os.environ.get(

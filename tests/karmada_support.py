@@ -10,10 +10,10 @@ import httpx
 from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from karmada_sim.server import PROXY_PATH, SimulatorServer
 from ml_platform.db.base import utcnow
 from ml_platform.jobs import repository
 from ml_platform.jobs.models import TrainingJob
-from ml_platform.sim.server import PROXY_PATH, SimulatorServer
 
 MANAGED = "app.kubernetes.io/managed-by=ml-platform"
 MEMBERS = ("member1", "member2")

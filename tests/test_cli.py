@@ -27,7 +27,7 @@ def run_cli(*argv: str, env: dict[str, str] | None = None) -> subprocess.Complet
 
 def clean_env() -> dict[str, str]:
     env = {key: value for key, value in os.environ.items() if not key.startswith("ML_PLATFORM_")}
-    for name in ("KARMADA_KUBECONFIG", "MGMT_KUBECONFIG", "DATABASE_URL", "PORT"):
+    for name in ("KARMADA_KUBECONFIG", "DATABASE_URL", "PORT"):
         env.pop(name, None)
     return env
 
@@ -272,3 +272,51 @@ def test_serve_with_a_tokens_file_asks_for_the_token_and_never_logs_it(
     assert token not in stdout + stderr
     assert "x" * 40 not in stdout + stderr
     assert '"caller": "ci"' in stdout + stderr
+
+
+SERVE_WITHOUT_SIMULATOR = """
+import asyncio, importlib, pkgutil, sys
+import ml_platform
+from ml_platform.app import create_app
+from ml_platform.cli import build_parser
+from ml_platform.config import Settings
+
+for module in pkgutil.walk_packages(ml_platform.__path__, "ml_platform."):
+    if not module.name.startswith("ml_platform.db.migrations"):  # Alembic scripts
+        importlib.import_module(module.name)
+build_parser().parse_args(["serve"])
+app = create_app(Settings(database={"url": sys.argv[1]}))
+
+async def start_and_stop():
+    async with app.router.lifespan_context(app):
+        pass
+
+asyncio.run(start_and_stop())
+print(sorted(name for name in sys.modules if name.split(".")[0] == "karmada_sim"))
+"""
+
+
+def test_serve_loads_nothing_from_the_simulator(tmp_path: Path) -> None:
+    # The simulator is a development tool: the service, its CLI parser and every module of
+    # ml_platform must run without it (the production image does not ship it).
+    result = subprocess.run(
+        [sys.executable, "-c", SERVE_WITHOUT_SIMULATOR, f"sqlite:///{tmp_path / 's.db'}"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=clean_env(),
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().splitlines()[-1] == "[]"
+
+
+def test_sim_command_has_its_own_flags() -> None:
+    result = run_cli("sim", "--help", env=clean_env())
+    assert result.returncode == 0, result.stderr
+    assert "--clusters" in result.stdout
+    assert "ml-platform sim" in result.stdout
+    assert "sim" in run_cli("--help", env=clean_env()).stdout
+    bad = run_cli("sim", "--port=abc", env=clean_env())
+    assert bad.returncode == 2
+    assert bad.stderr.count("\n") == 1, bad.stderr

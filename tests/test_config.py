@@ -42,12 +42,10 @@ def test_old_deployment_env_names(monkeypatch: pytest.MonkeyPatch, tmp_path: Pat
     kubeconfig = tmp_path / "karmada-kubeconfig"
     kubeconfig.write_text(KUBECONFIG)
     monkeypatch.setenv("KARMADA_KUBECONFIG", str(kubeconfig))
-    monkeypatch.setenv("MGMT_KUBECONFIG", str(kubeconfig))
     monkeypatch.setenv("DATABASE_URL", "host=postgres user=u password=p dbname=training_jobs")
     monkeypatch.setenv("PORT", "9090")
     settings = Settings()
     assert settings.karmada.kubeconfig == kubeconfig
-    assert settings.karmada.mgmt_kubeconfig == kubeconfig
     assert settings.database.url is not None
     assert settings.http.port == 9090
 
@@ -73,7 +71,6 @@ def test_every_setting_has_a_flag_an_env_name_and_a_description() -> None:
     assert all(option.field.description for option in options)
     for flag in (
         "--karmada-kubeconfig",
-        "--mgmt-kubeconfig",
         "--database-url",
         "--port",
         "--http-host",
@@ -135,7 +132,6 @@ def test_policy_refuses_the_clusters_own_namespaces() -> None:
         (["--port=abc"], "--port / PORT"),
         (["--port=0"], "--port / PORT"),
         (["--karmada-kubeconfig=/nonexistent/kubeconfig"], "--karmada-kubeconfig"),
-        (["--mgmt-kubeconfig=/nonexistent"], "--mgmt-kubeconfig / MGMT_KUBECONFIG"),
         (["--database-url=mysql://x/y"], "--database-url / DATABASE_URL"),
         (["--log-format=xml"], "--log-format"),
         (["--environment=staging"], "--environment"),
@@ -168,3 +164,19 @@ def test_cors_defaults_by_environment() -> None:
     assert Settings(environment="dev").cors_origins == ["*"]
     explicit = Settings(environment="dev", http={"cors_origins": "http://ui.example"})
     assert explicit.cors_origins == ["http://ui.example"]
+
+
+def test_retries_group_still_reads_its_old_env_names(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ML_PLATFORM_SUBMISSION__MAX_ATTEMPTS", "7")
+    monkeypatch.setenv("ML_PLATFORM_SUBMISSION__BACKOFF_CAP_SECONDS", "30")
+    monkeypatch.setenv("ML_PLATFORM_RETRIES__BACKOFF_CAP_SECONDS", "45")
+    settings = Settings()
+    assert settings.retries.max_attempts == 7
+    assert settings.retries.backoff_cap_seconds == 45  # the new name wins
+
+
+def test_the_management_cluster_kubeconfig_is_no_setting(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Dropped: nothing used it. An old deployment's MGMT_KUBECONFIG is ignored.
+    monkeypatch.setenv("MGMT_KUBECONFIG", "/nonexistent")
+    assert "mgmt_kubeconfig" not in Settings().karmada.model_dump()
+    assert "--mgmt-kubeconfig" not in [option.flag for option in iter_setting_options()]

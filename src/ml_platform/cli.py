@@ -1,9 +1,14 @@
-"""``ml-platform serve | dev | migrate``. Every setting is also a flag (derived from Settings)."""
+"""``ml-platform serve | dev | migrate | sim``; every setting is also a flag (from Settings).
+
+The Karmada simulator (package ``karmada_sim``) is imported only inside ``dev`` and ``sim``:
+``serve`` and the production image never load it.
+"""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import importlib.util
 import json
 import signal
 import sys
@@ -33,12 +38,9 @@ from ml_platform.config import (
 from ml_platform.db.engine import build_engine
 from ml_platform.db.migrate import upgrade_to_head
 from ml_platform.logging import configure_logging
-from ml_platform.sim import cli as sim_cli
-from ml_platform.sim.members import ClusterSpec
-from ml_platform.sim.server import SimulatorServer
-from ml_platform.sim.simulator import Simulator
 
 DEV_CLUSTERS = ("member1@eu-west/eu-west-1a", "member2@us-east/us-east-1b")
+SIM_HELP = "Run the Karmada simulator: a Kubernetes-API-compatible control plane."
 
 log = structlog.get_logger()
 
@@ -89,8 +91,9 @@ def build_parser() -> argparse.ArgumentParser:
         ("migrate", "Upgrade the database schema to the newest revision and exit."),
     ):
         _add_setting_flags(commands.add_parser(name, help=text, description=text))
-    sim_text = "Run the Karmada simulator: a Kubernetes-API-compatible control plane."
-    sim_cli.configure_parser(commands.add_parser("sim", help=sim_text, description=sim_text))
+    # Listed for --help only: main() hands `sim` and its flags to the simulator's own parser,
+    # so building this parser imports nothing from the simulator.
+    commands.add_parser("sim", help=SIM_HELP, add_help=False)
     return parser
 
 
@@ -203,6 +206,12 @@ def _dev(settings: Settings) -> int:
     """Serve with an in-process simulator, unless a real Karmada is configured."""
     if settings.karmada.kubeconfig is not None:
         return asyncio.run(_serve(settings))
+    _require_simulator()
+    # Imported here, not at module level: see the module docstring.
+    from karmada_sim.members import ClusterSpec
+    from karmada_sim.server import SimulatorServer
+    from karmada_sim.simulator import Simulator
+
     simulator = Simulator([ClusterSpec.parse(c) for c in DEV_CLUSTERS])
     with (
         tempfile.TemporaryDirectory(prefix="ml-platform-dev-") as workdir,
@@ -233,12 +242,34 @@ def _display_host(host: str) -> str:
     return "localhost" if host in ("0.0.0.0", "::", "") else host
 
 
+def _require_simulator() -> None:
+    """Exit 2 with one line where the simulator is not installed (the production image)."""
+    if importlib.util.find_spec("karmada_sim") is None:
+        sys.stderr.write(
+            "ml-platform: the Karmada simulator is not installed here "
+            "(it ships with the source checkout and the simulator image, not the service image)\n"
+        )
+        raise SystemExit(EXIT_USAGE)
+
+
+def _sim(args: list[str]) -> int:
+    """``ml-platform sim``: the simulator's own command line."""
+    _require_simulator()
+    from karmada_sim import cli as sim_cli
+
+    parser = _OneLineParser(prog="ml-platform sim", description=SIM_HELP)
+    sim_cli.configure_parser(parser)
+    namespace = parser.parse_args(args)
+    configure_logging(level="info", log_format=LogFormat.CONSOLE)
+    return sim_cli.run(namespace)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``ml-platform`` console script."""
-    namespace = build_parser().parse_args(argv)
-    if namespace.command == "sim":
-        configure_logging(level="info", log_format=LogFormat.CONSOLE)
-        return sim_cli.run(namespace)
+    args = list(sys.argv[1:] if argv is None else argv)
+    if args[:1] == ["sim"]:
+        return _sim(args[1:])
+    namespace = build_parser().parse_args(args)
     settings = load_settings(namespace, dev=namespace.command == "dev")
     configure_logging(level=settings.log.level.value, log_format=settings.log_format)
     if namespace.command == "migrate":

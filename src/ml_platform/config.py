@@ -33,6 +33,9 @@ from ml_platform.workloads.settings import WorkloadSettings
 
 ENV_PREFIX = "ML_PLATFORM_"
 NESTED_DELIMITER = "__"
+# Setting groups renamed since an earlier release (old name: new name); the old env names are
+# still read, so an existing deployment keeps its values. The new names win when both are set.
+RENAMED_GROUPS = {"submission": "retries"}
 
 
 class Environment(StrEnum):
@@ -76,17 +79,12 @@ def _check_kubeconfig(value: Path | None) -> Path | None:
 
 
 class KarmadaSettings(BaseModel):
-    """How to reach the Karmada control plane and the management cluster."""
+    """How to reach the Karmada control plane."""
 
     kubeconfig: Path | None = Field(
         default=None,
         description="Kubeconfig of the Karmada API server; must exist and be valid YAML.",
         json_schema_extra={"legacy_name": "KARMADA_KUBECONFIG"},
-    )
-    mgmt_kubeconfig: Path | None = Field(
-        default=None,
-        description="Optional kubeconfig of the management cluster; must load when given.",
-        json_schema_extra={"legacy_name": "MGMT_KUBECONFIG"},
     )
 
     request_timeout_seconds: float = Field(
@@ -96,7 +94,7 @@ class KarmadaSettings(BaseModel):
         description="Timeout of one call to the Karmada API server (connect and read).",
     )
 
-    _check = field_validator("kubeconfig", "mgmt_kubeconfig")(_check_kubeconfig)
+    _check = field_validator("kubeconfig")(_check_kubeconfig)
 
 
 def _check_database_url(value: str | None) -> str | None:
@@ -229,8 +227,9 @@ class MonitorSettings(BaseModel):
     )
 
 
-class SubmissionSettings(BaseModel):
-    """Retries of submissions, stops and deletions that Karmada could not take."""
+class RetrySettings(BaseModel):
+    """Retries of every Karmada step of a job (submit, stop, delete) that Karmada could not
+    take: the backoff applies to all three; a submission alone is eventually given up."""
 
     max_attempts: int = Field(
         default=20, ge=1, le=10000, description="Attempts before a submission is given up."
@@ -278,7 +277,7 @@ class Settings(BaseSettings):
     http: HttpSettings = Field(default_factory=HttpSettings)
     log: LogSettings = Field(default_factory=LogSettings)
     monitor: MonitorSettings = Field(default_factory=MonitorSettings)
-    submission: SubmissionSettings = Field(default_factory=SubmissionSettings)
+    retries: RetrySettings = Field(default_factory=RetrySettings)
     workloads: WorkloadSettings = Field(default_factory=WorkloadSettings)
     auth: AuthSettings = Field(default_factory=AuthSettings)
     oidc: OidcSettings = Field(default_factory=OidcSettings)
@@ -307,8 +306,14 @@ class Settings(BaseSettings):
         dotenv_settings: PydanticBaseSettingsSource,
         file_secret_settings: PydanticBaseSettingsSource,
     ) -> tuple[PydanticBaseSettingsSource, ...]:
-        """CLI flags (init kwargs) win over legacy env names, which win over prefixed ones."""
-        return (init_settings, LegacyEnvSource(settings_cls), env_settings)
+        """CLI flags (init kwargs) win over legacy env names, which win over prefixed ones,
+        which win over the prefixed names of renamed groups."""
+        return (
+            init_settings,
+            LegacyEnvSource(settings_cls),
+            env_settings,
+            RenamedGroupEnvSource(settings_cls),
+        )
 
 
 @dataclass(frozen=True)
@@ -383,4 +388,24 @@ class LegacyEnvSource(PydanticBaseSettingsSource):
             for part in option.path[:-1]:
                 target = target.setdefault(part, {})
             target[option.path[-1]] = raw
+        return values
+
+
+class RenamedGroupEnvSource(PydanticBaseSettingsSource):
+    """Reads ``ML_PLATFORM_<OLD GROUP>__<FIELD>`` for the groups in ``RENAMED_GROUPS``."""
+
+    def get_field_value(self, field: FieldInfo, field_name: str) -> tuple[Any, str, bool]:
+        """Unused: values are produced as a whole by __call__."""
+        return None, field_name, False
+
+    def __call__(self) -> dict[str, Any]:
+        """Nested dict of the set env vars that use a group's old name."""
+        values: dict[str, Any] = {}
+        for option in iter_setting_options():
+            old = next((o for o, new in RENAMED_GROUPS.items() if option.path[0] == new), None)
+            if old is None:
+                continue
+            env = ENV_PREFIX + NESTED_DELIMITER.join((old.upper(), *option.path[1:])).upper()
+            if env in os.environ:
+                values.setdefault(option.path[0], {})[option.path[-1]] = os.environ[env]
         return values

@@ -49,8 +49,8 @@ class Metrics:
             buckets=_CALL_BUCKETS,
             registry=self.registry,
         )
-        self.submission_retries = Counter(
-            "ml_platform_submission_retries_total",
+        self.karmada_retries = Counter(
+            "ml_platform_karmada_retries_total",
             "Karmada steps (submit, stop, delete) deferred to a later attempt.",
             registry=self.registry,
         )

@@ -42,6 +42,23 @@ def test_partial_input_keeps_given_values_and_fills_the_rest() -> None:
 
 
 @pytest.mark.parametrize(
+    ("sent", "validated"),
+    [
+        ({"nthread": "4"}, {"nthread": 4}),
+        ({"num_round": "100"}, {"num_round": 100}),
+        ({"max_depth": "0"}, {"max_depth": 0}),
+        ({"early_stopping_rounds": "7"}, {"early_stopping_rounds": 7}),
+        ({"early_stopping_rounds": 0}, {"early_stopping_rounds": None}),
+        ({"early_stopping_rounds": "0"}, {"early_stopping_rounds": None}),
+    ],
+)
+def test_the_earlier_ui_spellings_are_read_as_it_means_them(
+    sent: dict[str, Any], validated: dict[str, Any]
+) -> None:
+    assert validate_hyperparameters("xgboost", sent).items() >= validated.items()
+
+
+@pytest.mark.parametrize(
     "good",
     [
         {"eta": 0},
@@ -97,8 +114,10 @@ BAD_VALUES = [
     ("nthread", 0),
     ("nthread", True),
     ("num_round", 0),
-    ("num_round", "100"),
-    ("early_stopping_rounds", 0),
+    ("num_round", "1e2"),
+    ("num_round", "+100"),
+    ("early_stopping_rounds", -1),
+    ("eta", "0.3"),
     ("verbosity", 4),
     ("csv_weights", 2),
     ("csv_weights", True),

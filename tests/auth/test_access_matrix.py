@@ -61,6 +61,7 @@ ROUTES = (
     ),
     Route("algorithms", "GET", "/api/v1/algorithms", ANY_ROLE),
     Route("health", "GET", "/health", OPEN),
+    Route("health under the API prefix", "GET", "/api/v1/health", OPEN),
     Route("ready", "GET", "/ready", OPEN),
     Route("metrics (public by default)", "GET", "/metrics", OPEN),
     Route("openapi (public by default)", "GET", "/openapi.json", OPEN),

@@ -13,9 +13,9 @@ import yaml
 from sqlalchemy.engine import make_url
 
 from auth.callers import TEAM, Tokens, bearer, team_request
+from karmada_sim.server import SimulatorServer
 from karmada_support import KARMADA_PATHS, advance, items
 from ml_platform.config import Settings
-from ml_platform.sim.server import SimulatorServer
 from tests_support import AppFactory, app_client
 
 JOBS = "/api/v1/jobs"

@@ -9,8 +9,8 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
+from karmada_sim.server import SimulatorServer
 from karmada_support import advance
-from ml_platform.sim.server import SimulatorServer
 
 CLUSTERS = "/api/v1/proxy/clusters"
 JOBS = "/api/v1/jobs"

@@ -9,6 +9,7 @@ from typing import Any
 import httpx
 from fastapi import FastAPI
 
+from karmada_sim.server import SimulatorServer
 from karmada_support import (
     KARMADA_PATHS,
     advance,
@@ -20,7 +21,6 @@ from karmada_support import (
     run_step,
 )
 from ml_platform.jobs import repository, submission
-from ml_platform.sim.server import SimulatorServer
 
 JOBS = "/api/v1/jobs"
 RAYJOBS = "/apis/ray.io/v1/rayjobs"

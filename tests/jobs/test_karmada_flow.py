@@ -8,8 +8,8 @@ from typing import Any
 import httpx
 from fastapi import FastAPI
 
+from karmada_sim.server import SimulatorServer
 from karmada_support import advance, items, leftovers, names
-from ml_platform.sim.server import SimulatorServer
 
 JOBS = "/api/v1/jobs"
 RAYJOBS = "/apis/ray.io/v1/rayjobs"

@@ -11,6 +11,7 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
+from karmada_sim.server import SimulatorServer
 from karmada_support import advance, locked_job
 from ml_platform.jobs import repository
 from ml_platform.jobs.logs import (
@@ -21,7 +22,6 @@ from ml_platform.jobs.logs import (
     log_tail,
 )
 from ml_platform.jobs.models import JobLog
-from ml_platform.sim.server import SimulatorServer
 
 JOBS = "/api/v1/jobs"
 

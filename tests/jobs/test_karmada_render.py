@@ -11,8 +11,8 @@ import httpx
 import pytest
 import yaml
 
+from karmada_sim.server import SimulatorServer
 from karmada_support import KARMADA_PATHS, MEMBERS, advance, items, names
-from ml_platform.sim.server import SimulatorServer
 from workloads.test_environment import EXPECTED_REFERENCE_ENV
 
 JOBS = "/api/v1/jobs"

@@ -64,7 +64,7 @@ async def _stored_job(session: AsyncSession) -> TrainingJob:
             "request": {},
             "workload_kind": "RayJob",
             "target_clusters": [],
-            "submit_attempts": 0,
+            "karmada_attempts": 0,
             "created_at": now,
             "updated_at": now,
         },
@@ -122,10 +122,18 @@ async def test_stop_of_submitted_job_goes_through_stopping(app: FastAPI) -> None
         await transition(
             session=session, job=job, to=JobStatus.RUNNING, reason="Running", now=utcnow()
         )
-        stopped = await service.stop_job(session=session, job_id=job.id)
+        settings = app.state.settings
+        stopped = await service.stop_job(
+            session=session, gateway=None, settings=settings, job_id=job.id
+        )
         assert stopped.status == JobStatus.STOPPING
-        message = await service.delete_job(session=session, job_id=job.id)
+        # Without Karmada nothing can remove the workload: the job says why it waits.
+        assert stopped.message == "stop requested; waiting for Karmada: not configured"
+        message = await service.delete_job(
+            session=session, gateway=None, settings=settings, job_id=job.id
+        )
         assert "being deleted" in message
+        assert message.endswith("waiting for Karmada: not configured")
         assert (await service.get_job(session=session, job_id=job.id)).status == "Deleting"
         await session.commit()
 

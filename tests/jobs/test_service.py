@@ -1,9 +1,9 @@
-"""Pure parts of the jobs service: the status summary built from stored per-cluster data."""
+"""Pure parts of the jobs status: the status summary built from stored per-cluster data."""
 
 from __future__ import annotations
 
 from ml_platform.db.base import utcnow
-from ml_platform.jobs import service
+from ml_platform.jobs.live import stored_status
 from ml_platform.jobs.models import TrainingJob
 
 
@@ -22,7 +22,7 @@ def test_job_status_sums_cluster_counts() -> None:
             "member3": {"phase": "Pending", "active": "bogus"},
         },
     )
-    status = service.job_status(job)
+    status = stored_status(job)
     assert status.phase == "Running"
     assert status.message == "2 of 3 workers up"
     assert (status.active, status.succeeded, status.failed) == (3, 1, 1)
@@ -35,6 +35,6 @@ def test_job_status_sums_cluster_counts() -> None:
 
 def test_job_status_without_cluster_data_has_no_counts() -> None:
     job = TrainingJob(id="x-00000001", status="Pending", reason="Created", cluster_status=None)
-    status = service.job_status(job)
+    status = stored_status(job)
     assert status.active is None
     assert status.cluster_distribution is None

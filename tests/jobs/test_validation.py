@@ -38,10 +38,9 @@ def _delete(path: str) -> Mutation:
 
 INVALID: dict[str, Mutation] = {
     "jobName uppercase": _set("jobName", "Iris"),
-    "jobName starts with digit": _set("jobName", "1iris"),
     "jobName ends with dash": _set("jobName", "iris-"),
     "jobName underscore": _set("jobName", "iris_xgb"),
-    "jobName too long": _set("jobName", "a" * 39),
+    "jobName too long": _set("jobName", "a" * 64),
     "jobName empty": _set("jobName", ""),
     "jobName missing": _delete("jobName"),
     "jobName not a string": _set("jobName", 5),
@@ -78,7 +77,6 @@ INVALID: dict[str, Mutation] = {
     "inputDataConfig not list": _set("inputDataConfig", {}),
     "hyperparameter wrong type": _set("hyperparameters.xgboost.num_round", "many"),
     "hyperparameter unknown key": _set("hyperparameters.xgboost.no_such_param", 1),
-    "hyperparameters for another algorithm": _set("hyperparameters.lightgbm", {}),
     "unknown algorithm": _set("algorithm.algorithmName", "sklearn"),
     "builtin named container": _set("algorithm.algorithmName", "container"),
     "pvcName invalid": _set("pvcName", "Bad_PVC"),

@@ -7,10 +7,11 @@ from pathlib import Path
 import pytest
 from kubernetes import client
 
+from karmada_sim.server import PROXY_PATH, SimulatorServer
 from ml_platform.karmada.errors import KarmadaRejected, KarmadaUnavailable
-from ml_platform.karmada.gateway import JOB_ID_LABEL, KarmadaGateway, ObjectRef
+from ml_platform.karmada.gateway import KarmadaGateway, ObjectRef
 from ml_platform.karmada.resources import POD, RESOURCE_BINDING
-from ml_platform.sim.server import PROXY_PATH, SimulatorServer
+from ml_platform.workloads.common import JOB_ID_LABEL
 from ml_platform.workloads.kinds import PROPAGATION_POLICY_API
 
 

@@ -14,6 +14,8 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
+from karmada_sim.server import SimulatorServer
+from karmada_sim.workloads.common import OUTCOME_ANNOTATION
 from karmada_support import advance
 from ml_platform.config import Settings
 from ml_platform.db.base import utcnow
@@ -23,8 +25,6 @@ from ml_platform.jobs.schemas import TrainingJobRequest
 from ml_platform.jobs.workload import render_job
 from ml_platform.karmada.gateway import KarmadaGateway
 from ml_platform.monitor.service import StatusMonitor
-from ml_platform.sim.server import SimulatorServer
-from ml_platform.sim.workloads.common import OUTCOME_ANNOTATION
 from tests_support import AppFactory, app_client
 
 
@@ -74,7 +74,7 @@ def fast_retry_settings(karmada_settings: Settings) -> Settings:
     """Karmada settings with retries a moved clock makes due at once."""
     return karmada_settings.model_copy(
         update={
-            "submission": karmada_settings.submission.model_copy(
+            "retries": karmada_settings.retries.model_copy(
                 update={"backoff_base_seconds": 0.5, "backoff_cap_seconds": 1.0}
             )
         }
@@ -103,7 +103,7 @@ async def store_pending_job(app: FastAPI, request: dict[str, Any]) -> str:
     """Store a job without submitting it: the state a job is left in when the API process dies
     between committing the row and submitting it, which the monitor's step (a) picks up."""
     async with app.state.sessionmaker() as session, session.begin():
-        created = await service.create_job(
+        created = await service.store_job(
             session=session,
             request=TrainingJobRequest.model_validate(request),
             idempotency_key=None,

@@ -10,11 +10,12 @@ import httpx
 from fastapi import FastAPI
 from sqlalchemy import func, select
 
+from karmada_sim.server import SimulatorServer
 from ml_platform.jobs.models import TrainingJob
 from ml_platform.jobs.workload import render_job
-from ml_platform.karmada.gateway import JOB_ID_LABEL, KarmadaGateway, ObjectRef
+from ml_platform.karmada.gateway import KarmadaGateway, ObjectRef
 from ml_platform.monitor.service import StatusMonitor
-from ml_platform.sim.server import SimulatorServer
+from ml_platform.workloads.common import JOB_ID_LABEL
 from ml_platform.workloads.kinds import WORKLOAD_APIS, WorkloadKind
 
 from .conftest import (
@@ -66,7 +67,7 @@ async def test_submission_is_retried_after_karmada_was_down(
     await monitor.run_once()
     stored = await load_job(karmada_app, job_id)
     assert stored.status == "Pending"
-    assert stored.submit_attempts == 1
+    assert stored.karmada_attempts == 1
     assert stored.last_error
     assert monitor.last is not None
     assert monitor.last.snapshot_error is not None  # no status sync on a partial picture
@@ -81,7 +82,7 @@ async def test_submission_is_retried_after_karmada_was_down(
     assert stored.status == "Submitted"
     assert stored.last_error is None
     metrics = (await karmada_client.get("/metrics")).text
-    assert "ml_platform_submission_retries_total 1.0" in metrics
+    assert "ml_platform_karmada_retries_total 1.0" in metrics
     assert "ml_platform_monitor_leader 1.0" in metrics
 
 
@@ -94,7 +95,7 @@ async def test_submission_gives_up_after_the_configured_attempts(
 ) -> None:
     app_settings = karmada_app.state.settings
     settings = app_settings.model_copy(
-        update={"submission": app_settings.submission.model_copy(update={"max_attempts": 2})}
+        update={"retries": app_settings.retries.model_copy(update={"max_attempts": 2})}
     )
     monitor = build_monitor(karmada_app, clock, settings=settings)
     try:

@@ -9,10 +9,10 @@ from typing import Any
 
 import httpx
 
+from karmada_sim.server import SimulatorServer
 from ml_platform.config import Settings
 from ml_platform.jobs import repository
 from ml_platform.monitor.service import StatusMonitor
-from ml_platform.sim.server import SimulatorServer
 from tests_support import AppFactory, app_client
 
 from .conftest import create_job, get_job, members_finished, members_running

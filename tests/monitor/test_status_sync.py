@@ -8,10 +8,10 @@ from typing import Any
 import httpx
 from fastapi import FastAPI
 
+from karmada_sim.server import SimulatorServer
 from ml_platform.jobs.workload import render_job
 from ml_platform.karmada.gateway import KarmadaGateway, ObjectRef
 from ml_platform.monitor.service import StatusMonitor
-from ml_platform.sim.server import SimulatorServer
 
 from .conftest import (
     ManualClock,

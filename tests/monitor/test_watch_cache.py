@@ -12,11 +12,11 @@ from typing import Any
 import pytest
 from fastapi import FastAPI
 
+from karmada_sim.server import SimulatorServer
 from ml_platform.karmada.gateway import KarmadaGateway, ObjectRef
 from ml_platform.monitor import reflector as reflector_module
 from ml_platform.monitor.reflector import Reflector
 from ml_platform.monitor.watched import WatchedSnapshots
-from ml_platform.sim.server import SimulatorServer
 from ml_platform.workloads.kinds import WORKLOAD_APIS, WorkloadKind
 
 from .conftest import ManualClock, build_monitor

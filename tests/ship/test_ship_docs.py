@@ -162,7 +162,7 @@ def settings_env_names() -> dict[str, tuple[str, ...]]:
         pytest.fail(f"ml_platform.config.Settings (service core) is not importable: {exc}")
 
     names = {env_name(Settings, path, field): path for path, field in leaf_fields(Settings)}
-    assert {"KARMADA_KUBECONFIG", "MGMT_KUBECONFIG", "DATABASE_URL", "PORT"} <= set(names)
+    assert {"KARMADA_KUBECONFIG", "DATABASE_URL", "PORT"} <= set(names)
     return names
 
 

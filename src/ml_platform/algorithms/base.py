@@ -8,7 +8,9 @@ are JSON scalars: the earlier UI sent free objects of scalars for these algorith
 from __future__ import annotations
 
 import re
-from typing import Self
+import types
+from functools import cache
+from typing import Any, Self, Union, get_args, get_origin
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -18,18 +20,56 @@ from ml_platform.algorithms.fields import EXTRA_KEY_PATTERN, MAX_EXTRA_KEY_LENGT
 MAX_EXTRA_KEYS = 64
 
 _EXTRA_KEY = re.compile(EXTRA_KEY_PATTERN)
+# The earlier UI sends some integers as text ("nthread": "4"): plain digits, no sign or spaces.
+_DECIMAL_INTEGER = re.compile(r"^[0-9]{1,18}$")
 
 # Strict: no silent coercion of "5" to 5 or of true to 1; ints are still accepted for floats.
 _COMMON_CONFIG = ConfigDict(strict=True, allow_inf_nan=False, frozen=True)
 
 
-class ClosedHyperparameters(BaseModel):
+def _accepts_int(annotation: Any) -> bool:
+    if annotation is int:
+        return True
+    if get_origin(annotation) in (Union, types.UnionType):
+        return int in get_args(annotation)
+    return False
+
+
+class Hyperparameters(BaseModel):
+    """What every hyperparameter model shares: an integer may arrive as a decimal string."""
+
+    @classmethod
+    @cache
+    def integer_keys(cls) -> frozenset[str]:
+        """The keys (as sent, so aliases) of the parameters that take an integer."""
+        return frozenset(
+            field.alias or name
+            for name, field in cls.model_fields.items()
+            if _accepts_int(field.annotation)
+        )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _integers_from_decimal_text(cls, data: Any) -> Any:
+        """``"4"`` becomes ``4`` for integer parameters; the field's own limits still apply."""
+        if not isinstance(data, dict):
+            return data
+        integers = cls.integer_keys()
+        return {
+            key: int(value)
+            if key in integers and isinstance(value, str) and _DECIMAL_INTEGER.match(value)
+            else value
+            for key, value in data.items()
+        }
+
+
+class ClosedHyperparameters(Hyperparameters):
     """Hyperparameters whose complete set of keys is declared; anything else is an error."""
 
     model_config = ConfigDict(**_COMMON_CONFIG, extra="forbid")
 
 
-class OpenHyperparameters(BaseModel):
+class OpenHyperparameters(Hyperparameters):
     """Declared hyperparameters plus free extra keys whose values must be scalars."""
 
     model_config = ConfigDict(

@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from types import MappingProxyType
 from typing import Annotated, Literal
 
-from pydantic import Field, StringConstraints
+from pydantic import Field, StringConstraints, field_validator
 
 from ml_platform.algorithms.base import ClosedHyperparameters
 from ml_platform.algorithms.fields import Flag, ThreadCount
@@ -69,7 +69,8 @@ class XGBoostHyperparameters(ClosedHyperparameters):
     early_stopping_rounds: int | None = Field(
         None,
         ge=1,
-        description="Stop when the validation metric has not improved for this many rounds.",
+        description="Stop when the validation metric has not improved for this many rounds; "
+        "0 or null: off.",
     )
     csv_weights: Flag = Field(0, description="1: the second CSV column holds instance weights.")
     num_round: int = Field(100, ge=1, le=1_000_000, description="Number of boosting rounds.")
@@ -109,3 +110,9 @@ class XGBoostHyperparameters(ClosedHyperparameters):
     objective: Objective = "reg:squarederror"
     base_score: float = 0.5
     eval_metric: list[EvalMetric] = Field(["rmse"], max_length=16)
+
+    @field_validator("early_stopping_rounds", mode="before")
+    @classmethod
+    def _zero_means_off(cls, value: object) -> object:
+        """The earlier UI sends 0 for "no early stopping"; the images read that as empty."""
+        return None if value == 0 and not isinstance(value, bool) else value

@@ -12,7 +12,7 @@ from ml_platform.auth.deps import require
 from ml_platform.clusters import service
 from ml_platform.clusters.schemas import ClusterListResponse, ClusterResourcesResponse
 from ml_platform.deps import ClusterDirectoryDep, GatewayDep
-from ml_platform.jobs.schemas import DNS_1123_LABEL, ErrorResponse
+from ml_platform.wire import DNS_1123_LABEL, ErrorResponse
 
 router = APIRouter(prefix=f"{API_PREFIX}/proxy/clusters", tags=["clusters"])
 

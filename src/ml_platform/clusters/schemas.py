@@ -6,7 +6,7 @@ from typing import Any
 
 from pydantic import Field
 
-from ml_platform.jobs.schemas import WireModel
+from ml_platform.wire import WireModel
 
 
 class ClusterCapacity(WireModel):

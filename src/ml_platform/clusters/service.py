@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from ml_platform.clusters.directory import ClusterDirectory
@@ -54,15 +54,35 @@ async def list_clusters(
     return [cluster_response(info) for info in sorted(clusters, key=lambda c: c.name)]
 
 
+def _known_names(clusters: Sequence[ClusterInfo]) -> list[str]:
+    return sorted(info.name for info in clusters)
+
+
+async def check_clusters(
+    *, gateway: KarmadaGateway, directory: ClusterDirectory, names: Sequence[str], field: str
+) -> None:
+    """422 naming the clusters among ``names`` Karmada does not know (a cluster given as a
+    request parameter, ``field``), with the known ones in ``details``; 503 when Karmada cannot
+    be asked."""
+    known = _known_names(await directory.clusters(gateway))
+    unknown = sorted(set(names) - set(known))
+    if unknown:
+        shown = [name[:253] for name in unknown]
+        raise InvalidRequestError(
+            f"unknown {field}: {', '.join(shown)}; known: {', '.join(known) or 'none'}",
+            {"unknown": shown, "known": known},
+        )
+
+
 async def require_cluster(
     *, gateway: KarmadaGateway, directory: ClusterDirectory, cluster: str
 ) -> ClusterInfo:
-    """The named cluster, or 404 listing the known ones."""
+    """The cluster named in a URL path, or 404 listing the known ones."""
     clusters = await directory.clusters(gateway)
     for info in clusters:
         if info.name == cluster:
             return info
-    known = sorted(info.name for info in clusters)
+    known = _known_names(clusters)
     raise NotFoundError(
         f"cluster {cluster[:253]!r} not found; known: {', '.join(known) or 'none'}",
         {"cluster": cluster[:253], "known": known},

@@ -1,8 +1,9 @@
-"""A job's status read live from Karmada (``GET /jobs/{id}/status``); never writes the DB."""
+"""A job's status: read live from Karmada, or summarised from its stored row; never writes."""
 
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 
 import structlog
 
@@ -12,7 +13,6 @@ from ml_platform.jobs.lifecycle import JobStatus
 from ml_platform.jobs.logs import binding_ref
 from ml_platform.jobs.models import TrainingJob
 from ml_platform.jobs.schemas import JobStatusResponse
-from ml_platform.jobs.service import job_status
 from ml_platform.karmada.gateway import KarmadaGateway, ObjectRef
 from ml_platform.karmada.status import observe
 from ml_platform.workloads.kinds import WORKLOAD_APIS
@@ -24,8 +24,40 @@ log = structlog.get_logger()
 _LIVE = frozenset({JobStatus.SUBMITTED, JobStatus.RUNNING, JobStatus.SUCCEEDED, JobStatus.FAILED})
 
 
+def _count(entry: Any, key: str) -> int:
+    value = entry.get(key) if isinstance(entry, dict) else None
+    return value if isinstance(value, int) and not isinstance(value, bool) else 0
+
+
+def stored_status(job: TrainingJob) -> JobStatusResponse:
+    """The status summary built from the stored row and its per-cluster data."""
+    active = succeeded = failed = None
+    distribution = None
+    if job.cluster_status:
+        entries = job.cluster_status
+        active = sum(_count(entry, "active") for entry in entries.values())
+        succeeded = sum(_count(entry, "succeeded") for entry in entries.values())
+        failed = sum(_count(entry, "failed") for entry in entries.values())
+        distribution = {
+            cluster: _count(entry, "replicas")
+            or _count(entry, "active") + _count(entry, "succeeded") + _count(entry, "failed")
+            for cluster, entry in entries.items()
+        }
+    return JobStatusResponse(
+        phase=job.status,
+        reason=job.reason,
+        message=job.message,
+        active=active,
+        succeeded=succeeded,
+        failed=failed,
+        start_time=job.started_at,
+        completion_time=job.completed_at,
+        cluster_distribution=distribution,
+    )
+
+
 def _stored(job: TrainingJob, note: str | None = None) -> JobStatusResponse:
-    stored = job_status(job)
+    stored = stored_status(job)
     if note is None:
         return stored
     message = f"{stored.message}; {note}" if stored.message else note

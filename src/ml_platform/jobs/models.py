@@ -37,8 +37,8 @@ class TrainingJob(Base):
     started_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     completed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     observed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
-    submit_attempts: Mapped[int] = mapped_column(Integer, default=0)
-    next_attempt_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    karmada_attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_karmada_attempt_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     last_error: Mapped[str | None] = mapped_column(Text)
     idempotency_key: Mapped[str | None] = mapped_column(String(255), unique=True)
     # Name of the API token or OIDC user that created the job (None before auth existed).
@@ -53,7 +53,7 @@ class TrainingJob(Base):
         Index("ix_training_job_status_created", status, created_at.desc(), id.desc()),
         Index("ix_training_job_algorithm_created", algorithm, created_at.desc(), id.desc()),
         # The monitor's work queue: jobs due for a (re)submission attempt.
-        Index("ix_training_job_next_attempt", next_attempt_at),
+        Index("ix_training_job_next_karmada_attempt", next_karmada_attempt_at),
     )
 
 

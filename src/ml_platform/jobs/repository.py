@@ -202,11 +202,13 @@ async def lock_due_jobs(
 ) -> list[TrainingJob]:
     """Up to ``limit`` jobs in ``statuses`` whose next Karmada attempt is due, oldest due first,
     row-locked; on Postgres rows another transaction holds (the API) are skipped."""
-    due = or_(TrainingJob.next_attempt_at.is_(None), TrainingJob.next_attempt_at <= now)
+    due = or_(
+        TrainingJob.next_karmada_attempt_at.is_(None), TrainingJob.next_karmada_attempt_at <= now
+    )
     statement = (
         select(TrainingJob)
         .where(TrainingJob.status.in_(statuses), due)
-        .order_by(TrainingJob.next_attempt_at.asc().nulls_first(), TrainingJob.created_at)
+        .order_by(TrainingJob.next_karmada_attempt_at.asc().nulls_first(), TrainingJob.created_at)
         .limit(limit)
         .with_for_update(skip_locked=True)
     )

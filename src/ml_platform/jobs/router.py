@@ -17,14 +17,11 @@ from ml_platform.deps import (
     SessionDep,
     SettingsDep,
 )
-from ml_platform.jobs import logs, service
-from ml_platform.jobs.live import live_status
+from ml_platform.jobs import service
 from ml_platform.jobs.models import JobEvent, TrainingJob
 from ml_platform.jobs.repository import JobFilters
 from ml_platform.jobs.schemas import (
-    DNS_1123_LABEL,
     DryRunResponse,
-    ErrorResponse,
     JobEventResponse,
     JobLogsResponse,
     JobStatusResponse,
@@ -33,6 +30,7 @@ from ml_platform.jobs.schemas import (
     TrainingJobResponse,
 )
 from ml_platform.policy.admission import admit_job_request
+from ml_platform.wire import DNS_1123_LABEL, ErrorResponse
 
 # The full prefix lives on this router so route templates (metrics labels) are complete paths.
 router = APIRouter(prefix=f"{API_PREFIX}/jobs", tags=["jobs"])
@@ -126,23 +124,19 @@ async def create_job(
         return await service.dry_run(
             gateway=gateway, directory=directory, request=body, settings=settings
         )
-    await service.check_target_clusters(gateway=gateway, directory=directory, request=body)
     result = await service.create_job(
-        session=session, request=body, idempotency_key=idempotency_key, created_by=caller.name
+        session=session,
+        gateway=gateway,
+        directory=directory,
+        settings=settings,
+        request=body,
+        idempotency_key=idempotency_key,
+        created_by=caller.name,
     )
-    job = result.job
-    if result.created:
-        # The one explicit commit in a handler: the Pending row must be durable before anything
-        # reaches Karmada, so a crash between the two leaves a record (which the monitor
-        # submits) and never an object without one.
-        await session.commit()
-        job = await service.submit_created_job(
-            session=session, gateway=gateway, job_id=job.id, settings=settings
-        )
-    response.headers["Location"] = f"{request.url.path}/{job.id}"
+    response.headers["Location"] = f"{request.url.path}/{result.job.id}"
     if not result.created:
         response.headers["Idempotent-Replayed"] = "true"
-    return to_response(job)
+    return to_response(result.job)
 
 
 @router.get("", response_model=list[TrainingJobResponse], responses=_ERRORS)
@@ -198,7 +192,7 @@ async def delete_job(
     removal finished or continues in the background)."""
     structlog.contextvars.bind_contextvars(job_id=job_id)
     message = await service.delete_job(
-        session=session, job_id=job_id, gateway=gateway, settings=settings
+        session=session, gateway=gateway, settings=settings, job_id=job_id
     )
     return MessageResponse(message=message)
 
@@ -211,7 +205,7 @@ async def stop_job(
 ) -> TrainingJobResponse:
     """Stop a job: its workload leaves the clusters, its record is kept."""
     structlog.contextvars.bind_contextvars(job_id=job_id)
-    job = await service.stop_job(session=session, job_id=job_id, gateway=gateway, settings=settings)
+    job = await service.stop_job(session=session, gateway=gateway, settings=settings, job_id=job_id)
     return to_response(job)
 
 
@@ -221,8 +215,9 @@ async def get_job_status(
 ) -> JobStatusResponse:
     """Status of a job, read live from Karmada when it has a workload there."""
     structlog.contextvars.bind_contextvars(job_id=job_id)
-    job = await service.get_job(session=session, job_id=job_id)
-    return await live_status(gateway=gateway, directory=directory, job=job)
+    return await service.job_status(
+        session=session, gateway=gateway, directory=directory, job_id=job_id
+    )
 
 
 @router.get("/{job_id}/events", response_model=list[JobEventResponse], responses=_NOT_FOUND)
@@ -251,14 +246,12 @@ async def get_job_logs(
     """The driver's log: live from its pod through Karmada, else the tail stored when the job
     ended. No pod yet is a 200 whose ``message`` says so."""
     structlog.contextvars.bind_contextvars(job_id=job_id)
-    job = await service.get_job(session=session, job_id=job_id)
-    if cluster is not None and gateway is not None:
-        await service.check_cluster(gateway=gateway, directory=directory, cluster=cluster)
-    return await logs.read_logs(
+    return await service.job_logs(
         session=session,
         gateway=gateway,
-        job=job,
+        directory=directory,
         settings=settings,
+        job_id=job_id,
         cluster=cluster,
         container=container,
         tail_lines=tail_lines,
@@ -284,14 +277,12 @@ async def stream_job_logs(
     """Follow the driver's log as server-sent events (one ``data:`` per line) until the log
     ends or the client disconnects. Without a pod the stored tail (or a notice) is sent."""
     structlog.contextvars.bind_contextvars(job_id=job_id)
-    job = await service.get_job(session=session, job_id=job_id)
-    if cluster is not None:
-        await service.check_cluster(gateway=gateway, directory=directory, cluster=cluster)
-    events = await logs.driver_log_events(
+    events = await service.follow_job_logs(
         session=session,
         gateway=gateway,
-        job=job,
+        directory=directory,
         settings=settings,
+        job_id=job_id,
         cluster=cluster,
         container=container,
         tail_lines=tail_lines,

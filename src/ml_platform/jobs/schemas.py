@@ -8,27 +8,23 @@ from typing import Annotated, Any, Literal
 
 from pydantic import (
     AfterValidator,
-    BaseModel,
     ConfigDict,
     Field,
     PlainSerializer,
     StringConstraints,
     model_validator,
 )
-from pydantic.alias_generators import to_camel
 
-# jobName is a DNS-1035 label short enough that "<jobName>-<8 hex>" (47 chars) still is one,
-# so the id can be used directly as a RayJob / PyTorchJob name.
-JOB_NAME_MAX_LENGTH = 38
-DNS_1035_LABEL = r"^[a-z]([-a-z0-9]*[a-z0-9])?$"
-DNS_1123_LABEL = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$"
-DNS_1123_SUBDOMAIN = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$"
-ENV_VAR_NAME = r"^[A-Za-z_][A-Za-z0-9_]*$"
+from ml_platform.wire import DNS_1123_LABEL, DNS_1123_SUBDOMAIN, ENV_VAR_NAME, WireModel
+
+# jobName is the person's name for the job; Kubernetes names come from the id (see jobs.ids).
+JOB_NAME_MAX_LENGTH = 63
 MAX_RUNTIME_SECONDS = 30 * 24 * 3600
+UPLOAD_SOURCE_TYPE = "upload"
 PRIORITY_MAX = 1_000_000
 
 JobName = Annotated[
-    str, StringConstraints(min_length=1, max_length=JOB_NAME_MAX_LENGTH, pattern=DNS_1035_LABEL)
+    str, StringConstraints(min_length=1, max_length=JOB_NAME_MAX_LENGTH, pattern=DNS_1123_LABEL)
 ]
 Namespace = Annotated[str, StringConstraints(min_length=1, max_length=63, pattern=DNS_1123_LABEL)]
 ClusterName = Annotated[
@@ -53,14 +49,6 @@ def _require_aware(value: datetime) -> datetime:
 Timestamp = Annotated[
     datetime, AfterValidator(_require_aware), PlainSerializer(_rfc3339, return_type=str)
 ]
-
-
-class WireModel(BaseModel):
-    """camelCase on the wire, snake_case in Python; unknown fields are an error."""
-
-    model_config = ConfigDict(
-        alias_generator=to_camel, populate_by_name=True, extra="forbid", frozen=True
-    )
 
 
 class AlgorithmSpec(WireModel):
@@ -114,6 +102,24 @@ class InputChannel(WireModel):
     bucket: ShortText | None = None
     prefix: ShortText | None = None
 
+    @model_validator(mode="after")
+    def _points_at_stored_data(self) -> InputChannel:
+        """A channel is read from object storage: an upload or an empty path would silently
+        give the job no data."""
+        name = self.channel_name
+        if self.source_type == UPLOAD_SOURCE_TYPE:
+            raise ValueError(
+                f"channel {name!r}: uploaded files are not supported; put the data in object "
+                "storage and give its bucket and prefix"
+            )
+        missing = [key for key in ("bucket", "prefix") if not (getattr(self, key) or "").strip()]
+        if missing:
+            raise ValueError(
+                f"channel {name!r} has no {' or '.join(missing)}: a channel must point at data "
+                "in object storage"
+            )
+        return self
+
 
 class SecretEnvVar(WireModel):
     """An environment variable of every training container whose value is a key of a
@@ -165,7 +171,7 @@ class TrainingJobRequest(WireModel):
 
     _storable = model_validator(mode="before")(reject_unstorable_values)
 
-    job_name: JobName = Field(description="DNS-1035 label, at most 38 characters.")
+    job_name: JobName = Field(description="DNS-1123 label, 1 to 63 characters.")
     priority: int = Field(default=0, ge=0, le=PRIORITY_MAX)
     algorithm: AlgorithmSpec
     resources: Resources
@@ -173,7 +179,8 @@ class TrainingJobRequest(WireModel):
     input_data_config: list[InputChannel] = Field(default_factory=list, max_length=64)
     output_data_config: OutputDataConfig | None = None
     hyperparameters: dict[str, dict[str, Any]] = Field(
-        default_factory=dict, description="Keyed by algorithm id; only the selected one allowed."
+        default_factory=dict,
+        description="Keyed by algorithm id; blocks of other algorithms are ignored.",
     )
     custom_hyperparameters: dict[EnvVarName, Scalar] = Field(
         default_factory=dict, max_length=256, description="Extra environment variables."
@@ -280,10 +287,3 @@ class MessageResponse(WireModel):
     """A plain acknowledgement."""
 
     message: str
-
-
-class ErrorResponse(BaseModel):
-    """Shape of every error body."""
-
-    error: str
-    details: Any = None

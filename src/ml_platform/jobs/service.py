@@ -1,9 +1,14 @@
-"""Rules of the jobs domain: create, read, list, stop, delete. Never commits (the request's
-session dependency does)."""
+"""The jobs use cases, one entry point each: create (durable commit, then first submission),
+dry run, read, list, events, status, logs, stop and delete.
+
+The HTTP layer only parses, calls one of these and shapes the answer. Apart from ``create_job``
+(which must make the Pending row durable before anything reaches Karmada) nothing here commits:
+the request's session dependency does.
+"""
 
 from __future__ import annotations
 
-import secrets
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -17,6 +22,7 @@ from ml_platform.algorithms import (
     get_algorithm,
     validate_hyperparameters,
 )
+from ml_platform.clusters import service as clusters
 from ml_platform.clusters.directory import ClusterDirectory
 from ml_platform.config import Settings
 from ml_platform.db.base import utcnow
@@ -26,12 +32,18 @@ from ml_platform.errors import (
     NotFoundError,
     validation_details,
 )
-from ml_platform.jobs import lifecycle, repository, submission
+from ml_platform.jobs import lifecycle, live, logs, repository, submission
 from ml_platform.jobs.cursor import decode_cursor, encode_cursor
+from ml_platform.jobs.ids import new_job_id
 from ml_platform.jobs.lifecycle import JobStatus
 from ml_platform.jobs.models import JobEvent, TrainingJob
 from ml_platform.jobs.repository import JobFilters, Position
-from ml_platform.jobs.schemas import DryRunResponse, JobStatusResponse, TrainingJobRequest
+from ml_platform.jobs.schemas import (
+    DryRunResponse,
+    JobLogsResponse,
+    JobStatusResponse,
+    TrainingJobRequest,
+)
 from ml_platform.jobs.workload import request_spec
 from ml_platform.karmada.errors import KarmadaUnavailable
 from ml_platform.karmada.gateway import KarmadaGateway
@@ -96,13 +108,7 @@ def resolve_algorithm(request: TrainingJobRequest) -> ResolvedAlgorithm:
             f"unknown algorithm {algorithm_id!r}; supported: {', '.join(supported)}",
             {"supported": supported},
         )
-    foreign = sorted(set(request.hyperparameters) - {algorithm_id})
-    if foreign:
-        raise InvalidRequestError(
-            f"hyperparameters given for another algorithm: {', '.join(foreign)}; "
-            f"only {algorithm_id!r} is allowed",
-            {"unexpected": foreign, "algorithm": algorithm_id},
-        )
+    # The UI always sends an xgboost block: blocks of other algorithms are ignored.
     try:
         values = validate_hyperparameters(algorithm_id, request.hyperparameters.get(algorithm_id))
     except HyperparameterError as exc:
@@ -113,21 +119,50 @@ def resolve_algorithm(request: TrainingJobRequest) -> ResolvedAlgorithm:
     return ResolvedAlgorithm(algorithm_id, str(algorithm.workload_kind), values)
 
 
-def _new_job_id(job_name: str) -> str:
-    return f"{job_name}-{secrets.token_hex(4)}"
-
-
 async def create_job(
+    *,
+    session: AsyncSession,
+    gateway: KarmadaGateway | None,
+    directory: ClusterDirectory,
+    settings: Settings,
+    request: TrainingJobRequest,
+    idempotency_key: str | None,
+    created_by: str | None = None,
+) -> CreatedJob:
+    """Create a job: check it, store it Pending, commit, then make the first submission.
+
+    The commit comes before anything reaches Karmada, so a crash between the two leaves a
+    record (which the monitor submits) and never an object without one. A job that cannot be
+    submitted yet stays Pending with the reason in ``message``; the monitor retries. A replayed
+    idempotency key returns the original job untouched.
+    """
+    await check_target_clusters(gateway=gateway, directory=directory, request=request)
+    stored = await store_job(
+        session=session,
+        request=request,
+        idempotency_key=idempotency_key,
+        created_by=created_by,
+    )
+    if not stored.created:
+        return stored
+    await session.commit()
+    job = await _first_submission(
+        session=session, gateway=gateway, job_id=stored.job.id, settings=settings
+    )
+    return CreatedJob(job, created=True)
+
+
+async def store_job(
     *,
     session: AsyncSession,
     request: TrainingJobRequest,
     idempotency_key: str | None,
     created_by: str | None = None,
 ) -> CreatedJob:
-    """Store a new job as Pending with its creation event.
+    """Store a new job as Pending with its creation event (nothing is sent to Karmada).
 
-    Submission to Karmada is a separate step that follows this one. With an idempotency key
-    that was used before, the original job is returned instead (409 if the request differs).
+    With an idempotency key that was used before, the original job is returned instead (409 if
+    the request differs).
     """
     resolved = resolve_algorithm(request)
     sent = request.model_dump(mode="json", by_alias=True, exclude_unset=True)
@@ -141,7 +176,7 @@ async def create_job(
     job = await repository.insert_job(
         session=session,
         values={
-            "id": _new_job_id(request.job_name),
+            "id": new_job_id(request.job_name),
             "job_name": request.job_name,
             "namespace": request.namespace,
             "algorithm": resolved.algorithm_id,
@@ -154,8 +189,8 @@ async def create_job(
             "target_clusters": list(request.target_clusters),
             "cluster_status": None,
             "max_runtime_seconds": stopping.max_runtime_seconds if stopping else None,
-            "submit_attempts": 0,
-            "next_attempt_at": now,
+            "karmada_attempts": 0,
+            "next_karmada_attempt_at": now,
             "idempotency_key": idempotency_key,
             "created_by": created_by,
             "created_at": now,
@@ -211,26 +246,27 @@ async def list_jobs(
 
 def _nothing_submitted(job: TrainingJob) -> bool:
     # A failed attempt may still have created some objects (the policy, say): not "nothing".
-    return job.submitted_at is None and job.workload_name is None and job.submit_attempts == 0
+    return job.submitted_at is None and job.workload_name is None and job.karmada_attempts == 0
 
 
 def _enter_cleanup(job: TrainingJob, now: datetime) -> None:
     """Start counting attempts of the new pending Karmada step, due at once."""
-    job.submit_attempts = 0
-    job.next_attempt_at = now
+    job.karmada_attempts = 0
+    job.next_karmada_attempt_at = now
     job.last_error = None
 
 
 async def stop_job(
     *,
     session: AsyncSession,
+    gateway: KarmadaGateway | None,
+    settings: Settings,
     job_id: str,
-    gateway: KarmadaGateway | None = None,
-    settings: Settings | None = None,
 ) -> TrainingJob:
-    """Stop a job: Stopped at once when nothing reached a cluster, else Stopping, and with a
-    gateway the workload is removed right away (Stopped; Stopping if Karmada cannot be reached,
-    which the monitor finishes). Stopping a stopped job returns it unchanged."""
+    """Stop a job: Stopped at once when nothing reached a cluster, else Stopping and its
+    workload is removed right away (Stopped; Stopping while Karmada cannot be reached, which
+    the monitor finishes). ``gateway`` is None only when Karmada is not configured: the job
+    then stays Stopping and its ``message`` says why. Stopping a stopped job returns it."""
     job = await get_job(session=session, job_id=job_id, for_update=True)
     status = JobStatus(job.status)
     if status is JobStatus.STOPPED:
@@ -249,23 +285,26 @@ async def stop_job(
         if target is JobStatus.STOPPED:
             return job
         _enter_cleanup(job, now)
-    if gateway is not None and settings is not None:
-        await submission.finish_stop(
-            session=session, gateway=gateway, job=job, settings=settings, now=now
-        )
+    if gateway is None:
+        job.message = f"stop requested; {NOT_CONFIGURED_MESSAGE}"
+        return job
+    await submission.finish_stop(
+        session=session, gateway=gateway, job=job, settings=settings, now=now
+    )
     return job
 
 
 async def delete_job(
     *,
     session: AsyncSession,
+    gateway: KarmadaGateway | None,
+    settings: Settings,
     job_id: str,
-    gateway: KarmadaGateway | None = None,
-    settings: Settings | None = None,
 ) -> str:
-    """Delete a job. With a gateway its Karmada objects are removed first, then the row; if
-    Karmada fails the job stays Deleting and the monitor retries. Without one the row goes at
-    once when nothing reached a cluster, else it is marked Deleting. Returns a message."""
+    """Delete a job: its Karmada objects first, then its row; if Karmada fails the job stays
+    Deleting and the monitor retries. ``gateway`` is None only when Karmada is not configured:
+    the row goes at once when nothing reached a cluster, else the job stays Deleting (the
+    answer says why). Returns a message."""
     job = await get_job(session=session, job_id=job_id, for_update=True)
     if gateway is None and _nothing_submitted(job) and job.status != JobStatus.DELETING:
         await repository.delete_job(session=session, job_id=job_id)
@@ -282,46 +321,14 @@ async def delete_job(
             now=now,
         )
         _enter_cleanup(job, now)
-    if gateway is not None and settings is not None:
-        deleted = await submission.finish_delete(
-            session=session, gateway=gateway, job=job, settings=settings, now=now
-        )
-        if deleted:
-            return f"job {job_id} deleted"
-        return f"job {job_id} is being deleted: {job.last_error}; retried in the background"
-    return f"job {job_id} is being deleted"
-
-
-def _count(entry: Any, key: str) -> int:
-    value = entry.get(key) if isinstance(entry, dict) else None
-    return value if isinstance(value, int) and not isinstance(value, bool) else 0
-
-
-def job_status(job: TrainingJob) -> JobStatusResponse:
-    """The status summary built from the stored row and its per-cluster data."""
-    active = succeeded = failed = None
-    distribution = None
-    if job.cluster_status:
-        entries = job.cluster_status
-        active = sum(_count(entry, "active") for entry in entries.values())
-        succeeded = sum(_count(entry, "succeeded") for entry in entries.values())
-        failed = sum(_count(entry, "failed") for entry in entries.values())
-        distribution = {
-            cluster: _count(entry, "replicas")
-            or _count(entry, "active") + _count(entry, "succeeded") + _count(entry, "failed")
-            for cluster, entry in entries.items()
-        }
-    return JobStatusResponse(
-        phase=job.status,
-        reason=job.reason,
-        message=job.message,
-        active=active,
-        succeeded=succeeded,
-        failed=failed,
-        start_time=job.started_at,
-        completion_time=job.completed_at,
-        cluster_distribution=distribution,
+    if gateway is None:
+        return f"job {job_id} is being deleted; {NOT_CONFIGURED_MESSAGE}"
+    deleted = await submission.finish_delete(
+        session=session, gateway=gateway, job=job, settings=settings, now=now
     )
+    if deleted:
+        return f"job {job_id} deleted"
+    return f"job {job_id} is being deleted: {job.last_error}; retried in the background"
 
 
 async def check_target_clusters(
@@ -335,29 +342,14 @@ async def check_target_clusters(
     if gateway is None or not request.target_clusters:
         return
     try:
-        clusters = await directory.clusters(gateway)
+        await clusters.check_clusters(
+            gateway=gateway,
+            directory=directory,
+            names=request.target_clusters,
+            field="targetClusters",
+        )
     except KarmadaUnavailable as exc:
         log.info("job.target_clusters_unchecked", error=exc.message)
-        return
-    known = sorted(cluster.name for cluster in clusters)
-    unknown = sorted(set(request.target_clusters) - set(known))
-    if unknown:
-        raise InvalidRequestError(
-            f"unknown targetClusters: {', '.join(unknown)}; known: {', '.join(known) or 'none'}",
-            {"unknown": unknown, "known": known},
-        )
-
-
-async def check_cluster(
-    *, gateway: KarmadaGateway, directory: ClusterDirectory, cluster: str
-) -> None:
-    """422 when Karmada does not know ``cluster`` (503 when Karmada cannot be asked)."""
-    known = sorted(c.name for c in await directory.clusters(gateway))
-    if cluster not in known:
-        raise InvalidRequestError(
-            f"unknown cluster {cluster[:253]!r}; known: {', '.join(known) or 'none'}",
-            {"unknown": [cluster[:253]], "known": known},
-        )
 
 
 async def dry_run(
@@ -373,7 +365,7 @@ async def dry_run(
     await check_target_clusters(gateway=gateway, directory=directory, request=request)
     spec = request_spec(
         request,
-        job_id=_new_job_id(request.job_name),
+        job_id=new_job_id(request.job_name),
         algorithm=resolved.algorithm_id,
         workload_kind=resolved.workload_kind,
     )
@@ -402,7 +394,7 @@ async def dry_run(
     )
 
 
-async def submit_created_job(
+async def _first_submission(
     *,
     session: AsyncSession,
     gateway: KarmadaGateway | None,
@@ -426,3 +418,83 @@ async def job_events(*, session: AsyncSession, job_id: str) -> list[JobEvent]:
     """The job's events, oldest first (404 for an unknown job)."""
     await get_job(session=session, job_id=job_id)
     return await repository.list_events(session=session, job_id=job_id)
+
+
+async def job_status(
+    *,
+    session: AsyncSession,
+    gateway: KarmadaGateway | None,
+    directory: ClusterDirectory,
+    job_id: str,
+) -> JobStatusResponse:
+    """The job's status, read live from Karmada when it has a workload there."""
+    job = await get_job(session=session, job_id=job_id)
+    return await live.live_status(gateway=gateway, directory=directory, job=job)
+
+
+async def _job_for_logs(
+    session: AsyncSession,
+    gateway: KarmadaGateway | None,
+    directory: ClusterDirectory,
+    job_id: str,
+    cluster: str | None,
+) -> TrainingJob:
+    """The job (404) after checking the ``?cluster=`` asked for (422 when unknown)."""
+    job = await get_job(session=session, job_id=job_id)
+    if cluster is not None and gateway is not None:
+        await clusters.check_clusters(
+            gateway=gateway, directory=directory, names=[cluster], field="cluster"
+        )
+    return job
+
+
+async def job_logs(
+    *,
+    session: AsyncSession,
+    gateway: KarmadaGateway | None,
+    directory: ClusterDirectory,
+    settings: Settings,
+    job_id: str,
+    cluster: str | None,
+    container: str | None,
+    tail_lines: int,
+) -> JobLogsResponse:
+    """The driver's last lines: live from its pod through Karmada, else the tail stored when
+    the job ended; no pod yet is an answer whose ``message`` says so."""
+    job = await _job_for_logs(session, gateway, directory, job_id, cluster)
+    return await logs.read_logs(
+        session=session,
+        gateway=gateway,
+        job=job,
+        settings=settings,
+        cluster=cluster,
+        container=container,
+        tail_lines=tail_lines,
+    )
+
+
+async def follow_job_logs(
+    *,
+    session: AsyncSession,
+    gateway: KarmadaGateway,
+    directory: ClusterDirectory,
+    settings: Settings,
+    job_id: str,
+    cluster: str | None,
+    container: str | None,
+    tail_lines: int,
+    slots: logs.StreamSlots,
+) -> AsyncIterator[str]:
+    """Server-sent events following the driver's log (the stored tail, or a notice, when no
+    pod is left). Every check happens before the first event, as an ordinary HTTP error."""
+    job = await _job_for_logs(session, gateway, directory, job_id, cluster)
+    return await logs.driver_log_events(
+        session=session,
+        gateway=gateway,
+        job=job,
+        settings=settings,
+        cluster=cluster,
+        container=container,
+        tail_lines=tail_lines,
+        slots=slots,
+    )

@@ -15,7 +15,7 @@ import structlog
 from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from ml_platform.config import Settings, SubmissionSettings
+from ml_platform.config import RetrySettings, Settings
 from ml_platform.jobs import lifecycle, repository
 from ml_platform.jobs.lifecycle import JobStatus
 from ml_platform.jobs.logs import capture_driver_log
@@ -29,7 +29,7 @@ log = structlog.get_logger()
 
 
 def backoff_delay(
-    attempt: int, policy: SubmissionSettings, *, rng: random.Random | None = None
+    attempt: int, policy: RetrySettings, *, rng: random.Random | None = None
 ) -> float:
     """Seconds to wait after failed attempt number ``attempt`` (1-based): exponential, capped,
     with "equal jitter" so that many jobs failing together do not retry in lockstep."""
@@ -37,9 +37,9 @@ def backoff_delay(
     return ceiling / 2 + (rng or random).uniform(0, ceiling / 2)
 
 
-def _gave_up(job: TrainingJob, policy: SubmissionSettings, now: datetime) -> bool:
+def _gave_up(job: TrainingJob, policy: RetrySettings, now: datetime) -> bool:
     too_old = (now - job.created_at).total_seconds() >= policy.max_age_seconds
-    return job.submit_attempts >= policy.max_attempts or too_old
+    return job.karmada_attempts >= policy.max_attempts or too_old
 
 
 async def _settle(
@@ -51,7 +51,7 @@ async def _settle(
     now: datetime,
 ) -> None:
     """End the job's pending Karmada step with a transition (no further attempt is due)."""
-    job.next_attempt_at = None
+    job.next_karmada_attempt_at = None
     await lifecycle.transition(
         session=session, job=job, to=to, reason=reason, message=message, now=now
     )
@@ -71,7 +71,7 @@ async def submit(
     Kubernetes' message. Karmada unreachable: stays Pending with the reason and the time of the
     next attempt, until the attempts or the age run out (Failed, SubmissionFailed).
     """
-    job.submit_attempts += 1
+    job.karmada_attempts += 1
     try:
         rendered = render_job(job, settings.workloads)
         for manifest in rendered.objects:
@@ -85,13 +85,13 @@ async def submit(
         return
     except KarmadaUnavailable as exc:
         job.last_error = exc.message
-        if _gave_up(job, settings.submission, now):
-            message = f"gave up after {job.submit_attempts} attempts: {exc.message}"
+        if _gave_up(job, settings.retries, now):
+            message = f"gave up after {job.karmada_attempts} attempts: {exc.message}"
             await _settle(session, job, JobStatus.FAILED, "SubmissionFailed", message, now)
             return
-        delay = backoff_delay(job.submit_attempts, settings.submission)
-        job.next_attempt_at = now + timedelta(seconds=delay)
-        job.message = f"waiting to submit (attempt {job.submit_attempts}): {exc.message}"
+        delay = backoff_delay(job.karmada_attempts, settings.retries)
+        job.next_karmada_attempt_at = now + timedelta(seconds=delay)
+        job.message = f"waiting to submit (attempt {job.karmada_attempts}): {exc.message}"
         job.updated_at = now
         log.warning(
             "job.submit_deferred", job_id=job.id, retry_in=round(delay, 1), error=exc.message
@@ -140,11 +140,13 @@ async def remove_objects(
     return gone
 
 
-def _retry_later(job: TrainingJob, policy: SubmissionSettings, now: datetime, error: str) -> None:
+def _retry_later(job: TrainingJob, policy: RetrySettings, now: datetime, error: str) -> None:
     """Schedule another attempt of the job's pending Karmada step."""
-    job.submit_attempts += 1
+    job.karmada_attempts += 1
     job.last_error = error
-    job.next_attempt_at = now + timedelta(seconds=backoff_delay(job.submit_attempts, policy))
+    job.next_karmada_attempt_at = now + timedelta(
+        seconds=backoff_delay(job.karmada_attempts, policy)
+    )
     job.updated_at = now
 
 
@@ -166,7 +168,7 @@ async def _remove_or_retry(
         error = "waiting for Karmada to remove the job's objects"
     except KarmadaUnavailable as exc:
         error = exc.message
-    _retry_later(job, settings.submission, now, error)
+    _retry_later(job, settings.retries, now, error)
     return False
 
 

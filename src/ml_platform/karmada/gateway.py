@@ -27,12 +27,12 @@ from kubernetes.client.exceptions import ApiException
 
 from ml_platform.karmada.errors import KarmadaRejected, KarmadaUnavailable
 from ml_platform.karmada.resources import CLUSTER, POD, ApiResource, resource_for
+from ml_platform.workloads.common import JOB_ID_LABEL
 
 log = structlog.get_logger()
 
 T = TypeVar("T")
 
-JOB_ID_LABEL = "ml-platform.io/job-id"
 CLUSTER_PROXY_PATH = "/apis/cluster.karmada.io/v1alpha1/clusters/{cluster}/proxy"
 LIST_PAGE_SIZE = 500
 

@@ -128,7 +128,7 @@ class StatusMonitor(LoopService):
             now=now,
         )
         report.steps = steps
-        self._metrics.submission_retries.inc(steps.deferred)
+        self._metrics.karmada_retries.inc(steps.deferred)
         self._metrics.submission_failures.inc(steps.failed)
         started = time.perf_counter()
         try:

@@ -15,9 +15,9 @@ from typing import Any, cast
 
 import orjson
 
-from ml_platform.karmada.gateway import JOB_ID_LABEL, cluster_info
+from ml_platform.karmada.gateway import cluster_info
 from ml_platform.karmada.resources import CLUSTER, RESOURCE_BINDING, ApiResource
-from ml_platform.workloads.common import MANAGED_BY_LABEL, MANAGED_BY_VALUE
+from ml_platform.workloads.common import JOB_ID_LABEL, MANAGED_BY_LABEL, MANAGED_BY_VALUE
 from ml_platform.workloads.kinds import WORKLOAD_APIS
 
 # Karmada names a workload's binding "<workload>-<kind lower>" and notes it on the template.

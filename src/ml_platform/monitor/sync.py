@@ -92,7 +92,7 @@ class _Change:
     cluster_status: dict[str, Any] | None
     started_at: datetime | None = None
     completed_at: datetime | None = None
-    next_attempt_at: datetime | None = None
+    next_karmada_attempt_at: datetime | None = None
     cluster: str | None = None
 
     @property
@@ -178,7 +178,7 @@ def _over_runtime(row: Row[Any], change: _Change | None, now: datetime) -> _Chan
         cluster_status=change.cluster_status if change else row.cluster_status,
         started_at=started,
         completed_at=row.completed_at,
-        next_attempt_at=now,  # step b, run again after the sync, removes the workload
+        next_karmada_attempt_at=now,  # step b, run again after the sync, removes the workload
     )
 
 
@@ -297,7 +297,7 @@ async def write_changes(
                 "cluster_status": change.cluster_status,
                 "started_at": change.started_at,
                 "completed_at": change.completed_at,
-                "next_attempt_at": change.next_attempt_at,
+                "next_karmada_attempt_at": change.next_karmada_attempt_at,
                 "observed_at": now,
                 "updated_at": now,
             }

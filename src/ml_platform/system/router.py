@@ -11,6 +11,7 @@ from fastapi import APIRouter, Depends, Request, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from ml_platform.api import API_PREFIX
 from ml_platform.auth.authenticator import UNAUTHENTICATED_WARNING, Authenticator
 from ml_platform.auth.deps import authenticate
 from ml_platform.config import Settings
@@ -37,6 +38,8 @@ async def _check_database(request: Request) -> dict[str, Any]:
 
 
 @router.get("/health")
+# The earlier UI's healthApi.check asks under the API prefix; same answer.
+@router.get(f"{API_PREFIX}/health")
 async def health(request: Request) -> dict[str, Any]:
     """Liveness: 200 while the process serves requests, with each component's state."""
     database = await _check_database(request)

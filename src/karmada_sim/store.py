@@ -1,0 +1,976 @@
+"""One API server's objects: the Karmada control plane or one member cluster.
+
+Single-threaded by design: every call happens on the simulator's asyncio loop, so there are no
+locks. Stored objects are never mutated in place; each write stores a new dict, so the cached
+JSON bytes of an entry stay valid and LIST bodies are built by joining bytes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import bisect
+import builtins
+import secrets
+import string
+import uuid
+from collections import deque
+from collections.abc import AsyncIterator, Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import orjson
+import structlog
+
+from karmada_sim import errors
+from karmada_sim.clock import Clock
+from karmada_sim.patch import PatchError, json_patch, merge_patch, strategic_merge_patch
+from karmada_sim.resources import JOB, NAMESPACE, Resource
+from karmada_sim.selectors import (
+    FieldSelector,
+    LabelSelector,
+    field_value,
+    parse_field_selector,
+    parse_label_selector,
+)
+
+log = structlog.get_logger()
+
+Listener = Callable[[str, Resource, dict[str, Any]], None]
+Key = tuple[str, str]  # (namespace or "", name)
+
+_SUFFIX_ALPHABET = string.ascii_lowercase + string.digits
+# Namespaces every API server starts with.
+SYSTEM_NAMESPACES = ("default", "kube-node-lease", "kube-public", "kube-system")
+# Watch history kept for resuming watches and validating continue tokens (etcd's compaction).
+HISTORY_LIMIT = 50_000
+_DNS1123_SUBDOMAIN_MSG = (
+    "a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or "
+    "'.', and must start and end with an alphanumeric character (e.g. 'example.com', regex used "
+    "for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*')"
+)
+
+
+def random_suffix(length: int = 5) -> str:
+    """Lowercase alphanumerics, as the apiserver's generateName and KubeRay use."""
+    return "".join(secrets.choice(_SUFFIX_ALPHABET) for _ in range(length))
+
+
+def clone(value: Any) -> Any:
+    """A deep copy of a JSON document (several times faster than `copy.deepcopy`)."""
+    return orjson.loads(orjson.dumps(value))
+
+
+def _valid_subdomain(name: str) -> bool:
+    if not name or len(name) > 253:
+        return False
+    for label in name.split("."):
+        if not label or not label[0].isalnum() or not label[-1].isalnum():
+            return False
+        if any(not (c.isdigit() or ("a" <= c <= "z") or c == "-") for c in label):
+            return False
+    return True
+
+
+class Entry:
+    """A stored object and its serialised JSON, computed once per write."""
+
+    __slots__ = ("_raw", "obj")
+
+    def __init__(self, obj: dict[str, Any]) -> None:
+        self.obj = obj
+        self._raw: bytes | None = None
+
+    @property
+    def raw(self) -> bytes:
+        """The object as JSON bytes."""
+        if self._raw is None:
+            self._raw = orjson.dumps(self.obj)
+        return self._raw
+
+    def copy(self) -> dict[str, Any]:
+        """A deep copy the caller may change freely."""
+        loaded: dict[str, Any] = orjson.loads(self.raw)
+        return loaded
+
+
+@dataclass
+class ListPage:
+    """One page of a LIST: the items, the list resourceVersion and the continue token."""
+
+    entries: list[Entry]
+    resource_version: str
+    continue_token: str
+    remaining: int | None
+
+    @property
+    def items(self) -> list[dict[str, Any]]:
+        """Deep copies of the listed objects."""
+        return [entry.copy() for entry in self.entries]
+
+    @property
+    def raw_items(self) -> list[bytes]:
+        """The listed objects as JSON bytes (for building response bodies)."""
+        return [entry.raw for entry in self.entries]
+
+
+@dataclass
+class _Table:
+    """All objects of one resource, with a namespace index and keys kept in sorted order."""
+
+    entries: dict[Key, Entry] = field(default_factory=dict)
+    by_namespace: dict[str, dict[str, Entry]] = field(default_factory=dict)
+    # (namespace, name) in order, maintained by insertion (a memmove, not a re-sort per LIST)
+    sorted_keys: list[Key] = field(default_factory=list)
+
+    def put(self, key: Key, entry: Entry) -> None:
+        if key not in self.entries:
+            bisect.insort(self.sorted_keys, key)
+        self.entries[key] = entry
+        self.by_namespace.setdefault(key[0], {})[key[1]] = entry
+
+    def pop(self, key: Key) -> None:
+        if self.entries.pop(key, None) is not None:
+            index = bisect.bisect_left(self.sorted_keys, key)
+            del self.sorted_keys[index]
+        names = self.by_namespace.get(key[0])
+        if names is not None:
+            names.pop(key[1], None)
+            if not names:
+                del self.by_namespace[key[0]]
+
+    def keys_in_order(self) -> list[Key]:
+        return self.sorted_keys
+
+
+@dataclass(frozen=True)
+class _View:
+    """What watch filtering needs of one object version (kept instead of the whole object)."""
+
+    namespace: str | None
+    labels: dict[str, str] | None
+    fields: dict[str, str]
+
+
+def _view(res: Resource, obj: dict[str, Any]) -> _View:
+    meta = obj["metadata"]
+    fields = {path: field_value(obj, path) for path in Store.field_selectors(res)}
+    return _View(meta.get("namespace"), meta.get("labels"), fields)
+
+
+@dataclass
+class _Event:
+    """One write, as watch history keeps it: JSON bytes (untracked by the GC) and views."""
+
+    rv: int
+    type: str
+    res: Resource
+    raw: bytes
+    now: _View
+    before: _View | None
+
+
+class _Watcher:
+    def __init__(
+        self, res: Resource, namespace: str | None, labels: LabelSelector, fields: FieldSelector
+    ) -> None:
+        self.res = res
+        self.namespace = namespace
+        self.labels = labels
+        self.fields = fields
+        self.queue: asyncio.Queue[tuple[str, dict[str, Any]]] = asyncio.Queue()
+
+    def selects(self, view: _View | None) -> bool:
+        if view is None:
+            return False
+        if self.namespace is not None and view.namespace != self.namespace:
+            return False
+        return self.labels.matches(view.labels) and self.fields.matches_values(view.fields)
+
+    def translate(self, event: _Event) -> str | None:
+        """The event type as this watcher sees it: objects moving in or out become
+        ADDED/DELETED; None when the watcher does not see the event at all."""
+        if event.res != self.res:
+            return None
+        now = self.selects(event.now)
+        if event.type != "MODIFIED":
+            return event.type if now else None
+        before = self.selects(event.before)
+        if now and before:
+            return "MODIFIED"
+        if now:
+            return "ADDED"
+        if before:
+            return "DELETED"
+        return None
+
+
+def _meta(obj: dict[str, Any]) -> dict[str, Any]:
+    meta = obj.get("metadata")
+    if not isinstance(meta, dict):
+        meta = {}
+        obj["metadata"] = meta
+    return meta
+
+
+def _spec_part(obj: dict[str, Any]) -> dict[str, Any]:
+    """Everything that counts for `generation`: all but metadata and status."""
+    return {k: v for k, v in obj.items() if k not in ("metadata", "status")}
+
+
+class Store:
+    """One API server's objects with apiserver semantics (versions, conflicts, GC, watch)."""
+
+    def __init__(self, *, name: str, clock: Clock) -> None:
+        self.name = name
+        self.clock = clock
+        self._tables: dict[Resource, _Table] = {}
+        self._rv = 0
+        self._history: deque[_Event] = deque()
+        self._compacted_rv = 0
+        self._listeners: list[Listener] = []
+        self._watchers: list[_Watcher] = []
+        # owner uid -> keys of dependents naming it in ownerReferences
+        self._dependents: dict[str, set[tuple[Resource, str, str]]] = {}
+        # uid -> where the object lives, for owner lookups during garbage collection
+        self._by_uid: dict[str, tuple[Resource, Key]] = {}
+        for namespace in SYSTEM_NAMESPACES:
+            self._ensure_namespace(namespace)
+
+    # ----------------------------------------------------------------------------- reads
+
+    @property
+    def resource_version(self) -> str:
+        """The store's current resourceVersion (what a LIST reports)."""
+        return str(self._rv)
+
+    def _table(self, res: Resource) -> _Table:
+        table = self._tables.get(res)
+        if table is None:
+            table = self._tables[res] = _Table()
+        return table
+
+    def _key(self, res: Resource, namespace: str | None, name: str) -> Key:
+        return ((namespace or "") if res.namespaced else "", name)
+
+    def _entry(self, res: Resource, namespace: str | None, name: str) -> Entry:
+        entry = self._table(res).entries.get(self._key(res, namespace, name))
+        if entry is None:
+            raise errors.not_found(res, name)
+        return entry
+
+    def get(self, res: Resource, namespace: str | None, name: str) -> dict[str, Any]:
+        """A copy of one object; 404 NotFound when absent."""
+        return self._entry(res, namespace, name).copy()
+
+    def get_entry(self, res: Resource, namespace: str | None, name: str) -> Entry:
+        """One object's entry (read-only object plus cached JSON); 404 NotFound when absent."""
+        return self._entry(res, namespace, name)
+
+    def find(self, res: Resource, namespace: str | None, name: str) -> dict[str, Any] | None:
+        """A copy of one object, or None."""
+        entry = self._table(res).entries.get(self._key(res, namespace, name))
+        return entry.copy() if entry is not None else None
+
+    def items(self, res: Resource, namespace: str | None = None) -> Iterator[dict[str, Any]]:
+        """Live read-only views of the objects of a resource (do not mutate them)."""
+        table = self._table(res)
+        source = (
+            table.entries.values()
+            if namespace is None or not res.namespaced
+            else table.by_namespace.get(namespace, {}).values()
+        )
+        for entry in list(source):
+            yield entry.obj
+
+    def count(self, res: Resource) -> int:
+        """How many objects of a resource exist."""
+        return len(self._table(res).entries)
+
+    def list(
+        self,
+        res: Resource,
+        *,
+        namespace: str | None = None,
+        label_selector: str = "",
+        field_selector: str = "",
+        limit: int = 0,
+        continue_token: str = "",
+    ) -> ListPage:
+        """LIST with selectors and `limit`/`continue` pagination in (namespace, name) order."""
+        labels = parse_label_selector(label_selector)
+        fields = parse_field_selector(field_selector, self.field_selectors(res))
+        list_rv, after = (
+            self._decode_continue(continue_token) if continue_token else (self._rv, None)
+        )
+        table = self._table(res)
+        if namespace is not None and res.namespaced:
+            # One namespace is a contiguous run of the sorted (namespace, name) keys.
+            ordered = table.keys_in_order()
+            low = bisect.bisect_left(ordered, (namespace, ""))
+            high = bisect.bisect_left(ordered, (namespace + "\x00", ""))
+            keys = ordered[low:high]
+        else:
+            keys = table.keys_in_order()
+        start = bisect.bisect_right(keys, after) if after is not None else 0
+        name_pin = fields.exact("metadata.name")
+        entries: list[Entry] = []
+        more = False
+        check_fields = bool(fields.requirements)
+        check_labels = not labels.empty
+        for key in keys[start:]:
+            if name_pin is not None and key[1] != name_pin:
+                continue
+            entry = table.entries[key]
+            obj = entry.obj
+            if check_labels and not labels.matches(obj["metadata"].get("labels")):
+                continue
+            if check_fields and not fields.matches(obj):
+                continue
+            if limit and len(entries) == limit:
+                more = True
+                break
+            entries.append(entry)
+        token = ""
+        remaining: int | None = None
+        if more:
+            last = self._key(
+                res,
+                entries[-1].obj["metadata"].get("namespace"),
+                entries[-1].obj["metadata"]["name"],
+            )
+            token = self._encode_continue(list_rv, last)
+            if not check_labels and not check_fields and name_pin is None:
+                remaining = len(keys) - bisect.bisect_right(keys, last)
+        return ListPage(entries, str(list_rv), token, remaining)
+
+    @staticmethod
+    def field_selectors(res: Resource) -> tuple[str, ...]:
+        """The field selectors a resource accepts."""
+        return ("metadata.name", "metadata.namespace", *res.extra_field_selectors)
+
+    def _encode_continue(self, list_rv: int, last: Key) -> str:
+        payload = orjson.dumps({"v": "meta.k8s.io/v1", "rv": list_rv, "start": list(last)})
+        return base64.urlsafe_b64encode(payload).decode()
+
+    def _decode_continue(self, token: str) -> tuple[int, Key]:
+        try:
+            data = orjson.loads(base64.urlsafe_b64decode(token.encode()))
+            list_rv = int(data["rv"])
+            namespace, name = data["start"]
+        except (ValueError, KeyError, TypeError) as exc:
+            raise errors.bad_request(f"continue key is not valid: {exc}") from exc
+        if list_rv <= self._compacted_rv:
+            raise errors.expired(
+                "The provided continue parameter is too old to display a consistent list "
+                "result. You can start a new list without the continue parameter, or use the "
+                "continue token in this response to retrieve the remainder of the results. "
+                "Continuing with the provided token results in an inconsistent list - objects "
+                "that were created, modified, or deleted between the time the first chunk was "
+                "returned and now may show up in the list."
+            )
+        return list_rv, (str(namespace), str(name))
+
+    # ---------------------------------------------------------------------------- writes
+
+    def create(
+        self, res: Resource, obj: dict[str, Any], *, namespace: str | None = None
+    ) -> dict[str, Any]:
+        """Create an object and return a copy as stored (uid, timestamps, versions set)."""
+        obj = clone(obj)
+        meta = _meta(obj)
+        if res.namespaced:
+            body_ns = meta.get("namespace")
+            if namespace is not None and body_ns and body_ns != namespace:
+                raise errors.bad_request(
+                    "the namespace of the provided object does not match the namespace sent on "
+                    "the request"
+                )
+            namespace = namespace or body_ns or "default"
+            meta["namespace"] = namespace
+        else:
+            meta.pop("namespace", None)
+            namespace = None
+        name = meta.get("name") or ""
+        if not name and meta.get("generateName"):
+            name = f"{meta['generateName']}{random_suffix()}"
+            meta["name"] = name
+        self._validate_name(res, name)
+        key = self._key(res, namespace, name)
+        table = self._table(res)
+        if key in table.entries:
+            raise errors.already_exists(res, name)
+        if namespace is not None:
+            self._ensure_namespace(namespace)
+        obj["apiVersion"] = res.api_version
+        obj["kind"] = res.kind
+        meta["uid"] = str(uuid.uuid4())
+        meta["creationTimestamp"] = self.clock.timestamp()
+        if res.status_subresource or res.custom:
+            meta["generation"] = 1
+        meta.pop("deletionTimestamp", None)
+        meta.pop("deletionGracePeriodSeconds", None)
+        meta.pop("resourceVersion", None)
+        self._write(res, key, obj, None, "ADDED")
+        return self._entry(res, namespace, name).copy()
+
+    def _validate_name(self, res: Resource, name: str) -> None:
+        if not name:
+            raise errors.invalid(
+                res,
+                "",
+                [
+                    errors.field_error(
+                        "metadata.name", "FieldValueRequired", "name or generateName is required"
+                    )
+                ],
+            )
+        if not _valid_subdomain(name):
+            raise errors.invalid(
+                res,
+                name,
+                [
+                    errors.field_error(
+                        "metadata.name", "FieldValueInvalid", _DNS1123_SUBDOMAIN_MSG, name
+                    )
+                ],
+            )
+
+    def _ensure_namespace(self, namespace: str) -> None:
+        key = ("", namespace)
+        existing = self._table(NAMESPACE).entries.get(key)
+        if existing is not None:
+            if existing.obj["metadata"].get("deletionTimestamp"):
+                raise errors.ApiError(
+                    403,
+                    "Forbidden",
+                    f"unable to create new content in namespace {namespace} because it is "
+                    "being terminated",
+                    {"name": namespace, "kind": "namespaces"},
+                )
+            return
+        obj = {
+            "apiVersion": "v1",
+            "kind": "Namespace",
+            "metadata": {
+                "name": namespace,
+                "uid": str(uuid.uuid4()),
+                "creationTimestamp": self.clock.timestamp(),
+                "labels": {"kubernetes.io/metadata.name": namespace},
+            },
+            "spec": {"finalizers": ["kubernetes"]},
+            "status": {"phase": "Active"},
+        }
+        self._write(NAMESPACE, key, obj, None, "ADDED")
+
+    def replace(
+        self, res: Resource, obj: dict[str, Any], *, subresource: str | None = None
+    ) -> dict[str, Any]:
+        """PUT: replace an object (or only its status with `subresource="status"`)."""
+        meta = _meta(obj)
+        name = meta.get("name") or ""
+        namespace = meta.get("namespace") if res.namespaced else None
+        entry = self._entry(res, namespace, name)
+        sent_rv = meta.get("resourceVersion")
+        current = entry.obj
+        if sent_rv:
+            if str(sent_rv) != current["metadata"]["resourceVersion"]:
+                raise errors.conflict(res, name)
+        elif res.custom:
+            raise errors.invalid(
+                res,
+                name,
+                [
+                    errors.field_error(
+                        "metadata.resourceVersion",
+                        "FieldValueInvalid",
+                        "must be specified for an update",
+                        0,
+                    )
+                ],
+            )
+        return self._update(res, entry, clone(obj), subresource=subresource)
+
+    def update_status(
+        self, res: Resource, namespace: str | None, name: str, status: dict[str, Any]
+    ) -> dict[str, Any]:
+        """Controller helper: set `.status` (no generation bump); a no-op write changes nothing."""
+        entry = self._entry(res, namespace, name)
+        new = dict(entry.obj)
+        new["status"] = clone(status)
+        return self._update(res, entry, new, subresource="status")
+
+    def patch(
+        self,
+        res: Resource,
+        namespace: str | None,
+        name: str,
+        patch: Any,
+        *,
+        patch_type: str,
+        subresource: str | None = None,
+    ) -> dict[str, Any]:
+        """PATCH with `merge`, `json` or `strategic` (built-in kinds only) semantics."""
+        entry = self._entry(res, namespace, name)
+        current = entry.copy()
+        try:
+            if patch_type == "merge":
+                if not isinstance(patch, dict):
+                    raise errors.bad_request("a merge patch must be a JSON object")
+                patched = merge_patch(current, patch)
+            elif patch_type == "json":
+                patched = json_patch(current, patch)
+            elif patch_type == "strategic":
+                if res.custom:
+                    raise errors.unsupported_media_type()
+                if not isinstance(patch, dict):
+                    raise errors.bad_request("a strategic merge patch must be a JSON object")
+                patched = strategic_merge_patch(current, patch)
+            else:
+                raise errors.unsupported_media_type()
+        except PatchError as exc:
+            raise errors.ApiError(
+                422,
+                "Invalid",
+                f"the server rejected our request due to an error in our request: {exc}",
+                {"causes": [{"message": str(exc)}]},
+            ) from exc
+        if not isinstance(patched, dict):
+            raise errors.bad_request("the patch result is not an object")
+        meta = _meta(patched)
+        sent_rv = meta.get("resourceVersion")
+        if sent_rv and str(sent_rv) != entry.obj["metadata"]["resourceVersion"]:
+            raise errors.conflict(res, name)
+        for immutable in ("name", "namespace"):
+            if meta.get(immutable) != entry.obj["metadata"].get(immutable):
+                raise errors.invalid(
+                    res,
+                    name,
+                    [
+                        errors.field_error(
+                            f"metadata.{immutable}",
+                            "FieldValueInvalid",
+                            "field is immutable",
+                            meta.get(immutable),
+                        )
+                    ],
+                )
+        return self._update(res, entry, patched, subresource=subresource)
+
+    def _update(
+        self, res: Resource, entry: Entry, new: dict[str, Any], *, subresource: str | None
+    ) -> dict[str, Any]:
+        old = entry.obj
+        old_meta = old["metadata"]
+        if subresource == "status":
+            merged = dict(old)
+            if "status" in new:
+                merged["status"] = new["status"]
+            else:
+                merged.pop("status", None)
+            new = merged
+        else:
+            new_meta = dict(_meta(new))
+            # Server-owned metadata cannot be changed by a write.
+            for owned in (
+                "uid",
+                "creationTimestamp",
+                "name",
+                "namespace",
+                "generation",
+                "deletionTimestamp",
+                "deletionGracePeriodSeconds",
+                "resourceVersion",
+            ):
+                if owned in old_meta:
+                    new_meta[owned] = old_meta[owned]
+                else:
+                    new_meta.pop(owned, None)
+            new["metadata"] = new_meta
+            new["apiVersion"] = res.api_version
+            new["kind"] = res.kind
+            if res.status_subresource:
+                if "status" in old:
+                    new["status"] = old["status"]
+                else:
+                    new.pop("status", None)
+            if "generation" in old_meta and _spec_part(new) != _spec_part(old):
+                new_meta["generation"] = old_meta["generation"] + 1
+        if new == old:
+            return entry.copy()
+        meta = new["metadata"]
+        key = self._key(res, meta.get("namespace"), meta["name"])
+        if meta.get("deletionTimestamp") and not meta.get("finalizers"):
+            self._remove(res, key, new)
+            return orjson.loads(orjson.dumps(new))
+        self._write(res, key, new, old, "MODIFIED")
+        return self._table(res).entries[key].copy()
+
+    def delete(
+        self,
+        res: Resource,
+        namespace: str | None,
+        name: str,
+        *,
+        propagation_policy: str | None = None,
+        preconditions: dict[str, Any] | None = None,
+    ) -> dict[str, Any]:
+        """DELETE: remove now, or mark with deletionTimestamp while finalizers remain.
+
+        Returns the object's last state; it still exists exactly when it has a
+        deletionTimestamp and `find` returns it.
+        """
+        entry = self._entry(res, namespace, name)
+        obj = entry.obj
+        meta = obj["metadata"]
+        if res == NAMESPACE and not preconditions:
+            return self._terminate_namespace(name)
+        if preconditions:
+            want_uid = preconditions.get("uid")
+            if want_uid and want_uid != meta["uid"]:
+                raise errors.conflict(
+                    res,
+                    name,
+                    f"Precondition failed: UID in precondition: {want_uid}, UID in object "
+                    f"meta: {meta['uid']}",
+                )
+            want_rv = preconditions.get("resourceVersion")
+            if want_rv and str(want_rv) != meta["resourceVersion"]:
+                raise errors.conflict(
+                    res,
+                    name,
+                    f"Precondition failed: ResourceVersion in precondition: {want_rv}, "
+                    f"ResourceVersion in object meta: {meta['resourceVersion']}",
+                )
+        policy = propagation_policy or ("Orphan" if res == JOB else "Background")
+        if policy not in ("Orphan", "Background", "Foreground"):
+            raise errors.invalid(
+                res,
+                name,
+                [
+                    errors.field_error(
+                        "propagationPolicy",
+                        "FieldValueNotSupported",
+                        'supported values: "Foreground", "Background", "Orphan", "nil"',
+                        policy,
+                    )
+                ],
+            )
+        key = self._key(res, namespace, name)
+        if policy == "Orphan":
+            self._orphan_dependents(meta["uid"])
+        finalizers = list(meta.get("finalizers") or [])
+        if (
+            policy == "Foreground"
+            and self._blocking_dependents(meta["uid"])
+            and "foregroundDeletion" not in finalizers
+        ):
+            finalizers.append("foregroundDeletion")
+        if meta.get("deletionTimestamp"):
+            if finalizers != list(meta.get("finalizers") or []):
+                new = dict(obj)
+                new["metadata"] = {**meta, "finalizers": finalizers}
+                self._write(res, key, new, obj, "MODIFIED")
+            if policy == "Foreground":
+                self._collect_dependents(meta["uid"])
+            return self._table(res).entries[key].copy()
+        if finalizers:
+            new = dict(obj)
+            new["metadata"] = {
+                **meta,
+                "finalizers": finalizers,
+                "deletionTimestamp": self.clock.timestamp(),
+                "deletionGracePeriodSeconds": 0,
+            }
+            self._write(res, key, new, obj, "MODIFIED")
+            if policy == "Foreground":
+                self._collect_dependents(meta["uid"])
+            return self._table(res).entries[key].copy()
+        last = dict(obj)
+        last["metadata"] = {**meta, "deletionTimestamp": self.clock.timestamp()}
+        self._remove(res, key, last)
+        return orjson.loads(orjson.dumps(last))
+
+    def remove_finalizer(
+        self, res: Resource, namespace: str | None, name: str, finalizer: str
+    ) -> None:
+        """Drop one finalizer; a deleting object with none left disappears."""
+        entry = self._table(res).entries.get(self._key(res, namespace, name))
+        if entry is None:
+            return
+        meta = entry.obj["metadata"]
+        finalizers = list(meta.get("finalizers") or [])
+        if finalizer not in finalizers:
+            return
+        finalizers.remove(finalizer)
+        new = dict(entry.obj)
+        new["metadata"] = {**meta, "finalizers": finalizers}
+        if not finalizers:
+            del new["metadata"]["finalizers"]
+        key = self._key(res, namespace, name)
+        if meta.get("deletionTimestamp") and not finalizers:
+            self._remove(res, key, new)
+        else:
+            self._write(res, key, new, entry.obj, "MODIFIED")
+
+    def compact(self) -> None:
+        """Forget all history: older continue tokens expire and older watches get 410."""
+        self._history.clear()
+        self._compacted_rv = self._rv
+
+    # ------------------------------------------------------------------- write internals
+
+    def _next_rv(self) -> int:
+        self._rv += 1
+        return self._rv
+
+    def _write(
+        self, res: Resource, key: Key, obj: dict[str, Any], old: dict[str, Any] | None, kind: str
+    ) -> None:
+        rv = self._next_rv()
+        obj["metadata"] = {**obj["metadata"], "resourceVersion": str(rv)}
+        entry = Entry(obj)
+        self._table(res).put(key, entry)
+        self._by_uid[obj["metadata"]["uid"]] = (res, key)
+        self._index_owners(res, key, old, obj)
+        # Serialising here (once per write) keeps every LIST body warm.
+        self._emit(rv, kind, res, obj, entry.raw, old)
+
+    def _remove(self, res: Resource, key: Key, last: dict[str, Any]) -> None:
+        table = self._table(res)
+        old = table.entries.get(key)
+        if old is None:
+            return
+        rv = self._next_rv()
+        last = {**last, "metadata": {**last["metadata"], "resourceVersion": str(rv)}}
+        table.pop(key)
+        self._by_uid.pop(last["metadata"]["uid"], None)
+        self._index_owners(res, key, old.obj, None)
+        self._emit(rv, "DELETED", res, last, orjson.dumps(last), old.obj)
+        uid = last["metadata"]["uid"]
+        self._collect_dependents(uid)
+        self._release_foreground_owners(last)
+        if res.namespaced:
+            self._finish_namespace(key[0])
+
+    def _emit(
+        self,
+        rv: int,
+        kind: str,
+        res: Resource,
+        obj: dict[str, Any],
+        raw: bytes,
+        old: dict[str, Any] | None,
+    ) -> None:
+        event = _Event(rv, kind, res, raw, _view(res, obj), _view(res, old) if old else None)
+        self._history.append(event)
+        if len(self._history) > HISTORY_LIMIT:
+            dropped = self._history.popleft()
+            self._compacted_rv = dropped.rv
+        for watcher in self._watchers:
+            seen = watcher.translate(event)
+            if seen is not None:
+                watcher.queue.put_nowait((seen, obj))
+        for listener in list(self._listeners):
+            try:
+                listener(kind, res, obj)
+            except Exception:
+                log.exception("sim.store.listener_failed", store=self.name, kind=res.kind)
+
+    # ----------------------------------------------------------- ownership and collection
+
+    def _index_owners(
+        self, res: Resource, key: Key, old: dict[str, Any] | None, new: dict[str, Any] | None
+    ) -> None:
+        old_uids = {
+            ref.get("uid") for ref in (old or {}).get("metadata", {}).get("ownerReferences") or []
+        }
+        new_uids = {
+            ref.get("uid") for ref in (new or {}).get("metadata", {}).get("ownerReferences") or []
+        }
+        ref_key = (res, key[0], key[1])
+        for uid in old_uids - new_uids:
+            deps = self._dependents.get(str(uid))
+            if deps is not None:
+                deps.discard(ref_key)
+                if not deps:
+                    del self._dependents[str(uid)]
+        for uid in new_uids - old_uids:
+            self._dependents.setdefault(str(uid), set()).add(ref_key)
+
+    def _live_dependents(self, uid: str) -> builtins.list[tuple[Resource, Entry]]:
+        found = []
+        for res, namespace, name in sorted(
+            self._dependents.get(uid, ()), key=lambda d: (d[0].plural, d[1], d[2])
+        ):
+            entry = self._table(res).entries.get((namespace, name))
+            if entry is not None:
+                found.append((res, entry))
+        return found
+
+    def _blocking_dependents(self, uid: str) -> bool:
+        for _, entry in self._live_dependents(uid):
+            for ref in entry.obj["metadata"].get("ownerReferences") or []:
+                if ref.get("uid") == uid and ref.get("blockOwnerDeletion"):
+                    return True
+        return False
+
+    def _orphan_dependents(self, uid: str) -> None:
+        for res, entry in self._live_dependents(uid):
+            meta = entry.obj["metadata"]
+            refs = [r for r in meta.get("ownerReferences") or [] if r.get("uid") != uid]
+            new = dict(entry.obj)
+            new["metadata"] = {**meta, "ownerReferences": refs}
+            if not refs:
+                del new["metadata"]["ownerReferences"]
+            key = self._key(res, meta.get("namespace"), meta["name"])
+            self._write(res, key, new, entry.obj, "MODIFIED")
+
+    def _collect_dependents(self, uid: str) -> None:
+        """Garbage-collect dependents whose owner `uid` is gone or deleting in the foreground."""
+        for res, entry in self._live_dependents(uid):
+            meta = entry.obj["metadata"]
+            if meta.get("deletionTimestamp"):
+                continue
+            others = [
+                r
+                for r in meta.get("ownerReferences") or []
+                if r.get("uid") != uid and self._uid_alive(str(r.get("uid")))
+            ]
+            if others:
+                continue
+            self.delete(res, meta.get("namespace"), meta["name"], propagation_policy="Background")
+
+    def _uid_alive(self, uid: str) -> bool:
+        return uid in self._by_uid
+
+    def _release_foreground_owners(self, removed: dict[str, Any]) -> None:
+        for ref in removed["metadata"].get("ownerReferences") or []:
+            uid = str(ref.get("uid"))
+            if self._blocking_dependents(uid):
+                continue
+            owner = self._find_by_uid(uid)
+            if owner is None:
+                continue
+            res, meta = owner
+            if "foregroundDeletion" in (meta.get("finalizers") or []):
+                self.remove_finalizer(
+                    res, meta.get("namespace"), meta["name"], "foregroundDeletion"
+                )
+
+    def _find_by_uid(self, uid: str) -> tuple[Resource, dict[str, Any]] | None:
+        found = self._by_uid.get(uid)
+        if found is None:
+            return None
+        res, key = found
+        entry = self._table(res).entries.get(key)
+        return (res, entry.obj["metadata"]) if entry is not None else None
+
+    def _terminate_namespace(self, name: str) -> dict[str, Any]:
+        """Mark a namespace Terminating, delete its contents, remove it once it is empty."""
+        key = ("", name)
+        entry = self._table(NAMESPACE).entries[key]
+        if entry.obj["metadata"].get("deletionTimestamp"):
+            return entry.copy()
+        new = dict(entry.obj)
+        new["metadata"] = {**entry.obj["metadata"], "deletionTimestamp": self.clock.timestamp()}
+        new["status"] = {**(entry.obj.get("status") or {}), "phase": "Terminating"}
+        self._write(NAMESPACE, key, new, entry.obj, "MODIFIED")
+        last = self._table(NAMESPACE).entries[key].copy()
+        for res, table in list(self._tables.items()):
+            if not res.namespaced:
+                continue
+            for obj_name in list(table.by_namespace.get(name, {})):
+                if (name, obj_name) in table.entries:
+                    self.delete(res, name, obj_name, propagation_policy="Background")
+        # Removal happens in _finish_namespace once the last object is gone (maybe already).
+        self._finish_namespace(name)
+        return last
+
+    def _finish_namespace(self, name: str) -> None:
+        entry = self._table(NAMESPACE).entries.get(("", name))
+        if entry is None or not entry.obj["metadata"].get("deletionTimestamp"):
+            return
+        if any(
+            table.by_namespace.get(name) for res, table in self._tables.items() if res.namespaced
+        ):
+            return
+        self._remove(NAMESPACE, ("", name), entry.obj)
+
+    # ------------------------------------------------------------------ listeners, watch
+
+    def add_listener(self, listener: Listener) -> None:
+        """Call `listener(type, res, obj)` synchronously after every write."""
+        self._listeners.append(listener)
+
+    async def watch(
+        self,
+        res: Resource,
+        *,
+        namespace: str | None = None,
+        label_selector: str = "",
+        field_selector: str = "",
+        resource_version: str = "",
+    ) -> AsyncIterator[tuple[str, dict[str, Any]]]:
+        """Stream (type, object) events; rv unset or "0" starts with synthetic ADDED events.
+
+        A resourceVersion older than the kept history yields one ("ERROR", Status 410) event.
+        The objects are read-only views.
+        """
+        watcher = self.open_watch(
+            res,
+            namespace=namespace,
+            label_selector=label_selector,
+            field_selector=field_selector,
+            resource_version=resource_version,
+        )
+        try:
+            while True:
+                event = await watcher.queue.get()
+                yield event
+                if event[0] == "ERROR":
+                    return
+        finally:
+            self.close_watch(watcher)
+
+    def open_watch(
+        self,
+        res: Resource,
+        *,
+        namespace: str | None = None,
+        label_selector: str = "",
+        field_selector: str = "",
+        resource_version: str = "",
+    ) -> _Watcher:
+        """Register a watcher and queue its initial events (selectors validated first)."""
+        labels = parse_label_selector(label_selector)
+        fields = parse_field_selector(field_selector, self.field_selectors(res))
+        watcher = _Watcher(res, namespace if res.namespaced else None, labels, fields)
+        if resource_version in ("", "0"):
+            for key in self._table(res).keys_in_order():
+                obj = self._table(res).entries[key].obj
+                if watcher.selects(_view(res, obj)):
+                    watcher.queue.put_nowait(("ADDED", obj))
+        else:
+            try:
+                start = int(resource_version)
+            except ValueError as exc:
+                raise errors.bad_request(f"invalid resource version {resource_version!r}") from exc
+            if start < self._compacted_rv:
+                status = errors.gone(
+                    f"too old resource version: {start} ({self._compacted_rv + 1})"
+                ).status()
+                watcher.queue.put_nowait(("ERROR", status))
+            else:
+                for event in self._history:
+                    if event.rv > start:
+                        seen = watcher.translate(event)
+                        if seen is not None:
+                            watcher.queue.put_nowait((seen, orjson.loads(event.raw)))
+        self._watchers.append(watcher)
+        return watcher
+
+    def close_watch(self, watcher: _Watcher) -> None:
+        """Stop delivering events to a watcher."""
+        if watcher in self._watchers:
+            self._watchers.remove(watcher)
