@@ -285,7 +285,7 @@ for module in pkgutil.walk_packages(ml_platform.__path__, "ml_platform."):
     if not module.name.startswith("ml_platform.db.migrations"):  # Alembic scripts
         importlib.import_module(module.name)
 build_parser().parse_args(["serve"])
-app = create_app(Settings(database={"url": sys.argv[1]}))
+app = create_app(Settings(database={"url": sys.argv[1]}, allow_unauthenticated=True))
 
 async def start_and_stop():
     async with app.router.lifespan_context(app):

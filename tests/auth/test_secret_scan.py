@@ -3,12 +3,11 @@ dry-run output and Karmada object for the secret values the run used: none may a
 
 from __future__ import annotations
 
+import io
 import secrets
-from pathlib import Path
 from typing import Any
 
 import httpx
-import structlog
 import yaml
 from sqlalchemy.engine import make_url
 
@@ -16,7 +15,7 @@ from auth.callers import TEAM, Tokens, bearer, team_request
 from karmada_sim.server import SimulatorServer
 from karmada_support import KARMADA_PATHS, advance, items
 from ml_platform.config import Settings
-from tests_support import AppFactory, app_client
+from tests_support import AppFactory, app_client, log_lines
 
 JOBS = "/api/v1/jobs"
 CLUSTERS = "/api/v1/proxy/clusters"
@@ -100,21 +99,19 @@ async def test_no_secret_value_appears_anywhere(
     app_factory: AppFactory,
     simulator: SimulatorServer,
     tokens: Tokens,
-    tmp_path: Path,
+    json_log: io.StringIO,
 ) -> None:
     kube_token = "kube-" + secrets.token_hex(16)
     db_password = "db-" + secrets.token_hex(16)
     inline = "inline-" + secrets.token_hex(16)
     settings = with_secret_connections(auth_settings, kube_token, db_password)
-    with structlog.testing.capture_logs(
-        processors=[structlog.contextvars.merge_contextvars]
-    ) as logs:
-        async with app_factory(settings) as app, app_client(app) as client:
-            texts = await exercise(client, tokens, inline)
-            advance(simulator, 40)
-            texts += await exercise(client, tokens, inline)
+    async with app_factory(settings) as app, app_client(app) as client:
+        texts = await exercise(client, tokens, inline)
+        advance(simulator, 40)
+        texts += await exercise(client, tokens, inline)
     objects = [repr(items(simulator, path)) for path in KARMADA_PATHS]
-    log_text = "\n".join(repr(entry) for entry in logs)
+    log_text = json_log.getvalue()
+    logs = log_lines(json_log)
     scanned = {
         "responses": "\n".join(texts),
         "logs": log_text,

@@ -1,6 +1,7 @@
 """The name of the caller whose request is being handled, for records written on its behalf
 (``createdBy`` of events). Requests set it after authentication; elsewhere (the monitor) it is
-None. A context variable, so the storage layer need not thread a caller through every step."""
+None. A context variable, so the storage layer need not thread a caller through every step;
+the server runs each request in a task of its own, so a value never outlives its request."""
 
 from __future__ import annotations
 
