@@ -67,7 +67,7 @@ async def test_a_foreign_origin_is_refused_and_the_own_and_allowed_ones_pass(
         )
         assert foreign.status_code == 403
         assert foreign.json()["details"]["origin"] == "https://evil.example"
-        for origin in ("https://ui.example", "http://testserver"):
+        for origin in ("https://ui.example", "http://testserver", "http://testserver:30181"):
             allowed = await client.post(
                 JOBS, json=team_request(), headers={**headers, "Origin": origin}
             )
@@ -76,3 +76,15 @@ async def test_a_foreign_origin_is_refused_and_the_own_and_allowed_ones_pass(
         read = await client.get(JOBS, headers={**headers, "Origin": "https://evil.example"})
         assert read.status_code == 200
         assert {job["namespace"] for job in read.json()} == {TEAM}
+
+
+async def test_the_web_ui_behind_nginx_may_write(anon: httpx.AsyncClient, tokens: Tokens) -> None:
+    # nginx passes `Host: $host`, the name without the port the browser put in Origin.
+    headers = {**bearer(tokens.editor), "Origin": "http://node-1:30181", "Host": "node-1"}
+    response = await anon.post(JOBS, json=team_request(), headers=headers)
+    assert response.status_code == 201, response.text
+    elsewhere = {**headers, "Origin": "http://node-2:30181"}
+    assert (await anon.post(JOBS, json=team_request(), headers=elsewhere)).status_code == 403
+    assert (
+        await anon.post(JOBS, json=team_request(), headers={**headers, "Origin": "null"})
+    ).status_code == 403

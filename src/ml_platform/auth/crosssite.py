@@ -27,12 +27,25 @@ def _has_body(scope: Scope) -> bool:
     return header_value(scope, b"transfer-encoding") is not None
 
 
+def _hostname(authority: str) -> str | None:
+    try:
+        return urlsplit(f"//{authority}").hostname
+    except ValueError:
+        return None
+
+
 def same_site(origin: str, scope: Scope) -> bool:
-    """Whether ``origin`` names the host the request was sent to (the UI behind the same
-    address, directly or through a proxy that keeps Host or sets X-Forwarded-Host)."""
-    origin_host = urlsplit(origin).netloc.lower()
+    """Whether ``origin`` names the host the request was sent to: the UI behind the same
+    address, directly or through a proxy that passes Host (nginx's ``$host`` drops the port,
+    so host names are compared without ports) or sets X-Forwarded-Host."""
+    try:
+        origin_host = urlsplit(origin).hostname
+    except ValueError:
+        return False
     hosts = (header_value(scope, b"x-forwarded-host"), header_value(scope, b"host"))
-    return bool(origin_host) and any(h is not None and h.lower() == origin_host for h in hosts)
+    return bool(origin_host) and any(
+        host is not None and _hostname(host) == origin_host for host in hosts
+    )
 
 
 class CrossSiteWriteGuard:
