@@ -118,6 +118,8 @@ def simulator_process(workdir: Path) -> Iterator[Path]:
         str(LONG_RUN_SECONDS),
         "--log-interval-seconds",
         "100000",
+        "--namespaces",
+        ",".join(f"team-{n:02d}" for n in range(NAMESPACES)),
     ]
     env = {**os.environ, "ML_PLATFORM_LOG__LEVEL": "warning"}
     process = subprocess.Popen(

@@ -80,6 +80,7 @@ def main() -> None:
         [ClusterSpec.parse("member1@eu-west/a"), ClusterSpec.parse("member2@us-east/b")],
         timings=timings,
         seed=1,
+        namespaces=[f"team-{n}" for n in range(NAMESPACES)],
     )
     jobs = args.jobs
 

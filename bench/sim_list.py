@@ -166,7 +166,12 @@ def main() -> None:
 
     # Long runs keep the jobs Running, so the list reads a steady state.
     timings = Timings(initializing_seconds=1.0, running_seconds=10**7)
-    sim = Simulator([ClusterSpec("member1"), ClusterSpec("member2")], timings=timings, seed=1)
+    sim = Simulator(
+        [ClusterSpec("member1"), ClusterSpec("member2")],
+        timings=timings,
+        seed=1,
+        namespaces=[f"team-{n:03d}" for n in range(NAMESPACES)],
+    )
     started = time.perf_counter()
     populate(sim, args.jobs)
     built = time.perf_counter() - started

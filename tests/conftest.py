@@ -192,12 +192,18 @@ SIM_TIMINGS = Timings(
     initializing_seconds=30.0, running_seconds=60.0, pending_seconds=5.0, log_interval_seconds=10.0
 )
 SIM_CLUSTERS = ("member1@eu-west/eu-west-1a", "member2@us-east/us-east-1b")
+# The namespaces the product tests submit into exist, as an operator would have made them.
+SIM_NAMESPACES = ("default", "team", "team-a", "team-b")
 
 
 @pytest.fixture
 def simulator() -> Iterator[SimulatorServer]:
     """A fresh Karmada simulator with two ready member clusters on a free port."""
-    sim = Simulator([ClusterSpec.parse(text) for text in SIM_CLUSTERS], timings=SIM_TIMINGS)
+    sim = Simulator(
+        [ClusterSpec.parse(text) for text in SIM_CLUSTERS],
+        timings=SIM_TIMINGS,
+        namespaces=SIM_NAMESPACES,
+    )
     with SimulatorServer(sim) as server:
         yield server
 

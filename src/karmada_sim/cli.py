@@ -16,6 +16,7 @@ import structlog
 from karmada_sim.members import ClusterSpec
 from karmada_sim.server import SimulatorServer
 from karmada_sim.simulator import Simulator
+from karmada_sim.watchcache import WatchCacheSettings
 from karmada_sim.workloads.common import Timings
 
 log = structlog.get_logger()
@@ -47,6 +48,32 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--advertise-url",
         help="server URL written into the kubeconfig (e.g. for containers); default: listen URL",
+    )
+    parser.add_argument(
+        "--namespaces",
+        default="",
+        help="comma-separated namespaces to create at start on Karmada and every member "
+        "(creating into any other namespace answers 404, as on a real cluster)",
+    )
+    parser.add_argument(
+        "--watch-lag-ms",
+        type=float,
+        default=WatchCacheSettings.lag_seconds * 1000,
+        help="how far watch events trail the writes, in milliseconds "
+        f"(default {WatchCacheSettings.lag_seconds * 1000:g})",
+    )
+    parser.add_argument(
+        "--watch-jitter-ms",
+        type=float,
+        default=0.0,
+        help="random extra watch delay of up to this many milliseconds (default 0)",
+    )
+    parser.add_argument(
+        "--watch-window-seconds",
+        type=float,
+        default=WatchCacheSettings.window_seconds,
+        help="how long the watch cache keeps events; resuming an older watch is 410 Gone "
+        f"(default {WatchCacheSettings.window_seconds:g})",
     )
     parser.add_argument("--seed", type=int, help="seed for simulated randomness")
     parser.add_argument(
@@ -80,7 +107,18 @@ def parse_clusters(text: str) -> list[ClusterSpec]:
 def build_simulator(args: argparse.Namespace) -> Simulator:
     """The Simulator the flags describe."""
     timings = Timings(**{f.name: getattr(args, f.name) for f in dataclasses.fields(Timings)})
-    return Simulator(parse_clusters(args.clusters), timings=timings, seed=args.seed)
+    watch_cache = WatchCacheSettings(
+        lag_seconds=args.watch_lag_ms / 1000,
+        jitter_seconds=args.watch_jitter_ms / 1000,
+        window_seconds=args.watch_window_seconds,
+    )
+    return Simulator(
+        parse_clusters(args.clusters),
+        timings=timings,
+        seed=args.seed,
+        watch_cache=watch_cache,
+        namespaces=[n.strip() for n in args.namespaces.split(",") if n.strip()],
+    )
 
 
 def run(args: argparse.Namespace) -> int:

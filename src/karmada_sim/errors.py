@@ -117,6 +117,21 @@ def gone(message: str) -> ApiError:
     return ApiError(410, "Expired", message)
 
 
+def too_large_resource_version(requested: int, current: int) -> ApiError:
+    """504 Timeout for a resourceVersion the server has not reached (client-go relists on it)."""
+    return ApiError(
+        504,
+        "Timeout",
+        f"Timeout: Too large resource version: {requested}, current: {current}",
+        {
+            "causes": [
+                {"reason": "ResourceVersionTooLarge", "message": "Too large resource version"}
+            ],
+            "retryAfterSeconds": 1,
+        },
+    )
+
+
 def path_not_found() -> ApiError:
     """404 for a URL that names no resource at all."""
     return ApiError(404, "NotFound", "the server could not find the requested resource")
@@ -129,14 +144,17 @@ def method_not_allowed() -> ApiError:
     )
 
 
-def unsupported_media_type() -> ApiError:
-    """415 for a PATCH content type the resource does not accept."""
+def unsupported_media_type(*, strategic: bool) -> ApiError:
+    """415 for a PATCH content type the resource does not accept, listing the ones it does
+    (strategic merge only for built-in kinds; server-side apply is not simulated)."""
+    accepted = ["application/json-patch+json", "application/merge-patch+json"]
+    if strategic:
+        accepted.append("application/strategic-merge-patch+json")
     return ApiError(
         415,
         "UnsupportedMediaType",
         "the body of the request was in an unknown format - accepted media types include: "
-        "application/json-patch+json, application/merge-patch+json, "
-        "application/apply-patch+yaml",
+        + ", ".join(accepted),
     )
 
 

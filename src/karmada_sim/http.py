@@ -26,7 +26,7 @@ from karmada_sim.control import handle_control
 from karmada_sim.faults import Faults, RequestStats
 from karmada_sim.podlogs import LogOptions, parse_bool, render, select_lines, truncate
 from karmada_sim.resources import CLUSTER, JOB, NAMESPACE, POD, Resource, by_plural
-from karmada_sim.store import Store
+from karmada_sim.store import Store, parse_resource_version
 
 log = structlog.get_logger()
 
@@ -306,7 +306,7 @@ class ApiServer:
                     self.stats.record("watch", target.label(res))
                     return self.watch(request, addr, target)
                 self.stats.record("list", target.label(res))
-                return self.list_objects(request, addr, target)
+                return await self.list_objects(request, addr, target)
             self.require_writable(res)
             if method == "POST":
                 if res.namespaced and addr.namespace is None:
@@ -374,10 +374,19 @@ class ApiServer:
 
     # ------------------------------------------------------------------------- handlers
 
-    def list_objects(self, request: Request, addr: Address, target: Target) -> Response:
-        """LIST with selectors and pagination; the body is joined from cached JSON bytes."""
+    async def list_objects(self, request: Request, addr: Address, target: Target) -> Response:
+        """LIST with selectors, pagination and resourceVersion semantics; the body is joined
+        from cached JSON bytes."""
         query = request.query_params
         limit = parse_limit(query.get("limit"))
+        version, match = list_version(query)
+        exact = None
+        if match == "Exact":
+            exact = version
+        elif version:
+            # NotOlderThan (the default for a version other than "0"): served from the watch
+            # cache once it has caught up; 504 when it does not within the wait.
+            await target.store.watch_cache.wait_fresh(version)
         page = target.store.list(
             addr.res,
             namespace=addr.namespace,
@@ -385,6 +394,7 @@ class ApiServer:
             field_selector=query.get("fieldSelector", ""),
             limit=limit,
             continue_token=query.get("continue", ""),
+            exact_resource_version=exact,
         )
         meta: dict[str, Any] = {"resourceVersion": page.resource_version}
         if page.continue_token:
@@ -430,24 +440,37 @@ class ApiServer:
         res = addr.res
         as_table = tables.wants_table(request.headers.get("accept", ""))
         clock = self.backend.clock
+        cache = store.watch_cache
+        raw_version = query.get("resourceVersion", "")
+        version = int(raw_version) if raw_version not in ("", "0") else 0
 
         async def events() -> AsyncIterator[bytes]:
             loop = asyncio.get_running_loop()
             deadline = loop.time() + timeout
-            next_bookmark = loop.time() + self.bookmark_interval
+            next_bookmark = _next_bookmark(loop.time(), deadline, self.bookmark_interval)
             try:
+                if version:
+                    try:
+                        await cache.wait_fresh(version)
+                    except errors.ApiError as exc:
+                        # After a parsed version, errors come as an ERROR event in the stream.
+                        yield orjson.dumps({"type": "ERROR", "object": exc.status()}) + b"\n"
+                        return
                 while not self.closing:
                     now = loop.time()
                     if now >= deadline:
                         return
-                    wait = min(deadline, next_bookmark) - now if bookmarks else deadline - now
+                    wake = min(deadline, next_bookmark) if bookmarks else deadline
                     try:
-                        kind, obj = await asyncio.wait_for(queue.get(), max(wait, 0.0))
+                        kind, obj = await asyncio.wait_for(queue.get(), max(wake - now, 0.0))
                     except TimeoutError:
                         if bookmarks and loop.time() >= next_bookmark:
-                            # The queue is empty, so everything up to the store's version is sent.
-                            next_bookmark = loop.time() + self.bookmark_interval
-                            yield bookmark_event(res, store.resource_version)
+                            # The queue is empty: every event up to the cache's version is sent.
+                            next_bookmark = _next_bookmark(
+                                loop.time(), deadline, self.bookmark_interval
+                            )
+                            rv = max(cache.resource_version, watcher.after_rv)
+                            yield bookmark_event(res, str(rv))
                         continue
                     if kind == _CLOSE:
                         return
@@ -500,7 +523,7 @@ class ApiServer:
         content_type = request.headers.get("content-type", "").split(";")[0].strip()
         patch_type = _PATCH_TYPES.get(content_type)
         if patch_type is None or (patch_type == "strategic" and addr.res.custom):
-            raise errors.unsupported_media_type()
+            raise errors.unsupported_media_type(strategic=not addr.res.custom)
         body = await read_json(request)
         assert addr.name is not None
         patched = target.store.patch(
@@ -611,6 +634,14 @@ class ApiServer:
         return StreamingResponse(stream(), media_type="text/plain")
 
 
+def _next_bookmark(now: float, deadline: float, interval: float) -> float:
+    """When the apiserver's cacher sends a watch its next bookmark: every `interval` (a minute),
+    or 2 s before the watch's deadline when that comes first (cacheWatcher.nextBookmarkTime);
+    never again once that moment has passed."""
+    moment = min(now + interval, deadline - 2.0)
+    return moment if moment > now else float("inf")
+
+
 def bookmark_event(res: Resource, resource_version: str) -> bytes:
     """A BOOKMARK watch event: only kind, apiVersion and metadata.resourceVersion."""
     event = {
@@ -644,6 +675,52 @@ def resolve(group: str, version: str, rest: list[str]) -> Address:
     return Address(
         res, None, rest[1] if len(rest) > 1 else None, rest[2] if len(rest) > 2 else None
     )
+
+
+def list_version(query: Mapping[str, str]) -> tuple[int, str]:
+    """The LIST's resourceVersion (0 when unset or "0") and resourceVersionMatch, validated
+    as the apiserver validates ListOptions (422 Invalid)."""
+    raw = query.get("resourceVersion", "")
+    match = query.get("resourceVersionMatch", "")
+    problems: list[tuple[str, str]] = []  # (reason, detail)
+    if match in ("NotOlderThan", "Exact"):
+        forbidden = "FieldValueForbidden"
+        if not raw:
+            problems.append(
+                (forbidden, "resourceVersionMatch is forbidden unless resourceVersion is provided")
+            )
+        if query.get("continue"):
+            problems.append(
+                (forbidden, "resourceVersionMatch is forbidden when continue is provided")
+            )
+        if match == "Exact" and raw == "0":
+            problems.append(
+                (forbidden, 'resourceVersionMatch "exact" is forbidden for resourceVersion "0"')
+            )
+    elif match:
+        problems.append(
+            (
+                "FieldValueNotSupported",
+                f'Unsupported value: "{match}": supported values: "Exact", "NotOlderThan", ""',
+            )
+        )
+    if problems:
+        prefix = {"FieldValueForbidden": "Forbidden: ", "FieldValueNotSupported": ""}
+        raise errors.ApiError(
+            422,
+            "Invalid",
+            'ListOptions.meta.k8s.io "" is invalid: '
+            + ", ".join(f"resourceVersionMatch: {prefix[r]}{text}" for r, text in problems),
+            {
+                "group": "meta.k8s.io",
+                "kind": "ListOptions",
+                "causes": [
+                    {"reason": r, "message": text, "field": "resourceVersionMatch"}
+                    for r, text in problems
+                ],
+            },
+        )
+    return (parse_resource_version(raw) if raw else 0), match
 
 
 def parse_limit(raw: str | None, *, name: str = "limit") -> int:

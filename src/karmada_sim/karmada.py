@@ -161,9 +161,39 @@ class PolicyIndex:
                 named.append(named_key)
         return generic, named
 
+    def claimant(self, template: dict[str, Any]) -> dict[str, Any] | None:
+        """The policy that claims `template` now, as Karmada's detector decides.
+
+        A template already claimed by a live policy that still selects it stays with that
+        policy; another matching policy takes it over only with `preemption: Always` and a
+        higher priority (Karmada: "Policy Preemption"). Otherwise the best match claims it.
+        """
+        best = self.match(template)
+        annotations = template["metadata"].get("annotations") or {}
+        held = self._policies.get(
+            (
+                annotations.get(POLICY_NAMESPACE_ANNOTATION, ""),
+                annotations.get(POLICY_NAME_ANNOTATION, ""),
+            )
+        )
+        if (
+            held is None
+            or held["metadata"].get("deletionTimestamp")
+            or _selector_specificity(held, template) < 0
+            or best is None
+            or best is held
+        ):
+            return best
+        best_spec, held_spec = best.get("spec") or {}, held.get("spec") or {}
+        if best_spec.get("preemption") == "Always" and int(best_spec.get("priority") or 0) > int(
+            held_spec.get("priority") or 0
+        ):
+            return best
+        return held
+
     def match(self, template: dict[str, Any]) -> dict[str, Any] | None:
-        """The policy that claims `template`: highest priority, then the most specific
-        selector (name > labelSelector > kind only), then the smallest name."""
+        """The best policy for an unclaimed `template`: highest priority, then the most
+        specific selector (name > labelSelector > kind only), then the smallest name."""
         meta = template["metadata"]
         namespace, api_version, kind = (
             meta.get("namespace", ""),
@@ -339,7 +369,7 @@ class KarmadaController:
             self._require(key, None, set())
             self._release(res, binding)
             return
-        policy = self.policies.match(template)
+        policy = self.policies.claimant(template)
         if policy is not None:
             policy = self._ensure_policy_id(policy)
             template = self._claim(res, template, policy)
@@ -661,6 +691,8 @@ class KarmadaController:
             return
         desired = self._desired(member, res, template, binding)
         if existing is None:
+            # Karmada's namespace-sync controller creates the namespace in every member.
+            member.store.namespaces.ensure(namespace)
             created = member.store.create(res, desired, namespace=namespace)
             self._applied[applied_key] = (*fingerprint[:4], created["metadata"]["uid"])
             log.debug("karmada.work.applied", cluster=member.name, kind=res.kind, name=name)

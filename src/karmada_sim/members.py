@@ -16,6 +16,7 @@ from . import errors, resources
 from .clock import Clock
 from .resources import Resource
 from .store import Store
+from .watchcache import WatchCacheSettings
 from .workloads.batchjob import BatchJobController
 from .workloads.common import MemberContext, Timings
 from .workloads.logs import LogBook
@@ -75,11 +76,12 @@ class MemberCluster:
         clock: Clock,
         timings: Timings,
         rng: random.Random | None = None,
+        watch_cache: WatchCacheSettings | None = None,
     ) -> None:
         self.spec = spec
         self.name = spec.name
         self.clock = clock
-        self.store = Store(name=spec.name, clock=clock)
+        self.store = Store(name=spec.name, clock=clock, watch_cache=watch_cache)
         self.ready = True
         self.logs = LogBook()
         self.queue: WorkQueue[MemberKey] = WorkQueue()

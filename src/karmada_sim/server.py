@@ -162,6 +162,17 @@ class SimulatorServer:
         """Flip a member cluster Ready/NotReady."""
         self.call(lambda: self.simulator.set_cluster_ready(name, ready))
 
+    def create_namespace(self, name: str) -> None:
+        """Create a namespace on Karmada and in every member cluster (idempotent)."""
+        backend = self.simulator
+
+        def ensure() -> None:
+            backend.karmada.namespaces.ensure(name)
+            for member in backend.members:
+                backend.store_for(member).namespaces.ensure(name)
+
+        self.call(ensure)
+
     def advance(self, seconds: float) -> None:
         """Advance simulated time and reconcile, without sleeping."""
         self.call(lambda: self.simulator.advance(seconds))

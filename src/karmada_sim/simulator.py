@@ -17,9 +17,10 @@ from . import errors, resources
 from .clock import Clock
 from .karmada import KarmadaController
 from .members import ClusterSpec, MemberCluster
-from .resources import CLUSTER
+from .resources import CLUSTER, NAMESPACE, Resource
 from .scheduler import NOT_READY_TAINT
 from .store import Store
+from .watchcache import WatchCacheSettings
 from .workloads.common import Timings
 
 __all__ = ["ClusterSpec", "Simulator", "Timings"]
@@ -45,7 +46,11 @@ class Simulator:
         timings: Timings | None = None,
         clock: Clock | None = None,
         seed: int | None = None,
+        watch_cache: WatchCacheSettings | None = None,
+        namespaces: Sequence[str] = (),
     ) -> None:
+        """`watch_cache` sets how far watches trail writes; `namespaces` are created at start
+        (as an operator would before submitting work; others answer 404 on create)."""
         if not clusters:
             raise ValueError("the simulator needs at least one member cluster")
         names = [c.name for c in clusters]
@@ -54,13 +59,20 @@ class Simulator:
         self.clock = clock or Clock()
         self.timings = timings or Timings()
         rng = random.Random(seed)
-        self.karmada = Store(name="karmada", clock=self.clock)
+        self.karmada = Store(name="karmada", clock=self.clock, watch_cache=watch_cache)
         self._members = {
             spec.name: MemberCluster(
-                spec, clock=self.clock, timings=self.timings, rng=random.Random(rng.random())
+                spec,
+                clock=self.clock,
+                timings=self.timings,
+                rng=random.Random(rng.random()),
+                watch_cache=watch_cache,
             )
             for spec in clusters
         }
+        self.karmada.add_listener(self._sync_namespace)
+        for namespace in namespaces:
+            self.karmada.namespaces.ensure(namespace)
         self.controller = KarmadaController(self.karmada, self._members, clock=self.clock)
         for spec in clusters:
             cluster = self._cluster_object(spec)
@@ -70,6 +82,16 @@ class Simulator:
         self._summary_at = 0.0
         self._wake: asyncio.Event | None = None
         self.clock.on_advance(self._on_advance)
+
+    def _sync_namespace(self, kind: str, res: Resource, obj: dict[str, Any]) -> None:
+        """Karmada's namespace-sync controller: a namespace made on Karmada appears in every
+        member (reserved karmada-* namespaces excepted)."""
+        if res != NAMESPACE or kind != "ADDED":
+            return
+        name = obj["metadata"]["name"]
+        if not name.startswith("karmada-"):
+            for member in self._members.values():
+                member.store.namespaces.ensure(name)
 
     @property
     def members(self) -> Mapping[str, MemberCluster]:

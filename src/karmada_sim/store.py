@@ -1,5 +1,7 @@
-"""One API server's objects: the Karmada control plane or one member cluster.
+"""One API server's storage: the Karmada control plane or one member cluster.
 
+Storage (versions, conflicts, pagination) lives here; the watch cache, the garbage collector
+and the namespace lifecycle are their own modules, as they are separate parts of Kubernetes.
 Single-threaded by design: every call happens on the simulator's asyncio loop, so there are no
 locks. Stored objects are never mutated in place; each write stores a new dict, so the cached
 JSON bytes of an entry stay valid and LIST bodies are built by joining bytes.
@@ -7,14 +9,12 @@ JSON bytes of an entry stay valid and LIST bodies are built by joining bytes.
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import bisect
 import builtins
 import secrets
 import string
 import uuid
-from collections import deque
 from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -24,14 +24,21 @@ import structlog
 
 from karmada_sim import errors
 from karmada_sim.clock import Clock
+from karmada_sim.garbage import GarbageCollector
+from karmada_sim.namespaces import SYSTEM_NAMESPACES, NamespaceLifecycle
 from karmada_sim.patch import PatchError, json_patch, merge_patch, strategic_merge_patch
 from karmada_sim.resources import JOB, NAMESPACE, Resource
 from karmada_sim.selectors import (
-    FieldSelector,
-    LabelSelector,
-    field_value,
     parse_field_selector,
     parse_label_selector,
+)
+from karmada_sim.watchcache import (
+    Event,
+    WatchCache,
+    WatchCacheSettings,
+    Watcher,
+    field_selectors,
+    view,
 )
 
 log = structlog.get_logger()
@@ -40,10 +47,6 @@ Listener = Callable[[str, Resource, dict[str, Any]], None]
 Key = tuple[str, str]  # (namespace or "", name)
 
 _SUFFIX_ALPHABET = string.ascii_lowercase + string.digits
-# Namespaces every API server starts with.
-SYSTEM_NAMESPACES = ("default", "kube-node-lease", "kube-public", "kube-system")
-# Watch history kept for resuming watches and validating continue tokens (etcd's compaction).
-HISTORY_LIMIT = 50_000
 _DNS1123_SUBDOMAIN_MSG = (
     "a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or "
     "'.', and must start and end with an alphanumeric character (e.g. 'example.com', regex used "
@@ -143,68 +146,6 @@ class _Table:
         return self.sorted_keys
 
 
-@dataclass(frozen=True)
-class _View:
-    """What watch filtering needs of one object version (kept instead of the whole object)."""
-
-    namespace: str | None
-    labels: dict[str, str] | None
-    fields: dict[str, str]
-
-
-def _view(res: Resource, obj: dict[str, Any]) -> _View:
-    meta = obj["metadata"]
-    fields = {path: field_value(obj, path) for path in Store.field_selectors(res)}
-    return _View(meta.get("namespace"), meta.get("labels"), fields)
-
-
-@dataclass
-class _Event:
-    """One write, as watch history keeps it: JSON bytes (untracked by the GC) and views."""
-
-    rv: int
-    type: str
-    res: Resource
-    raw: bytes
-    now: _View
-    before: _View | None
-
-
-class _Watcher:
-    def __init__(
-        self, res: Resource, namespace: str | None, labels: LabelSelector, fields: FieldSelector
-    ) -> None:
-        self.res = res
-        self.namespace = namespace
-        self.labels = labels
-        self.fields = fields
-        self.queue: asyncio.Queue[tuple[str, dict[str, Any]]] = asyncio.Queue()
-
-    def selects(self, view: _View | None) -> bool:
-        if view is None:
-            return False
-        if self.namespace is not None and view.namespace != self.namespace:
-            return False
-        return self.labels.matches(view.labels) and self.fields.matches_values(view.fields)
-
-    def translate(self, event: _Event) -> str | None:
-        """The event type as this watcher sees it: objects moving in or out become
-        ADDED/DELETED; None when the watcher does not see the event at all."""
-        if event.res != self.res:
-            return None
-        now = self.selects(event.now)
-        if event.type != "MODIFIED":
-            return event.type if now else None
-        before = self.selects(event.before)
-        if now and before:
-            return "MODIFIED"
-        if now:
-            return "ADDED"
-        if before:
-            return "DELETED"
-        return None
-
-
 def _meta(obj: dict[str, Any]) -> dict[str, Any]:
     meta = obj.get("metadata")
     if not isinstance(meta, dict):
@@ -221,21 +162,19 @@ def _spec_part(obj: dict[str, Any]) -> dict[str, Any]:
 class Store:
     """One API server's objects with apiserver semantics (versions, conflicts, GC, watch)."""
 
-    def __init__(self, *, name: str, clock: Clock) -> None:
+    def __init__(
+        self, *, name: str, clock: Clock, watch_cache: WatchCacheSettings | None = None
+    ) -> None:
         self.name = name
         self.clock = clock
         self._tables: dict[Resource, _Table] = {}
         self._rv = 0
-        self._history: deque[_Event] = deque()
-        self._compacted_rv = 0
         self._listeners: list[Listener] = []
-        self._watchers: list[_Watcher] = []
-        # owner uid -> keys of dependents naming it in ownerReferences
-        self._dependents: dict[str, set[tuple[Resource, str, str]]] = {}
-        # uid -> where the object lives, for owner lookups during garbage collection
-        self._by_uid: dict[str, tuple[Resource, Key]] = {}
+        self.watch_cache = WatchCache(clock=clock, settings=watch_cache or WatchCacheSettings())
+        self.gc = GarbageCollector(self)
+        self.namespaces = NamespaceLifecycle(self)
         for namespace in SYSTEM_NAMESPACES:
-            self._ensure_namespace(namespace)
+            self.namespaces.ensure(namespace)
 
     # ----------------------------------------------------------------------------- reads
 
@@ -244,17 +183,19 @@ class Store:
         """The store's current resourceVersion (what a LIST reports)."""
         return str(self._rv)
 
-    def _table(self, res: Resource) -> _Table:
+    def table(self, res: Resource) -> _Table:
+        """All objects of one resource (read-only for callers)."""
         table = self._tables.get(res)
         if table is None:
             table = self._tables[res] = _Table()
         return table
 
-    def _key(self, res: Resource, namespace: str | None, name: str) -> Key:
+    def key(self, res: Resource, namespace: str | None, name: str) -> Key:
+        """The table key of an object."""
         return ((namespace or "") if res.namespaced else "", name)
 
     def _entry(self, res: Resource, namespace: str | None, name: str) -> Entry:
-        entry = self._table(res).entries.get(self._key(res, namespace, name))
+        entry = self.table(res).entries.get(self.key(res, namespace, name))
         if entry is None:
             raise errors.not_found(res, name)
         return entry
@@ -269,12 +210,12 @@ class Store:
 
     def find(self, res: Resource, namespace: str | None, name: str) -> dict[str, Any] | None:
         """A copy of one object, or None."""
-        entry = self._table(res).entries.get(self._key(res, namespace, name))
+        entry = self.table(res).entries.get(self.key(res, namespace, name))
         return entry.copy() if entry is not None else None
 
     def items(self, res: Resource, namespace: str | None = None) -> Iterator[dict[str, Any]]:
         """Live read-only views of the objects of a resource (do not mutate them)."""
-        table = self._table(res)
+        table = self.table(res)
         source = (
             table.entries.values()
             if namespace is None or not res.namespaced
@@ -285,7 +226,7 @@ class Store:
 
     def count(self, res: Resource) -> int:
         """How many objects of a resource exist."""
-        return len(self._table(res).entries)
+        return len(self.table(res).entries)
 
     def list(
         self,
@@ -296,14 +237,21 @@ class Store:
         field_selector: str = "",
         limit: int = 0,
         continue_token: str = "",
+        exact_resource_version: int | None = None,
     ) -> ListPage:
-        """LIST with selectors and `limit`/`continue` pagination in (namespace, name) order."""
+        """LIST with selectors and `limit`/`continue` pagination in (namespace, name) order.
+
+        Every page of a paginated list, and a list at an exact resourceVersion, shows the
+        objects as they were at that version (etcd's MVCC read), rebuilt from the history.
+        """
         labels = parse_label_selector(label_selector)
         fields = parse_field_selector(field_selector, self.field_selectors(res))
         list_rv, after = (
             self._decode_continue(continue_token) if continue_token else (self._rv, None)
         )
-        table = self._table(res)
+        if exact_resource_version is not None and not continue_token:
+            list_rv = self._check_exact(exact_resource_version)
+        table = self.table(res) if list_rv == self._rv else self._table_at(res, list_rv)
         if namespace is not None and res.namespaced:
             # One namespace is a contiguous run of the sorted (namespace, name) keys.
             ordered = table.keys_in_order()
@@ -334,7 +282,7 @@ class Store:
         token = ""
         remaining: int | None = None
         if more:
-            last = self._key(
+            last = self.key(
                 res,
                 entries[-1].obj["metadata"].get("namespace"),
                 entries[-1].obj["metadata"]["name"],
@@ -344,10 +292,31 @@ class Store:
                 remaining = len(keys) - bisect.bisect_right(keys, last)
         return ListPage(entries, str(list_rv), token, remaining)
 
-    @staticmethod
-    def field_selectors(res: Resource) -> tuple[str, ...]:
-        """The field selectors a resource accepts."""
-        return ("metadata.name", "metadata.namespace", *res.extra_field_selectors)
+    field_selectors = staticmethod(field_selectors)
+
+    def _check_exact(self, resource_version: int) -> int:
+        if resource_version > self._rv:
+            raise errors.too_large_resource_version(resource_version, self._rv)
+        if resource_version <= self.watch_cache.compacted_rv:
+            raise errors.expired("The resourceVersion for the provided list is too old.")
+        return resource_version
+
+    def _table_at(self, res: Resource, resource_version: int) -> _Table:
+        """The objects of `res` as they were at `resource_version` (undoing later writes)."""
+        entries = dict(self.table(res).entries)
+        for event in reversed(self.watch_cache.events_after(resource_version)):
+            if event.res != res:
+                continue
+            meta = event.obj["metadata"]
+            key = self.key(res, meta.get("namespace"), meta["name"])
+            if event.old is None:
+                entries.pop(key, None)
+            else:
+                entries[key] = Entry(event.old)
+        table = _Table(entries=entries, sorted_keys=sorted(entries))
+        for (namespace, name), entry in entries.items():
+            table.by_namespace.setdefault(namespace, {})[name] = entry
+        return table
 
     def _encode_continue(self, list_rv: int, last: Key) -> str:
         payload = orjson.dumps({"v": "meta.k8s.io/v1", "rv": list_rv, "start": list(last)})
@@ -360,7 +329,7 @@ class Store:
             namespace, name = data["start"]
         except (ValueError, KeyError, TypeError) as exc:
             raise errors.bad_request(f"continue key is not valid: {exc}") from exc
-        if list_rv <= self._compacted_rv:
+        if list_rv <= self.watch_cache.compacted_rv:
             raise errors.expired(
                 "The provided continue parameter is too old to display a consistent list "
                 "result. You can start a new list without the continue parameter, or use the "
@@ -396,12 +365,12 @@ class Store:
             name = f"{meta['generateName']}{random_suffix()}"
             meta["name"] = name
         self._validate_name(res, name)
-        key = self._key(res, namespace, name)
-        table = self._table(res)
+        key = self.key(res, namespace, name)
+        table = self.table(res)
         if key in table.entries:
             raise errors.already_exists(res, name)
         if namespace is not None:
-            self._ensure_namespace(namespace)
+            self.namespaces.admit(namespace)
         obj["apiVersion"] = res.api_version
         obj["kind"] = res.kind
         meta["uid"] = str(uuid.uuid4())
@@ -411,7 +380,7 @@ class Store:
         meta.pop("deletionTimestamp", None)
         meta.pop("deletionGracePeriodSeconds", None)
         meta.pop("resourceVersion", None)
-        self._write(res, key, obj, None, "ADDED")
+        self.write(res, key, obj, None, "ADDED")
         return self._entry(res, namespace, name).copy()
 
     def _validate_name(self, res: Resource, name: str) -> None:
@@ -435,33 +404,6 @@ class Store:
                     )
                 ],
             )
-
-    def _ensure_namespace(self, namespace: str) -> None:
-        key = ("", namespace)
-        existing = self._table(NAMESPACE).entries.get(key)
-        if existing is not None:
-            if existing.obj["metadata"].get("deletionTimestamp"):
-                raise errors.ApiError(
-                    403,
-                    "Forbidden",
-                    f"unable to create new content in namespace {namespace} because it is "
-                    "being terminated",
-                    {"name": namespace, "kind": "namespaces"},
-                )
-            return
-        obj = {
-            "apiVersion": "v1",
-            "kind": "Namespace",
-            "metadata": {
-                "name": namespace,
-                "uid": str(uuid.uuid4()),
-                "creationTimestamp": self.clock.timestamp(),
-                "labels": {"kubernetes.io/metadata.name": namespace},
-            },
-            "spec": {"finalizers": ["kubernetes"]},
-            "status": {"phase": "Active"},
-        }
-        self._write(NAMESPACE, key, obj, None, "ADDED")
 
     def replace(
         self, res: Resource, obj: dict[str, Any], *, subresource: str | None = None
@@ -522,12 +464,12 @@ class Store:
                 patched = json_patch(current, patch)
             elif patch_type == "strategic":
                 if res.custom:
-                    raise errors.unsupported_media_type()
+                    raise errors.unsupported_media_type(strategic=False)
                 if not isinstance(patch, dict):
                     raise errors.bad_request("a strategic merge patch must be a JSON object")
                 patched = strategic_merge_patch(current, patch)
             else:
-                raise errors.unsupported_media_type()
+                raise errors.unsupported_media_type(strategic=not res.custom)
         except PatchError as exc:
             raise errors.ApiError(
                 422,
@@ -599,12 +541,12 @@ class Store:
         if new == old:
             return entry.copy()
         meta = new["metadata"]
-        key = self._key(res, meta.get("namespace"), meta["name"])
+        key = self.key(res, meta.get("namespace"), meta["name"])
         if meta.get("deletionTimestamp") and not meta.get("finalizers"):
-            self._remove(res, key, new)
+            self.remove(res, key, new)
             return orjson.loads(orjson.dumps(new))
-        self._write(res, key, new, old, "MODIFIED")
-        return self._table(res).entries[key].copy()
+        self.write(res, key, new, old, "MODIFIED")
+        return self.table(res).entries[key].copy()
 
     def delete(
         self,
@@ -624,7 +566,7 @@ class Store:
         obj = entry.obj
         meta = obj["metadata"]
         if res == NAMESPACE and not preconditions:
-            return self._terminate_namespace(name)
+            return self.namespaces.terminate(name)
         if preconditions:
             want_uid = preconditions.get("uid")
             if want_uid and want_uid != meta["uid"]:
@@ -656,13 +598,13 @@ class Store:
                     )
                 ],
             )
-        key = self._key(res, namespace, name)
+        key = self.key(res, namespace, name)
         if policy == "Orphan":
-            self._orphan_dependents(meta["uid"])
+            self.gc.orphan(meta["uid"])
         finalizers = list(meta.get("finalizers") or [])
         if (
             policy == "Foreground"
-            and self._blocking_dependents(meta["uid"])
+            and self.gc.blocking_dependents(meta["uid"])
             and "foregroundDeletion" not in finalizers
         ):
             finalizers.append("foregroundDeletion")
@@ -670,10 +612,8 @@ class Store:
             if finalizers != list(meta.get("finalizers") or []):
                 new = dict(obj)
                 new["metadata"] = {**meta, "finalizers": finalizers}
-                self._write(res, key, new, obj, "MODIFIED")
-            if policy == "Foreground":
-                self._collect_dependents(meta["uid"])
-            return self._table(res).entries[key].copy()
+                self.write(res, key, new, obj, "MODIFIED")
+            return self._collect_foreground(res, key, policy)
         if finalizers:
             new = dict(obj)
             new["metadata"] = {
@@ -682,20 +622,26 @@ class Store:
                 "deletionTimestamp": self.clock.timestamp(),
                 "deletionGracePeriodSeconds": 0,
             }
-            self._write(res, key, new, obj, "MODIFIED")
-            if policy == "Foreground":
-                self._collect_dependents(meta["uid"])
-            return self._table(res).entries[key].copy()
+            self.write(res, key, new, obj, "MODIFIED")
+            return self._collect_foreground(res, key, policy)
         last = dict(obj)
         last["metadata"] = {**meta, "deletionTimestamp": self.clock.timestamp()}
-        self._remove(res, key, last)
+        self.remove(res, key, last)
         return orjson.loads(orjson.dumps(last))
+
+    def _collect_foreground(self, res: Resource, key: Key, policy: str) -> dict[str, Any]:
+        """Answer a DELETE that marked the object: its marked state, as the apiserver answers
+        before the garbage collector runs (which here may remove it at once)."""
+        marked = self.table(res).entries[key].copy()
+        if policy == "Foreground":
+            self.gc.collect(marked["metadata"]["uid"])
+        return marked
 
     def remove_finalizer(
         self, res: Resource, namespace: str | None, name: str, finalizer: str
     ) -> None:
         """Drop one finalizer; a deleting object with none left disappears."""
-        entry = self._table(res).entries.get(self._key(res, namespace, name))
+        entry = self.table(res).entries.get(self.key(res, namespace, name))
         if entry is None:
             return
         meta = entry.obj["metadata"]
@@ -707,16 +653,23 @@ class Store:
         new["metadata"] = {**meta, "finalizers": finalizers}
         if not finalizers:
             del new["metadata"]["finalizers"]
-        key = self._key(res, namespace, name)
+        key = self.key(res, namespace, name)
         if meta.get("deletionTimestamp") and not finalizers:
-            self._remove(res, key, new)
+            self.remove(res, key, new)
         else:
-            self._write(res, key, new, entry.obj, "MODIFIED")
+            self.write(res, key, new, entry.obj, "MODIFIED")
 
     def compact(self) -> None:
         """Forget all history: older continue tokens expire and older watches get 410."""
-        self._history.clear()
-        self._compacted_rv = self._rv
+        self.watch_cache.compact()
+
+    def namespaced_resources(self) -> builtins.list[Resource]:
+        """The namespaced resources that have (or had) objects here."""
+        return [res for res in self._tables if res.namespaced]
+
+    def names_in(self, res: Resource, namespace: str) -> builtins.list[str]:
+        """The names of the objects of `res` in `namespace`."""
+        return list(self.table(res).by_namespace.get(namespace, {}))
 
     # ------------------------------------------------------------------- write internals
 
@@ -724,34 +677,34 @@ class Store:
         self._rv += 1
         return self._rv
 
-    def _write(
+    def write(
         self, res: Resource, key: Key, obj: dict[str, Any], old: dict[str, Any] | None, kind: str
     ) -> None:
+        """Store a new version of an object (a new resourceVersion) and announce it."""
         rv = self._next_rv()
         obj["metadata"] = {**obj["metadata"], "resourceVersion": str(rv)}
         entry = Entry(obj)
-        self._table(res).put(key, entry)
-        self._by_uid[obj["metadata"]["uid"]] = (res, key)
-        self._index_owners(res, key, old, obj)
+        self.table(res).put(key, entry)
+        self.gc.track(res, key, old, obj)
         # Serialising here (once per write) keeps every LIST body warm.
-        self._emit(rv, kind, res, obj, entry.raw, old)
+        _ = entry.raw
+        self._emit(rv, kind, res, obj, old)
 
-    def _remove(self, res: Resource, key: Key, last: dict[str, Any]) -> None:
-        table = self._table(res)
+    def remove(self, res: Resource, key: Key, last: dict[str, Any]) -> None:
+        """Remove an object for good, then let GC and namespace lifecycle react."""
+        table = self.table(res)
         old = table.entries.get(key)
         if old is None:
             return
         rv = self._next_rv()
         last = {**last, "metadata": {**last["metadata"], "resourceVersion": str(rv)}}
         table.pop(key)
-        self._by_uid.pop(last["metadata"]["uid"], None)
-        self._index_owners(res, key, old.obj, None)
-        self._emit(rv, "DELETED", res, last, orjson.dumps(last), old.obj)
-        uid = last["metadata"]["uid"]
-        self._collect_dependents(uid)
-        self._release_foreground_owners(last)
+        self.gc.track(res, key, old.obj, None)
+        self._emit(rv, "DELETED", res, last, old.obj)
+        self.gc.collect(last["metadata"]["uid"])
+        self.gc.release_foreground_owners(last)
         if res.namespaced:
-            self._finish_namespace(key[0])
+            self.namespaces.finish(key[0])
 
     def _emit(
         self,
@@ -759,143 +712,18 @@ class Store:
         kind: str,
         res: Resource,
         obj: dict[str, Any],
-        raw: bytes,
         old: dict[str, Any] | None,
     ) -> None:
-        event = _Event(rv, kind, res, raw, _view(res, obj), _view(res, old) if old else None)
-        self._history.append(event)
-        if len(self._history) > HISTORY_LIMIT:
-            dropped = self._history.popleft()
-            self._compacted_rv = dropped.rv
-        for watcher in self._watchers:
-            seen = watcher.translate(event)
-            if seen is not None:
-                watcher.queue.put_nowait((seen, obj))
+        # Controllers (informers in-process) hear of the write at once; remote watchers
+        # through the watch cache, a little later.
+        self.watch_cache.record(
+            Event(rv, kind, res, obj, old, view(res, obj), view(res, old) if old else None)
+        )
         for listener in list(self._listeners):
             try:
                 listener(kind, res, obj)
             except Exception:
                 log.exception("sim.store.listener_failed", store=self.name, kind=res.kind)
-
-    # ----------------------------------------------------------- ownership and collection
-
-    def _index_owners(
-        self, res: Resource, key: Key, old: dict[str, Any] | None, new: dict[str, Any] | None
-    ) -> None:
-        old_uids = {
-            ref.get("uid") for ref in (old or {}).get("metadata", {}).get("ownerReferences") or []
-        }
-        new_uids = {
-            ref.get("uid") for ref in (new or {}).get("metadata", {}).get("ownerReferences") or []
-        }
-        ref_key = (res, key[0], key[1])
-        for uid in old_uids - new_uids:
-            deps = self._dependents.get(str(uid))
-            if deps is not None:
-                deps.discard(ref_key)
-                if not deps:
-                    del self._dependents[str(uid)]
-        for uid in new_uids - old_uids:
-            self._dependents.setdefault(str(uid), set()).add(ref_key)
-
-    def _live_dependents(self, uid: str) -> builtins.list[tuple[Resource, Entry]]:
-        found = []
-        for res, namespace, name in sorted(
-            self._dependents.get(uid, ()), key=lambda d: (d[0].plural, d[1], d[2])
-        ):
-            entry = self._table(res).entries.get((namespace, name))
-            if entry is not None:
-                found.append((res, entry))
-        return found
-
-    def _blocking_dependents(self, uid: str) -> bool:
-        for _, entry in self._live_dependents(uid):
-            for ref in entry.obj["metadata"].get("ownerReferences") or []:
-                if ref.get("uid") == uid and ref.get("blockOwnerDeletion"):
-                    return True
-        return False
-
-    def _orphan_dependents(self, uid: str) -> None:
-        for res, entry in self._live_dependents(uid):
-            meta = entry.obj["metadata"]
-            refs = [r for r in meta.get("ownerReferences") or [] if r.get("uid") != uid]
-            new = dict(entry.obj)
-            new["metadata"] = {**meta, "ownerReferences": refs}
-            if not refs:
-                del new["metadata"]["ownerReferences"]
-            key = self._key(res, meta.get("namespace"), meta["name"])
-            self._write(res, key, new, entry.obj, "MODIFIED")
-
-    def _collect_dependents(self, uid: str) -> None:
-        """Garbage-collect dependents whose owner `uid` is gone or deleting in the foreground."""
-        for res, entry in self._live_dependents(uid):
-            meta = entry.obj["metadata"]
-            if meta.get("deletionTimestamp"):
-                continue
-            others = [
-                r
-                for r in meta.get("ownerReferences") or []
-                if r.get("uid") != uid and self._uid_alive(str(r.get("uid")))
-            ]
-            if others:
-                continue
-            self.delete(res, meta.get("namespace"), meta["name"], propagation_policy="Background")
-
-    def _uid_alive(self, uid: str) -> bool:
-        return uid in self._by_uid
-
-    def _release_foreground_owners(self, removed: dict[str, Any]) -> None:
-        for ref in removed["metadata"].get("ownerReferences") or []:
-            uid = str(ref.get("uid"))
-            if self._blocking_dependents(uid):
-                continue
-            owner = self._find_by_uid(uid)
-            if owner is None:
-                continue
-            res, meta = owner
-            if "foregroundDeletion" in (meta.get("finalizers") or []):
-                self.remove_finalizer(
-                    res, meta.get("namespace"), meta["name"], "foregroundDeletion"
-                )
-
-    def _find_by_uid(self, uid: str) -> tuple[Resource, dict[str, Any]] | None:
-        found = self._by_uid.get(uid)
-        if found is None:
-            return None
-        res, key = found
-        entry = self._table(res).entries.get(key)
-        return (res, entry.obj["metadata"]) if entry is not None else None
-
-    def _terminate_namespace(self, name: str) -> dict[str, Any]:
-        """Mark a namespace Terminating, delete its contents, remove it once it is empty."""
-        key = ("", name)
-        entry = self._table(NAMESPACE).entries[key]
-        if entry.obj["metadata"].get("deletionTimestamp"):
-            return entry.copy()
-        new = dict(entry.obj)
-        new["metadata"] = {**entry.obj["metadata"], "deletionTimestamp": self.clock.timestamp()}
-        new["status"] = {**(entry.obj.get("status") or {}), "phase": "Terminating"}
-        self._write(NAMESPACE, key, new, entry.obj, "MODIFIED")
-        last = self._table(NAMESPACE).entries[key].copy()
-        for res, table in list(self._tables.items()):
-            if not res.namespaced:
-                continue
-            for obj_name in list(table.by_namespace.get(name, {})):
-                if (name, obj_name) in table.entries:
-                    self.delete(res, name, obj_name, propagation_policy="Background")
-        # Removal happens in _finish_namespace once the last object is gone (maybe already).
-        self._finish_namespace(name)
-        return last
-
-    def _finish_namespace(self, name: str) -> None:
-        entry = self._table(NAMESPACE).entries.get(("", name))
-        if entry is None or not entry.obj["metadata"].get("deletionTimestamp"):
-            return
-        if any(
-            table.by_namespace.get(name) for res, table in self._tables.items() if res.namespaced
-        ):
-            return
-        self._remove(NAMESPACE, ("", name), entry.obj)
 
     # ------------------------------------------------------------------ listeners, watch
 
@@ -941,36 +769,37 @@ class Store:
         label_selector: str = "",
         field_selector: str = "",
         resource_version: str = "",
-    ) -> _Watcher:
-        """Register a watcher and queue its initial events (selectors validated first)."""
+    ) -> Watcher:
+        """Register a watcher and queue its initial events (selectors validated first).
+
+        Unset or "0": synthetic ADDED events for the current objects, then later changes.
+        A version: the changes after it; one older than the cache's window queues a single
+        ERROR event (410 Gone). The HTTP layer waits for a version beyond the cache first.
+        """
         labels = parse_label_selector(label_selector)
         fields = parse_field_selector(field_selector, self.field_selectors(res))
-        watcher = _Watcher(res, namespace if res.namespaced else None, labels, fields)
+        watcher = Watcher(res, namespace if res.namespaced else None, labels, fields, self._rv)
         if resource_version in ("", "0"):
-            for key in self._table(res).keys_in_order():
-                obj = self._table(res).entries[key].obj
-                if watcher.selects(_view(res, obj)):
+            for key in self.table(res).keys_in_order():
+                obj = self.table(res).entries[key].obj
+                if watcher.selects(view(res, obj)):
                     watcher.queue.put_nowait(("ADDED", obj))
+            self.watch_cache.add(watcher, replay_from=None)
         else:
-            try:
-                start = int(resource_version)
-            except ValueError as exc:
-                raise errors.bad_request(f"invalid resource version {resource_version!r}") from exc
-            if start < self._compacted_rv:
-                status = errors.gone(
-                    f"too old resource version: {start} ({self._compacted_rv + 1})"
-                ).status()
-                watcher.queue.put_nowait(("ERROR", status))
-            else:
-                for event in self._history:
-                    if event.rv > start:
-                        seen = watcher.translate(event)
-                        if seen is not None:
-                            watcher.queue.put_nowait((seen, orjson.loads(event.raw)))
-        self._watchers.append(watcher)
+            self.watch_cache.add(watcher, replay_from=parse_resource_version(resource_version))
         return watcher
 
-    def close_watch(self, watcher: _Watcher) -> None:
+    def close_watch(self, watcher: Watcher) -> None:
         """Stop delivering events to a watcher."""
-        if watcher in self._watchers:
-            self._watchers.remove(watcher)
+        self.watch_cache.remove(watcher)
+
+
+def parse_resource_version(text: str) -> int:
+    """A resourceVersion parameter as a number; 400 BadRequest when it is not one."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = -1
+    if value < 0:
+        raise errors.bad_request(f"invalid resource version {text!r}")
+    return value

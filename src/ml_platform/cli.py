@@ -40,6 +40,8 @@ from ml_platform.db.migrate import upgrade_to_head
 from ml_platform.logging import configure_logging
 
 DEV_CLUSTERS = ("member1@eu-west/eu-west-1a", "member2@us-east/us-east-1b")
+# Created in the dev simulator: where jobs go unless they name another namespace.
+DEV_NAMESPACES = ("default",)
 SIM_HELP = "Run the Karmada simulator: a Kubernetes-API-compatible control plane."
 
 log = structlog.get_logger()
@@ -212,7 +214,7 @@ def _dev(settings: Settings) -> int:
     from karmada_sim.server import SimulatorServer
     from karmada_sim.simulator import Simulator
 
-    simulator = Simulator([ClusterSpec.parse(c) for c in DEV_CLUSTERS])
+    simulator = Simulator([ClusterSpec.parse(c) for c in DEV_CLUSTERS], namespaces=DEV_NAMESPACES)
     with (
         tempfile.TemporaryDirectory(prefix="ml-platform-dev-") as workdir,
         SimulatorServer(simulator) as server,

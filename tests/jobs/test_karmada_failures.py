@@ -205,3 +205,16 @@ async def test_the_pending_row_is_durable_before_anything_reaches_karmada(
     assert seen == [("Pending", 0)]  # committed, and nothing created in Karmada yet
     response = await request
     assert response.json()["status"] == "Submitted"
+
+
+async def test_a_missing_namespace_fails_the_job_and_says_so(
+    karmada_client: httpx.AsyncClient, simulator: SimulatorServer, ui_request: dict[str, Any]
+) -> None:
+    # As on a real Karmada, objects cannot be created in a namespace that does not exist.
+    ui_request["namespace"] = "nowhere"
+    response = await karmada_client.post(JOBS, json=ui_request)
+    assert response.status_code == 201, response.text
+    stored = (await karmada_client.get(f"{JOBS}/{response.json()['id']}")).json()
+    assert (stored["status"], stored["reason"]) == ("Failed", "SubmissionRejected")
+    assert 'namespaces "nowhere" not found' in stored["message"], stored["message"]
+    assert _karmada_objects(simulator) == []

@@ -11,6 +11,7 @@ import httpx
 import pytest
 import yaml
 
+from karmada_sim import kuberay
 from karmada_sim.server import SimulatorServer
 from karmada_support import KARMADA_PATHS, MEMBERS, advance, items, names
 from workloads.test_environment import EXPECTED_REFERENCE_ENV
@@ -94,7 +95,7 @@ async def test_hostile_strings_reach_the_simulator_as_plain_values(
     assert response.json()["status"] == "Submitted"
     (rayjob,) = items(simulator, RAYJOBS)
     assert rayjob["spec"]["entrypoint"] == f"python train.py --note {HOSTILE}"
-    env = yaml.safe_load(rayjob["spec"]["runtimeEnvYAML"])["env_vars"]
+    env = kuberay.driver_env(rayjob)
     assert env["NOTE"] == HOSTILE
     assert env["YAML_BOMB"] == "&a [*a, *a]"
     assert env["S3_TRAIN_KEY"] == f"iris/{HOSTILE}"

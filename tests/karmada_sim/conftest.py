@@ -70,6 +70,10 @@ def member(sim_server: SimulatorServer) -> Iterator[Callable[[str], client.ApiCl
 
 
 @pytest.fixture
-def ns() -> str:
-    """A namespace of its own for each test."""
-    return f"t-{uuid.uuid4().hex[:8]}"
+def ns(request: pytest.FixtureRequest) -> str:
+    """A namespace of its own for each test, created on the server the test uses."""
+    name = f"t-{uuid.uuid4().hex[:8]}"
+    for fixture in ("sim_server", "server"):
+        if fixture in request.fixturenames:
+            request.getfixturevalue(fixture).create_namespace(name)
+    return name

@@ -241,6 +241,8 @@ def test_all_namespaces_list_and_pagination(
     crd: client.CustomObjectsApi, server: SimulatorServer
 ) -> None:
     label = uuid.uuid4().hex[:8]
+    for i in range(3):
+        server.create_namespace(f"page-{label}-{i}")
     for i in range(7):
         crd.create_namespaced_custom_object(
             *RAY, f"page-{label}-{i % 3}", "rayjobs", rayjob(f"job-{i}", {"run": label})
@@ -398,7 +400,8 @@ def test_delete_collection_and_pod_phase_field_selector(api: client.ApiClient, n
     assert core.list_namespaced_pod(ns, field_selector="status.phase=Pending").items == []
 
 
-def test_namespace_delete_terminates_then_removes(api: client.ApiClient, ns: str) -> None:
+def test_namespace_delete_terminates_then_removes(api: client.ApiClient) -> None:
+    ns = f"t-{uuid.uuid4().hex[:8]}"
     core = client.CoreV1Api(api)
     core.create_namespace(client.V1Namespace(metadata=client.V1ObjectMeta(name=ns)))
     core.create_namespaced_config_map(

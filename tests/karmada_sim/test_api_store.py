@@ -24,7 +24,10 @@ def rayjob(name: str, labels: dict[str, str] | None = None, **spec: Any) -> dict
 
 @pytest.fixture
 def store() -> Store:
-    return Store(name="karmada", clock=Clock())
+    store = Store(name="karmada", clock=Clock())
+    for namespace in ("a", "b", "solo", "team", "team-a"):
+        store.namespaces.ensure(namespace)
+    return store
 
 
 def test_create_sets_server_fields_and_namespace(store: Store) -> None:
@@ -243,7 +246,7 @@ def test_listeners_see_every_write(store: Store) -> None:
     store.create(RAYJOB, rayjob("train"), namespace="a")
     store.update_status(RAYJOB, "a", "train", {"jobStatus": "RUNNING"})
     store.delete(RAYJOB, "a", "train")
-    assert seen == [("ADDED", "a"), ("ADDED", "train"), ("MODIFIED", "train"), ("DELETED", "train")]
+    assert seen == [("ADDED", "train"), ("MODIFIED", "train"), ("DELETED", "train")]
 
 
 async def test_watch_initial_events_then_changes_and_selector_transitions(store: Store) -> None:
@@ -312,8 +315,9 @@ def test_namespace_deletion_waits_for_finalized_contents(store: Store) -> None:
     assert (refused.value.code, refused.value.reason) == (403, "Forbidden")
     store.remove_finalizer(RAYJOB, "team", "held", "ray.io/rayjob-finalizer")
     assert store.find(NAMESPACE, None, "team") is None
-    store.create(CONFIGMAP, {"metadata": {"name": "again"}}, namespace="team")
-    assert store.get(NAMESPACE, None, "team")["status"]["phase"] == "Active"
+    with pytest.raises(ApiError) as missing:
+        store.create(CONFIGMAP, {"metadata": {"name": "again"}}, namespace="team")
+    assert (missing.value.code, missing.value.message) == (404, 'namespaces "team" not found')
 
 
 def test_empty_namespace_is_removed_at_once(store: Store) -> None:
@@ -325,6 +329,7 @@ def test_empty_namespace_is_removed_at_once(store: Store) -> None:
 
 def test_namespaced_list_does_not_leak_into_similar_namespaces(store: Store) -> None:
     for namespace in ("a", "a-b", "ab", "a.b"):
+        store.namespaces.ensure(namespace)
         store.create(RAYJOB, rayjob("job"), namespace=namespace)
         store.create(RAYJOB, rayjob("zz"), namespace=namespace)
     page = store.list(RAYJOB, namespace="a", limit=1)

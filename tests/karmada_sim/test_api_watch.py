@@ -148,7 +148,8 @@ def test_bookmarks_when_allowed(
             "rayjobs",
             watch=True,
             allow_watch_bookmarks=True,
-            timeout_seconds=1,
+            # Bookmarks stop 2 s before the deadline: a 1 s watch would get none.
+            timeout_seconds=3,
             _preload_content=False,
         )
         events = [orjson.loads(line) for line in response.data.split(b"\n") if line]

@@ -182,6 +182,7 @@ def test_without_advancing_time_jobs_progress_on_the_wall_clock(ns: str) -> None
     fast = Timings(initializing_seconds=0.2, pending_seconds=0.1, running_seconds=0.3)
     simulator = Simulator([ClusterSpec.parse("member1")], timings=fast, seed=11)
     with SimulatorServer(simulator) as server, api_client(server.url) as karmada:
+        server.create_namespace(ns)
         create(karmada, RAY, ns, "rayjobs", rayjob("wall"))
         create(karmada, POLICY, ns, "propagationpolicies", policy("wall", target="wall"))
         deadline = time.monotonic() + 10

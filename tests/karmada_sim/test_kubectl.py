@@ -37,6 +37,7 @@ def kubeconfig(server: SimulatorServer, tmp_path_factory: pytest.TempPathFactory
 def submitted(server: SimulatorServer) -> str:
     """A namespace holding one RayJob propagated to exactly one cluster."""
     ns = f"k-{uuid.uuid4().hex[:6]}"
+    server.create_namespace(ns)
     policy = {
         "apiVersion": "policy.karmada.io/v1alpha1",
         "kind": "PropagationPolicy",
@@ -166,6 +167,11 @@ def test_create_apply_patch_and_logs(
     ns = f"k-{uuid.uuid4().hex[:6]}"
     manifest = tmp_path / "demo.yaml"
     manifest.write_text(MANIFEST.format(ns=ns))
+    # As on a real cluster, the namespace must exist first.
+    missing = run_kubectl(kubeconfig, "create", "-f", str(manifest))
+    assert missing.returncode == 1
+    assert f'namespaces "{ns}" not found' in missing.stderr
+    assert f"namespace/{ns} created" in kubectl(kubeconfig, "create", "namespace", ns)
     assert "rayjob.ray.io/demo created" in kubectl(kubeconfig, "create", "-f", str(manifest))
     assert "rayjob.ray.io/demo configured" in kubectl(kubeconfig, "apply", "-f", str(manifest))
     strategic = run_kubectl(

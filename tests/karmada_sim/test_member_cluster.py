@@ -42,6 +42,7 @@ def test_unknown_cluster_and_kind_are_api_errors() -> None:
 def test_a_broken_object_does_not_stop_the_others() -> None:
     sim = Simulator([ClusterSpec("member1")], timings=Timings(initializing_seconds=1), seed=3)
     store = sim.store_for("member1")
+    store.namespaces.ensure("ns")
     broken = rayjob("broken")
     broken["spec"]["rayClusterSpec"]["workerGroupSpecs"][0]["replicas"] = "many"
     store.create(RAYJOB, broken, namespace="ns")
@@ -57,6 +58,7 @@ def test_advance_runs_everything_that_became_due_without_sleeping() -> None:
     timings = Timings(initializing_seconds=600, pending_seconds=60, running_seconds=3600)
     sim = Simulator([ClusterSpec("member1")], timings=timings, seed=5)
     store = sim.store_for("member1")
+    store.namespaces.ensure("ns")
     store.create(RAYJOB, rayjob("long"), namespace="ns")
     sim.reconcile()
     sim.advance(600 + 60 + 3600)

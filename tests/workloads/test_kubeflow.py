@@ -154,3 +154,17 @@ def test_mpijob_driver_is_the_launcher(settings: WorkloadSettings) -> None:
 
     assert driver.label_selector.endswith("training.kubeflow.org/replica-type=launcher")
     assert driver.container == "mpi-launcher"
+
+
+@pytest.mark.parametrize(("declared", "gpus", "slots"), [("4", 0, 4), ("2", 8, 2), ("", 8, 8)])
+def test_mpijob_slots_per_worker_follow_the_hyperparameter(
+    settings: WorkloadSettings, declared: str, gpus: int, slots: int
+) -> None:
+    # The hostfile the MPI operator writes must hold the processes mpirun is asked for.
+    job = workload(
+        WorkloadKind.MPI_JOB,
+        settings,
+        gpu_count=gpus,
+        hyperparameter_env={"SLOTS_PER_WORKER": declared} if declared else {},
+    )
+    assert job["spec"]["slotsPerWorker"] == slots

@@ -41,7 +41,6 @@ def test_reference_policy(spec: WorkloadSpec, settings: WorkloadSettings) -> Non
         },
         "spec": {
             "resourceSelectors": [WORKLOAD_SELECTOR, CLAIM_SELECTOR],
-            "priority": 100,
             "propagateDeps": True,
             "placement": {
                 "clusterAffinity": {"clusterNames": ["member1"]},
@@ -87,12 +86,15 @@ def test_without_created_claim_only_the_workload_is_selected(
 
 
 @pytest.mark.parametrize("priority", [-5, 0, 1000])
-def test_priority_comes_from_the_request(
+def test_job_priority_never_becomes_the_claim_priority(
     spec: WorkloadSpec, settings: WorkloadSettings, priority: int
 ) -> None:
+    # A PropagationPolicy's priority only ranks policies competing for one resource; the
+    # job's own policy names its workload, so a job priority there would only let it take
+    # over another job's resources (Karmada: "Resource Propagating", policy priority).
     policy = render(dataclasses.replace(spec, priority=priority), settings).policy
 
-    assert policy["spec"]["priority"] == priority
+    assert "priority" not in policy["spec"]
 
 
 def test_selector_names_the_workload_of_every_kind(

@@ -7,13 +7,15 @@ suspend, validation and shutdownAfterJobFinishes + ttlSecondsAfterFinished.
 
 from __future__ import annotations
 
+import copy
 import re
 from dataclasses import dataclass, field
 from typing import Any
 
 import structlog
+import yaml
 
-from .. import resources
+from .. import kuberay, resources
 from .batchjob import BACKOFF_EXCEEDED, COMPLETED, pod_labels
 from .common import (
     MemberContext,
@@ -59,6 +61,8 @@ class _Attempt:
     submitter_pod: str | None = None
     submitter_ip: str = ""
     cluster_deleted: bool = False
+    # Why `ray job submit` refuses this job (Ray's runtime-env check), if it does.
+    submit_error: str | None = None
 
 
 def validate(obj: dict[str, Any]) -> str | None:
@@ -194,6 +198,7 @@ class RayJobController:
             job_id=spec.get("jobId") or f"{name}-{ctx.kuberay_suffix()}",
             head_pod=f"{cluster}-head-{ctx.pod_suffix()}",
             head_ip="",
+            submit_error=_submit_error(spec),
         )
         cluster_spec = spec.get("rayClusterSpec") or {}
         raycluster = ctx.store.create(
@@ -348,9 +353,17 @@ class RayJobController:
         }
         if ctx.store.find(resources.JOB, namespace, name) is not None:
             ctx.store.delete(resources.JOB, namespace, name, propagation_policy="Background")
-        template = spec.get("submitterPodTemplate") or {
-            "spec": {"containers": [{"name": "ray-job-submitter", "image": "rayproject/ray"}]}
-        }
+        template = copy.deepcopy(
+            spec.get("submitterPodTemplate")
+            or {"spec": {"containers": [{"name": "ray-job-submitter", "image": "rayproject/ray"}]}}
+        )
+        submitter = template["spec"]["containers"][0]
+        if not submitter.get("command"):
+            # KubeRay fills in its script only where the template has no command of its own.
+            submitter["command"] = list(kuberay.SUBMITTER_COMMAND)
+            submitter["args"] = [
+                kuberay.submitter_script(spec, address=f"http://{dashboard}", job_id=attempt.job_id)
+            ]
         job = ctx.store.create(
             resources.JOB,
             {
@@ -417,6 +430,8 @@ class RayJobController:
                 self._write(obj, status)
             return attempt.end_at
         namespace = obj["metadata"]["namespace"]
+        if attempt.submit_error is not None:
+            return self._submission_failed(obj, status, attempt)
         succeeded = attempt.plan.succeed
         end = rfc3339(from_epoch(attempt.end_at))
         status.update(
@@ -442,6 +457,26 @@ class RayJobController:
             succeeded=succeeded,
         )
         return ctx.now()
+
+    def _submission_failed(
+        self, obj: dict[str, Any], status: dict[str, Any], attempt: _Attempt
+    ) -> float | None:
+        """`ray job submit` exits 1 on every try: the submitter Job fails, and so does the
+        RayJob (KubeRay: SubmissionFailed), without the Ray job ever running."""
+        name = obj["metadata"]["name"]
+        log.debug("sim.rayjob.submit_refused", rayjob=name, error=attempt.submit_error)
+        self._finish_submitter(obj["metadata"]["namespace"], name, attempt, False)
+        status.update(
+            jobDeploymentStatus="Failed",
+            reason="SubmissionFailed",
+            message="Job submission has failed. Reason: Job has reached the specified backoff "
+            f"limit (ray job submit: TypeError: {attempt.submit_error})",
+            endTime=rfc3339(from_epoch(attempt.running_at)),
+            failed=int(status.get("failed") or 0) + 1,
+        )
+        status.pop("jobStatus", None)
+        self._write(obj, status)
+        return self.ctx.now()
 
     def _finish_submitter(
         self, namespace: str, name: str, attempt: _Attempt, succeeded: bool
@@ -551,6 +586,17 @@ class RayJobController:
         if status.get("jobDeploymentStatus"):
             status = {**status, "observedGeneration": obj["metadata"].get("generation", 1)}
         return write_status(self.ctx, self.resource, obj, status)
+
+
+def _submit_error(spec: dict[str, Any]) -> str | None:
+    """Ray's refusal of the runtime env KubeRay passes on, or None."""
+    text = spec.get("runtimeEnvYAML") or ""
+    if not text:
+        return None
+    try:
+        return kuberay.env_vars_problem(kuberay.load_runtime_env(text))
+    except yaml.YAMLError as exc:
+        return f"runtimeEnvYAML is not valid YAML: {exc}"
 
 
 def _ray_labels(cluster: str, rayjob: str, node_type: str, group: str) -> dict[str, str]:

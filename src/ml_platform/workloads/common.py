@@ -51,9 +51,15 @@ def resource_requirements(*, cpu_cores: int, memory_gib: int, gpu_count: int) ->
     return {"requests": dict(amounts), "limits": dict(amounts)}
 
 
+def kubelet_literal(text: str) -> str:
+    """`text` escaped so the kubelet passes it on unchanged: it expands `$(VAR)` in env
+    values, command and args, and reads `$$` as a literal `$`."""
+    return text.replace("$", "$$")
+
+
 def env_entries(env: Mapping[str, str]) -> list[Manifest]:
     """Container `env` entries (`{name, value}`) for a mapping of plain string values."""
-    return [{"name": name, "value": value} for name, value in env.items()]
+    return [{"name": name, "value": kubelet_literal(value)} for name, value in env.items()]
 
 
 def credential_env_entries(settings: WorkloadSettings) -> list[Manifest]:
@@ -86,5 +92,6 @@ def secret_env_entries(refs: Iterable[SecretEnvRef]) -> list[Manifest]:
 
 
 def shell_command(entrypoint: str) -> list[str]:
-    """Run an entrypoint string the way a user typed it; it stays one argv element."""
-    return ["/bin/sh", "-c", entrypoint]
+    """Run an entrypoint string the way a user typed it; it stays one argv element, and the
+    kubelet's `$(VAR)` expansion is escaped so the shell sees exactly what was typed."""
+    return ["/bin/sh", "-c", kubelet_literal(entrypoint)]

@@ -17,6 +17,8 @@ from ml_platform.workloads.settings import WorkloadSettings
 from ml_platform.workloads.spec import WorkloadKind, WorkloadSpec
 
 LAUNCHER = "Launcher"
+# The MPI algorithms' `slots_per_worker` hyperparameter, as its environment variable.
+SLOTS_PER_WORKER_ENV = "SLOTS_PER_WORKER"
 LAUNCHER_CONTAINER = "mpi-launcher"
 WORKER_CONTAINER = "mpi-worker"
 
@@ -26,7 +28,8 @@ def render_mpijob(spec: WorkloadSpec, settings: WorkloadSettings) -> Manifest:
 
     Every instance of the request is a Worker with the instance size; the launcher only
     coordinates. Workers keep their image's own command (it must run sshd for OpenMPI).
-    One MPI slot per GPU, or one per worker on CPU.
+    MPI slots per worker: the `slots_per_worker` hyperparameter (what mpirun is told), else
+    one per GPU, or one on CPU.
     """
     api = WORKLOAD_APIS[WorkloadKind.MPI_JOB]
     image = spec.image or settings.mpi_image
@@ -54,7 +57,7 @@ def render_mpijob(spec: WorkloadSpec, settings: WorkloadSettings) -> Manifest:
         "kind": api.kind,
         "metadata": object_meta(spec, spec.job_id),
         "spec": {
-            "slotsPerWorker": max(spec.gpu_count, 1),
+            "slotsPerWorker": slots_per_worker(spec),
             "mpiImplementation": "OpenMPI",
             "runPolicy": run_policy(spec, settings),
             "mpiReplicaSpecs": {
@@ -63,6 +66,13 @@ def render_mpijob(spec: WorkloadSpec, settings: WorkloadSettings) -> Manifest:
             },
         },
     }
+
+
+def slots_per_worker(spec: WorkloadSpec) -> int:
+    """The MPIJob's slotsPerWorker: the hyperparameter when the algorithm has it, so the
+    operator's hostfile matches the processes mpirun starts."""
+    declared = spec.hyperparameter_env.get(SLOTS_PER_WORKER_ENV)
+    return int(declared) if declared else max(spec.gpu_count, 1)
 
 
 def mpijob_driver(spec: WorkloadSpec) -> DriverLocator:

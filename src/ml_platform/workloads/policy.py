@@ -23,6 +23,8 @@ def render_policy(
     An empty `targetClusters` leaves out clusterAffinity, so every cluster is a candidate.
     `propagateDeps` carries objects the pods reference (e.g. the credentials Secret) along.
     Replicas are Duplicated so a Job's parallelism is never divided between clusters.
+    The job's priority is not the policy's `priority`: that one only decides which of several
+    policies claims a resource (and a higher one takes over only with `preemption: Always`).
     """
     selectors = [_selector(spec, workload)]
     if volume_claim is not None:
@@ -38,7 +40,6 @@ def render_policy(
         "metadata": object_meta(spec, policy_name(spec)),
         "spec": {
             "resourceSelectors": selectors,
-            "priority": spec.priority,
             "propagateDeps": True,
             "placement": placement,
         },

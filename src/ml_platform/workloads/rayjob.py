@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import yaml
 
-from ml_platform.workloads.common import Manifest, object_meta
+from ml_platform.workloads.common import Manifest, env_entries, object_meta
 from ml_platform.workloads.environment import training_environment
 from ml_platform.workloads.kinds import WORKLOAD_APIS
 from ml_platform.workloads.pods import (
@@ -24,6 +24,9 @@ WORKER_GROUP = "workers"
 # KubeRay names the submitter Job after the RayJob and its container like this.
 SUBMITTER_CONTAINER = "ray-job-submitter"
 
+# Characters bash still acts on inside double quotes (`\` and `"` are escaped by KubeRay).
+_SHELL_EXPANDED = ("$", "`")
+
 HEAD_PORTS: tuple[Manifest, ...] = (
     {"containerPort": 6379, "name": "gcs-server"},
     {"containerPort": 8265, "name": "dashboard"},
@@ -35,8 +38,9 @@ def render_rayjob(spec: WorkloadSpec, settings: WorkloadSettings) -> Manifest:
     """The RayJob: one head plus `instance_count - 1` workers, each with the instance size.
 
     The environment contract travels in `runtimeEnvYAML`; credentials are in the pods' env as
-    Secret references, which Ray's worker processes and the driver inherit. A one-instance job
-    gets a head-only cluster (no worker group) rather than an empty group.
+    Secret references, which Ray's worker processes and the driver inherit, and so are values
+    bash would expand in KubeRay's submitter script (see `split_environment`). A one-instance
+    job gets a head-only cluster (no worker group) rather than an empty group.
     """
     api = WORKLOAD_APIS[WorkloadKind.RAY_JOB]
     entrypoint = resolved_entrypoint(spec, settings)
@@ -67,7 +71,7 @@ def render_rayjob(spec: WorkloadSpec, settings: WorkloadSettings) -> Manifest:
         "metadata": object_meta(spec, spec.job_id),
         "spec": {
             "entrypoint": entrypoint,
-            "runtimeEnvYAML": runtime_env_yaml(spec, settings),
+            "runtimeEnvYAML": runtime_env_yaml(split_environment(spec, settings)[0]),
             "submissionMode": "K8sJobMode",
             "shutdownAfterJobFinishes": True,
             "ttlSecondsAfterFinished": settings.ttl_seconds_after_finished,
@@ -83,12 +87,30 @@ def rayjob_driver(spec: WorkloadSpec) -> DriverLocator:
     return DriverLocator(label_selector=f"job-name={spec.job_id}", container=SUBMITTER_CONTAINER)
 
 
-def runtime_env_yaml(spec: WorkloadSpec, settings: WorkloadSettings) -> str:
-    """`runtimeEnvYAML`: the training environment serialised by the YAML library."""
+def split_environment(
+    spec: WorkloadSpec, settings: WorkloadSettings
+) -> tuple[dict[str, str], dict[str, str]]:
+    """The training environment as (runtime env vars, pod env vars).
+
+    KubeRay splices the runtime env into its submitter's bash script inside double quotes
+    (`strconv.Quote`), where bash still runs `$(...)` and backticks and expands `${...}`; a
+    value with `$` or a backtick therefore goes into the Ray containers' env instead, which
+    the driver and the workers inherit.
+    """
+    runtime: dict[str, str] = {}
+    pods: dict[str, str] = {}
+    for name, value in training_environment(spec, settings).items():
+        target = pods if any(char in value for char in _SHELL_EXPANDED) else runtime
+        target[name] = value
+    return runtime, pods
+
+
+def runtime_env_yaml(env_vars: dict[str, str]) -> str:
+    """`runtimeEnvYAML` with every value double-quoted: KubeRay reads it with YAML 1.1 rules,
+    under which plain `1e-05`, `y` or `0o17` are not strings, and Ray refuses env vars that
+    are not strings."""
     return yaml.safe_dump(
-        {"env_vars": training_environment(spec, settings)},
-        sort_keys=False,
-        allow_unicode=True,
+        {"env_vars": env_vars}, sort_keys=False, allow_unicode=True, default_style='"'
     )
 
 
@@ -113,14 +135,13 @@ def _ray_pod_template(spec: WorkloadSpec, settings: WorkloadSettings, *, head: b
         name=HEAD_CONTAINER if head else WORKER_CONTAINER,
         # Workers follow a custom head image unless they have their own.
         image=head_image if head else (spec.worker_image or head_image),
-        env=[
-            *container_env(spec, settings, include_training_env=False),
-            *(
-                [{"name": POD_IP_ENV, "valueFrom": {"fieldRef": {"fieldPath": "status.podIP"}}}]
-                if head
-                else []
-            ),
-        ],
+        env=env_entries(split_environment(spec, settings)[1])
+        + container_env(spec, settings, include_training_env=False)
+        + (
+            [{"name": POD_IP_ENV, "valueFrom": {"fieldRef": {"fieldPath": "status.podIP"}}}]
+            if head
+            else []
+        ),
         resources=instance_resources(spec),
         settings=settings,
         ports=HEAD_PORTS if head else (),
