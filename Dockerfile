@@ -32,13 +32,14 @@ ENV PATH=/opt/venv/bin:$PATH \
     PYTHONUNBUFFERED=1 \
     PYTHONDONTWRITEBYTECODE=1 \
     PORT=8080
-# A numeric UID so Kubernetes can verify runAsNonRoot; /etc/kubeconfig is owned by it so a
-# Docker named volume mounted there (compose) is writable by the simulator.
+# A numeric UID so Kubernetes can verify runAsNonRoot; /etc/kubeconfig and
+# /etc/ml-platform/auth are owned by it so Docker named volumes mounted there (compose) are
+# writable by the simulator and by the one-shot service that writes the API tokens.
 RUN groupadd --system --gid 10001 mlplatform \
  && useradd --system --uid 10001 --gid 10001 --home-dir /app --no-create-home \
         --shell /usr/sbin/nologin mlplatform \
- && mkdir -p /app /etc/kubeconfig \
- && chown 10001:10001 /app /etc/kubeconfig
+ && mkdir -p /app /etc/kubeconfig /etc/ml-platform/auth \
+ && chown 10001:10001 /app /etc/kubeconfig /etc/ml-platform/auth
 COPY --from=build /opt/venv /opt/venv
 WORKDIR /app
 USER 10001:10001

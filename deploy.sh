@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Deploys ml-platform to the current kubectl context (or --context): namespace, the kubeconfig
-# and database Secrets, the deploy/ kustomize base with image overrides, then waits for the
-# rollout and prints the access URLs. Safe to run again: every step creates or updates.
+# Deploys ml-platform to the current kubectl context (or --context): namespace, the kubeconfig,
+# database and API-token Secrets, the deploy/ kustomize base with image overrides, then waits
+# for the rollout and prints the access URLs and the first API token. Safe to run again: every
+# step creates or updates, and the database password and the tokens are kept.
 set -euo pipefail
 
 usage() {
@@ -27,6 +28,7 @@ repo_root="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 namespace="ml-platform"
 kubeconfig_secret="ml-platform-kubeconfig"
 db_secret="ml-platform-db"
+tokens_secret="ml-platform-api-tokens"
 db_user="mlplatform"
 db_name="mlplatform"
 karmada_kubeconfig="${KARMADA_KUBECONFIG:-${repo_root}/kubeconfig/karmada.kubeconfig}"
@@ -155,9 +157,12 @@ ui_note="frontend ${frontend_image}"
 
 # --- database password: reuse the stored one (Postgres keeps the first), else generate -----
 existing_password=""
+existing_tokens=""
 if kube get namespace "${namespace}" >/dev/null 2>&1; then
   existing_password="$(kube -n "${namespace}" get secret "${db_secret}" \
     -o 'jsonpath={.data.POSTGRES_PASSWORD}' 2>/dev/null || true)"
+  existing_tokens="$(kube -n "${namespace}" get secret "${tokens_secret}" \
+    -o 'jsonpath={.data.tokens}' 2>/dev/null || true)"
 fi
 if [ -n "${existing_password}" ]; then
   db_password="$(printf '%s' "${existing_password}" | base64 -d)" \
@@ -173,6 +178,20 @@ printf '%s' "${db_password}" >"${work_dir}/POSTGRES_PASSWORD"
 printf '%s' "postgresql+psycopg://${db_user}:${db_password}@ml-platform-postgres:5432/${db_name}" \
   >"${work_dir}/DATABASE_URL"
 
+# --- API tokens: keep the stored ones (add more with kubectl edit), else one admin token ----
+if [ -n "${existing_tokens}" ]; then
+  printf '%s' "${existing_tokens}" | base64 -d >"${work_dir}/tokens" \
+    || die "secret ${tokens_secret} holds tokens that are not base64"
+  tokens_note="kept the existing tokens"
+else
+  admin_token="$(od -An -N32 -tx1 /dev/urandom | tr -d ' \n')"
+  [ "${#admin_token}" -eq 64 ] || die "could not generate an API token"
+  printf -- '- name: admin\n  role: admin\n  token: %s\n' "${admin_token}" >"${work_dir}/tokens"
+  tokens_note="generated an admin token"
+fi
+first_token="$(sed -n 's/^[ -]*token: *//p' "${work_dir}/tokens" | head -n 1)"
+read_tokens="kubectl -n ${namespace} get secret ${tokens_secret} -o jsonpath='{.data.tokens}' | base64 -d"
+
 if [ "${dry_run}" = true ]; then
   step "dry run: nothing is changed. It would:"
   echo "  - create or update namespace ${namespace}"
@@ -180,6 +199,8 @@ if [ "${dry_run}" = true ]; then
     "(${karmada_kubeconfig})"
   echo "  - create or update secret ${namespace}/${db_secret} (POSTGRES_USER=${db_user}," \
     "POSTGRES_DB=${db_name}, POSTGRES_PASSWORD and DATABASE_URL: ${password_note})"
+  echo "  - create or update secret ${namespace}/${tokens_secret} with the API tokens" \
+    "(${tokens_note})"
   echo "  - apply these manifests (backend ${backend_image}, ${ui_note}):"
   echo "---"
   kube kustomize "${overlay}"
@@ -202,6 +223,11 @@ kube -n "${namespace}" create secret generic "${db_secret}" \
   --from-literal=POSTGRES_DB="${db_name}" \
   --from-file=POSTGRES_PASSWORD="${work_dir}/POSTGRES_PASSWORD" \
   --from-file=DATABASE_URL="${work_dir}/DATABASE_URL" \
+  --dry-run=client -o yaml | kube apply -f -
+
+step "secret ${namespace}/${tokens_secret} (${tokens_note})"
+kube -n "${namespace}" create secret generic "${tokens_secret}" \
+  --from-file=tokens="${work_dir}/tokens" \
   --dry-run=client -o yaml | kube apply -f -
 
 step "manifests (backend ${backend_image}, ${ui_note})"
@@ -227,3 +253,9 @@ step "ml-platform is running in namespace ${namespace}:"
 [ "${skip_ui}" = true ] || echo "  web UI:  http://${node_ip}:30181/"
 echo "  API:     http://${node_ip}:30180/api/v1/jobs"
 echo "  health:  http://${node_ip}:30180/health"
+step "every API call needs a token (USER_GUIDE.md, Access control):"
+if [ -n "${first_token}" ]; then
+  echo "  first API token: ${first_token}"
+  echo "  try it:          curl -H \"Authorization: Bearer ${first_token}\" http://${node_ip}:30180/api/v1/jobs"
+fi
+echo "  all tokens:      ${read_tokens}"

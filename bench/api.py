@@ -23,6 +23,7 @@ import io
 import json
 import os
 import random
+import secrets
 import signal
 import socket
 import statistics
@@ -41,6 +42,9 @@ from ml_platform.jobs.repository import Position
 
 ADMIN_DSN = "host=127.0.0.1 port=5432 user=postgres dbname=postgres"
 CLI = str(Path(sys.executable).parent / "ml-platform")
+# Measured as deployed: every request authenticates with an API token.
+BENCH_TOKEN = secrets.token_urlsafe(32)
+BENCH_TOKENS = json.dumps([{"name": "bench", "role": "viewer", "token": BENCH_TOKEN}])
 STATUSES = ("Pending", "Running", "Succeeded", "Failed", "Stopped")
 NAMESPACES = tuple(f"team-{i}" for i in range(10))
 # What the UI sends for an XGBoost job (the example request), as each stored row carries it.
@@ -238,7 +242,10 @@ async def measure(
 ) -> list[tuple[Result, Result]]:
     """Each endpoint's result with the ceiling's, measured in alternating slices."""
     limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
-    async with httpx.AsyncClient(base_url=base, limits=limits, timeout=30) as client:
+    headers = {"Authorization": f"Bearer {BENCH_TOKEN}"}
+    async with httpx.AsyncClient(
+        base_url=base, limits=limits, timeout=30, headers=headers
+    ) as client:
         pairs = []
         for name, urls in endpoints:
             warm_up = Result(name)
@@ -293,6 +300,7 @@ def serve(url: str, workers: int) -> tuple[subprocess.Popen[bytes], str]:
         ],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
+        env={**os.environ, "ML_PLATFORM_AUTH__TOKENS": BENCH_TOKENS},
     )
     base = f"http://127.0.0.1:{port}"
     wait_ready(base, process)

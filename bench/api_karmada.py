@@ -69,6 +69,7 @@ async def run(jobs: int, workdir: Path) -> None:
         kubeconfig = server.write_kubeconfig(workdir / "kubeconfig")
         settings = Settings(
             environment="dev",
+            allow_unauthenticated=True,
             database={"url": url},
             karmada={"kubeconfig": kubeconfig},
             monitor={"enabled": False},

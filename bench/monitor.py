@@ -373,6 +373,7 @@ async def run(count: int, ticks: int, old_sample: int) -> None:
     ):
         settings = Settings(
             environment="production",
+            allow_unauthenticated=True,
             database={"url": url, "pool_size": 5},
             karmada={"kubeconfig": kubeconfig, "request_timeout_seconds": 30.0},
             log={"level": "warning"},

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import asyncio
 import copy
+import io
+import logging
 import os
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
@@ -19,16 +21,18 @@ from typing import Any
 import httpx
 import psycopg
 import pytest
+import structlog
 from fastapi import FastAPI
 from sqlalchemy import text
 
 from karmada_sim.server import SimulatorServer
 from karmada_sim.simulator import ClusterSpec, Simulator, Timings
 from ml_platform.app import create_app
-from ml_platform.config import Settings
+from ml_platform.config import LogFormat, Settings
 from ml_platform.db.engine import build_engine
 from ml_platform.db.migrate import upgrade_to_head
 from ml_platform.karmada.gateway import KarmadaGateway
+from ml_platform.logging import configure_logging
 from tests_support import UI_REQUEST, AppFactory, app_client
 
 POSTGRES_ADMIN_DSN = os.environ.get(
@@ -57,6 +61,23 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
         chosen = metafunc.config.getoption("--backend")
         backends = BACKENDS if chosen == "both" else (chosen,)
         metafunc.parametrize("backend", backends, scope="session")
+
+
+@pytest.fixture
+def json_log() -> Iterator[io.StringIO]:
+    """The service's logs as JSON lines in a string, through the production configuration
+    (loggers cached by earlier tests included: they log through the root handler)."""
+    root = logging.getLogger()
+    previous_handlers, previous_level = root.handlers[:], root.level
+    configure_logging(level="info", log_format=LogFormat.JSON)
+    stream = io.StringIO()
+    handler = root.handlers[0]
+    assert isinstance(handler, logging.StreamHandler)
+    handler.setStream(stream)
+    yield stream
+    structlog.reset_defaults()
+    root.handlers[:] = previous_handlers
+    root.setLevel(previous_level)
 
 
 @pytest.fixture
@@ -112,8 +133,14 @@ def database_url(backend: str, request: pytest.FixtureRequest) -> str:
 
 @pytest.fixture
 def settings(database_url: str) -> Settings:
-    """Settings pointing at the test database."""
-    return Settings(environment="dev", database={"url": database_url})
+    """Settings pointing at the test database; no authentication, any namespace but the
+    cluster's own (tests/auth/ covers tokens, roles and the policy)."""
+    return Settings(
+        environment="dev",
+        database={"url": database_url},
+        allow_unauthenticated=True,
+        policy={"namespaces": ["*"], "existing_claims": ["*"]},
+    )
 
 
 async def _clear_tables(app: FastAPI) -> None:

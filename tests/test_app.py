@@ -168,7 +168,9 @@ async def test_slow_request_is_answered_504(slow_app: FastAPI) -> None:
 
 async def test_database_down_answers_503_quickly(app_factory: AppFactory) -> None:
     # Port 1 on localhost: nothing listens, so every connection attempt is refused.
-    settings = Settings(database={"url": "postgresql://postgres@127.0.0.1:1/none"})
+    settings = Settings(
+        database={"url": "postgresql://postgres@127.0.0.1:1/none"}, allow_unauthenticated=True
+    )
     async with app_factory(settings, clear_tables=False) as app, app_client(app) as client:
         started = time.perf_counter()
         response = await client.get(JOBS)
@@ -190,12 +192,13 @@ async def test_exhausted_pool_answers_503_within_about_a_second(
 ) -> None:
     # Postgres only: SQLite opens a connection per session, so it has no pool to exhaust.
     tiny = Settings(
+        allow_unauthenticated=True,
         database={
             "url": postgres_url,
             "pool_size": 1,
             "max_overflow": 0,
             "pool_timeout_seconds": 0.5,
-        }
+        },
     )
     async with app_factory(tiny) as app:
         async with app.state.engine.connect() as held:
@@ -213,6 +216,7 @@ async def test_slow_database_query_is_answered_504_and_frees_the_connection(
     postgres_url: str, app_factory: AppFactory
 ) -> None:
     settings = Settings(
+        allow_unauthenticated=True,
         database={"url": postgres_url, "pool_size": 1, "max_overflow": 0},
         http={"request_timeout_seconds": 0.5},
     )

@@ -113,6 +113,7 @@ def start_serve(
         [
             CLI,
             "serve",
+            "--allow-unauthenticated",
             *flags,
             f"--karmada-kubeconfig={kubeconfig}",
             f"--database-url={database_url}",
@@ -184,6 +185,7 @@ def test_sigterm_lets_in_flight_request_finish_and_exits_0(
 def test_serve_with_database_down_exits_4_without_traceback(tmp_path: Path) -> None:
     result = run_cli(
         "serve",
+        "--allow-unauthenticated",
         "--database-url=postgresql://postgres:secret-pw@127.0.0.1:1/none",
         f"--port={free_port()}",
         "--log-format=json",
@@ -201,6 +203,7 @@ def test_idle_keep_alive_connection_is_closed_after_the_timeout(sqlite_url: str)
         [
             CLI,
             "serve",
+            "--allow-unauthenticated",
             f"--database-url={sqlite_url}",
             f"--port={port}",
             "--http-host=127.0.0.1",
@@ -268,6 +271,58 @@ def _monitor_locks_held(database_url: str) -> int:
     return int(count[0])
 
 
+def test_serve_without_authentication_configured_refuses_to_start_with_one_line(
+    tmp_path: Path,
+) -> None:
+    result = run_cli(
+        "serve", f"--database-url=sqlite+aiosqlite:///{tmp_path / 'x.db'}", env=clean_env()
+    )
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("ml-platform: refusing to start: no API tokens or OIDC configured")
+    assert "--allow-unauthenticated" in lines[0]
+    assert not (tmp_path / "x.db").exists()  # refused before touching the database
+
+
+def test_serve_with_a_tokens_file_asks_for_the_token_and_never_logs_it(
+    tmp_path: Path, sqlite_url: str
+) -> None:
+    token = "tok-" + "k" * 40
+    tokens_file = tmp_path / "tokens.yaml"
+    tokens_file.write_text(f"- name: ci\n  role: viewer\n  token: {token}\n")
+    port = free_port()
+    process = subprocess.Popen(
+        [
+            CLI,
+            "serve",
+            f"--database-url={sqlite_url}",
+            f"--port={port}",
+            "--http-host=127.0.0.1",
+            "--log-format=json",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**clean_env(), "ML_PLATFORM_AUTH__TOKENS_FILE": str(tokens_file)},
+    )
+    try:
+        base = f"http://127.0.0.1:{port}"
+        wait_ready(base, process, 60)
+        jobs = f"{base}/api/v1/jobs"
+        assert httpx.get(jobs).status_code == 401
+        wrong = httpx.get(jobs, headers={"Authorization": "Bearer " + "x" * 40})
+        assert wrong.status_code == 401
+        assert httpx.get(jobs, headers={"Authorization": f"Bearer {token}"}).status_code == 200
+    finally:
+        process.send_signal(signal.SIGTERM)
+        stdout, stderr = process.communicate(timeout=15)
+    assert process.returncode == 0
+    assert token not in stdout + stderr
+    assert "x" * 40 not in stdout + stderr
+    assert '"caller": "ci"' in stdout + stderr
+
+
 SERVE_WITHOUT_SIMULATOR = """
 import asyncio, importlib, pkgutil, sys
 import ml_platform
@@ -279,7 +334,7 @@ for module in pkgutil.walk_packages(ml_platform.__path__, "ml_platform."):
     if not module.name.startswith("ml_platform.db.migrations"):  # Alembic scripts
         importlib.import_module(module.name)
 build_parser().parse_args(["serve"])
-app = create_app(Settings(database={"url": sys.argv[1]}))
+app = create_app(Settings(database={"url": sys.argv[1]}, allow_unauthenticated=True))
 
 async def start_and_stop():
     async with app.router.lifespan_context(app):

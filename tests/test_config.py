@@ -6,6 +6,7 @@ import argparse
 from pathlib import Path
 
 import pytest
+from pydantic import ValidationError
 
 from ml_platform.cli import build_parser, load_settings
 from ml_platform.config import Environment, LogFormat, Settings, iter_setting_options
@@ -120,6 +121,20 @@ def test_dev_command_defaults_to_dev_environment() -> None:
     settings = load_settings(namespace, dev=True)
     assert settings.environment is Environment.DEV
     assert settings.log_format is LogFormat.CONSOLE
+    assert settings.allow_unauthenticated is True
+
+
+def test_serve_allows_unauthenticated_only_when_told() -> None:
+    assert load_settings(build_parser().parse_args(["serve"])).allow_unauthenticated is False
+    for flag in (["--allow-unauthenticated"], ["--allow-unauthenticated=true"]):
+        settings = load_settings(build_parser().parse_args(["serve", *flag]))
+        assert settings.allow_unauthenticated is True
+
+
+def test_policy_refuses_the_clusters_own_namespaces() -> None:
+    with pytest.raises(ValidationError, match="never run in kube-system, karmada-system"):
+        Settings(policy={"namespaces": "team-a,kube-system,karmada-system"})
+    assert Settings(policy={"namespaces": '["team-a", "*"]'}).policy.namespaces == ["team-a", "*"]
 
 
 @pytest.mark.parametrize(

@@ -3,36 +3,10 @@
 from __future__ import annotations
 
 import io
-import json
-import logging
-from collections.abc import Iterator
-from typing import Any
 
 import httpx
-import pytest
-import structlog
 
-from ml_platform.config import LogFormat
-from ml_platform.logging import configure_logging
-
-
-@pytest.fixture
-def json_log() -> Iterator[io.StringIO]:
-    root = logging.getLogger()
-    previous_handlers, previous_level = root.handlers[:], root.level
-    configure_logging(level="info", log_format=LogFormat.JSON)
-    stream = io.StringIO()
-    handler = root.handlers[0]
-    assert isinstance(handler, logging.StreamHandler)
-    handler.setStream(stream)
-    yield stream
-    structlog.reset_defaults()
-    root.handlers[:] = previous_handlers
-    root.setLevel(previous_level)
-
-
-def lines(stream: io.StringIO) -> list[dict[str, Any]]:
-    return [json.loads(line) for line in stream.getvalue().splitlines() if line.strip()]
+from tests_support import log_lines as lines
 
 
 async def test_request_line_has_request_and_job_ids(

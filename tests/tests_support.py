@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import socket
 import subprocess
@@ -109,3 +110,8 @@ UI_XGBOOST_ENVIRONMENT: dict[str, str] = {
     "BASE_SCORE": "0.5",
     "EVAL_METRIC": "rmse",
 }
+
+
+def log_lines(stream: io.StringIO) -> list[dict[str, Any]]:
+    """The JSON log lines written to ``stream`` (see the ``json_log`` fixture)."""
+    return [json.loads(line) for line in stream.getvalue().splitlines() if line.strip()]

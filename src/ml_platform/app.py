@@ -9,11 +9,16 @@ from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 
 import structlog
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.middleware.cors import CORSMiddleware
 
 from ml_platform import api
+from ml_platform.auth.authenticator import build_authenticator
+from ml_platform.auth.caller import Role
+from ml_platform.auth.crosssite import CrossSiteWriteGuard
+from ml_platform.auth.deps import job_access, require
+from ml_platform.auth.docs import add_docs_routes
 from ml_platform.background import BackgroundService
 from ml_platform.clusters.directory import ClusterDirectory
 from ml_platform.clusters.router import router as clusters_router
@@ -135,13 +140,24 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
 
 def create_app(settings: Settings) -> FastAPI:
     """A fully wired application for these settings (nothing connects until startup)."""
+    # Refuses (AuthConfigError) to build an app nobody has to sign in to, unless allowed.
+    authenticator = build_authenticator(
+        auth=settings.auth,
+        oidc=settings.oidc,
+        allow_unauthenticated=settings.allow_unauthenticated,
+    )
+    public_docs = settings.auth.public_docs
     app = FastAPI(
         title="ml-platform",
         summary="Submit, watch, stop and clean up training jobs across Karmada clusters.",
         version="0.1.0",
         lifespan=lifespan,
+        openapi_url="/openapi.json" if public_docs else None,
+        docs_url="/docs" if public_docs else None,
+        redoc_url="/redoc" if public_docs else None,
     )
     app.state.settings = settings
+    app.state.authenticator = authenticator
     app.state.metrics = Metrics()
     app.state.background_services = []
     app.state.gateway = None
@@ -149,19 +165,24 @@ def create_app(settings: Settings) -> FastAPI:
     app.state.log_streams = StreamSlots(settings.http.max_log_streams)
     app.state.monitor = None
     install_exception_handlers(app)
-    app.include_router(jobs_router)
-    app.include_router(clusters_router)
-    app.include_router(api.router)
+    # Who may call what: jobs by role and namespace, the rest at least viewer (the resources
+    # proxy asks for admin itself); /health and /ready stay open.
+    app.include_router(jobs_router, dependencies=[Depends(job_access)])
+    app.include_router(clusters_router, dependencies=[Depends(require(Role.VIEWER))])
+    app.include_router(api.router, dependencies=[Depends(require(Role.VIEWER))])
     app.include_router(system_router)
+    if not public_docs:
+        add_docs_routes(app)
     if settings.http.ui_dir is not None:
         mount_ui(app, settings.http.ui_dir)  # last: its catch-all must not shadow a route
 
-    # Added innermost first: context -> CORS -> shutdown guard -> concurrency limit -> timeout
-    # -> body limit -> routes.
+    # Added innermost first: context -> CORS -> shutdown guard -> concurrency limit ->
+    # cross-site guard -> timeout -> body limit -> routes.
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.http.max_body_bytes)
     app.add_middleware(
         RequestTimeoutMiddleware, timeout_seconds=settings.http.request_timeout_seconds
     )
+    app.add_middleware(CrossSiteWriteGuard, allowed_origins=settings.cors_origins)
     app.add_middleware(
         ConcurrencyLimitMiddleware,
         limit=settings.max_concurrent_requests,

@@ -30,6 +30,7 @@ from uvicorn.config import STARTUP_FAILURE
 from uvicorn.supervisors import Multiprocess
 
 from ml_platform.app import REQUEST_DRAIN_SHARE, create_app, freeze_startup_objects
+from ml_platform.auth.tokens import AuthConfigError
 from ml_platform.config import (
     Environment,
     LogFormat,
@@ -72,11 +73,15 @@ def _add_setting_flags(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("settings (each also readable from its env var)")
     for option in iter_setting_options():
         description = option.field.description or ""
+        # A yes/no setting also works as a bare switch: `--allow-unauthenticated`.
+        switch = option.field.annotation is bool
         group.add_argument(
             option.flag,
             dest=option.dest,
             default=argparse.SUPPRESS,
             metavar="VALUE",
+            nargs="?" if switch else None,
+            const="true" if switch else None,
             help=f"{description} [env {option.env}]",
         )
 
@@ -142,6 +147,7 @@ def load_settings(namespace: argparse.Namespace, *, dev: bool = False) -> Settin
     values = _flag_values(namespace)
     if dev:
         values.setdefault("environment", Environment.DEV.value)
+        values.setdefault("allow_unauthenticated", "true")
     try:
         return Settings(**values)
     except ValidationError as exc:
@@ -186,7 +192,14 @@ def _uvicorn_config(app: Any, settings: Settings, **options: Any) -> uvicorn.Con
 
 
 def _serve(settings: Settings) -> int:
-    """Migrate (unless turned off), then serve in this process or in ``settings.workers``."""
+    """Refuse to start without authentication unless allowed, migrate (unless turned off),
+    then serve in this process or in ``settings.workers``."""
+    try:
+        # Before anything else, so a service nobody has to sign in to never starts by accident.
+        app = create_app(settings)
+    except AuthConfigError as exc:
+        sys.stderr.write(f"ml-platform: refusing to start: {exc}\n")
+        return EXIT_USAGE
     if settings.database.migrate_on_start:
         try:
             asyncio.run(_migrate(settings))
@@ -195,12 +208,12 @@ def _serve(settings: Settings) -> int:
             log.error("db.migration_failed", error=type(exc).__name__, detail=_first_line(exc))
             return EXIT_DATABASE_UNAVAILABLE
     if settings.workers > 1:
-        return _serve_workers(settings)
-    return asyncio.run(_serve_here(settings))
+        return _serve_workers(settings)  # each worker builds its own app
+    return asyncio.run(_serve_here(app, settings))
 
 
-async def _serve_here(settings: Settings) -> int:
-    server = uvicorn.Server(_uvicorn_config(create_app(settings), settings))
+async def _serve_here(app: FastAPI, settings: Settings) -> int:
+    server = uvicorn.Server(_uvicorn_config(app, settings))
     freeze_startup_objects()
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, _ignore_signal)
@@ -285,10 +298,18 @@ def _dev(settings: Settings) -> int:
         ui = f"{api}/" if built else "not built (see the log line webui.not_built)"
         print(
             f"ml-platform dev\n  UI       {ui}\n  API      {api}/api/v1  (docs: {api}/docs)\n"
-            f"  Karmada  {server.url}  (simulated; kubectl --kubeconfig {kubeconfig})\n",
+            f"  Karmada  {server.url}  (simulated; kubectl --kubeconfig {kubeconfig})\n"
+            f"  Auth     {_dev_auth_line(settings)}\n",
             flush=True,
         )
         return _serve(settings)
+
+
+def _dev_auth_line(settings: Settings) -> str:
+    configured = settings.auth.tokens or settings.auth.tokens_file or settings.oidc.enabled
+    if settings.allow_unauthenticated and not configured:
+        return "off: anyone who can reach the port may do anything (dev only)"
+    return "on: send Authorization: Bearer <token>"
 
 
 def _display_host(host: str) -> str:

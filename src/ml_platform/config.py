@@ -26,7 +26,9 @@ from pydantic_settings import (
     SettingsConfigDict,
 )
 
+from ml_platform.auth.settings import AuthSettings, OidcSettings
 from ml_platform.db.url import normalize_database_url
+from ml_platform.policy.settings import PolicySettings
 from ml_platform.workloads.settings import WorkloadSettings
 
 ENV_PREFIX = "ML_PLATFORM_"
@@ -297,6 +299,12 @@ class Settings(BaseSettings):
         description="HTTP worker processes of `serve`; more than 1 needs Postgres. Each has its"
         " own database pool; one of them runs the monitor (the others stand by).",
     )
+    allow_unauthenticated: bool = Field(
+        default=False,
+        description="Serve without authentication when no API token or OIDC is configured "
+        "(every caller is an admin of every namespace). `serve` refuses to start without auth "
+        "unless this is set; `dev` sets it.",
+    )
     karmada: KarmadaSettings = Field(default_factory=KarmadaSettings)
     database: DatabaseSettings = Field(default_factory=DatabaseSettings)
     http: HttpSettings = Field(default_factory=HttpSettings)
@@ -304,6 +312,9 @@ class Settings(BaseSettings):
     monitor: MonitorSettings = Field(default_factory=MonitorSettings)
     retries: RetrySettings = Field(default_factory=RetrySettings)
     workloads: WorkloadSettings = Field(default_factory=WorkloadSettings)
+    auth: AuthSettings = Field(default_factory=AuthSettings)
+    oidc: OidcSettings = Field(default_factory=OidcSettings)
+    policy: PolicySettings = Field(default_factory=PolicySettings)
 
     @property
     def log_format(self) -> LogFormat:

@@ -20,11 +20,25 @@ class AppError(Exception):
     """Base of the errors the API answers with a 4xx/5xx and a one-line message."""
 
     status_code = 500
+    headers: dict[str, str] | None = None
 
     def __init__(self, message: str, details: Any = None) -> None:
         super().__init__(message)
         self.message = message
         self.details = details
+
+
+class UnauthorizedError(AppError):
+    """No credentials, or credentials that do not check out (401)."""
+
+    status_code = 401
+    headers = {"WWW-Authenticate": "Bearer"}
+
+
+class ForbiddenError(AppError):
+    """The caller is known but its role, namespaces or the job policy do not allow this (403)."""
+
+    status_code = 403
 
 
 class NotFoundError(AppError):
@@ -103,7 +117,7 @@ def summarize(details: list[dict[str, Any]]) -> str:
 
 async def _app_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, AppError)
-    return error_response(exc.status_code, exc.message, exc.details)
+    return error_response(exc.status_code, exc.message, exc.details, exc.headers)
 
 
 async def _http_error(request: Request, exc: Exception) -> JSONResponse:

@@ -40,7 +40,8 @@ async def send_json_error(
     await send({"type": "http.response.body", "body": body})
 
 
-def _header(scope: Scope, name: bytes) -> str | None:
+def header_value(scope: Scope, name: bytes) -> str | None:
+    """The first value of a request header (name in lower case), or None."""
     for key, value in scope.get("headers", ()):
         if key == name:
             return str(value.decode("latin-1"))
@@ -66,7 +67,7 @@ class RequestContextMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        offered = _header(scope, b"x-request-id")
+        offered = header_value(scope, b"x-request-id")
         request_id = offered if offered and _VALID_REQUEST_ID.match(offered) else uuid.uuid4().hex
         status = 500
         started = time.perf_counter()
@@ -236,7 +237,7 @@ class BodySizeLimitMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        declared = _header(scope, b"content-length")
+        declared = header_value(scope, b"content-length")
         if declared is not None:
             if not declared.isdigit():
                 await send_json_error(send, 400, "invalid Content-Length header")

@@ -173,6 +173,8 @@ def postgres_karmada_settings(
     kubeconfig = simulator.write_kubeconfig(tmp_path / "karmada.kubeconfig")
     return Settings(
         environment="dev",
+        allow_unauthenticated=True,
+        policy={"namespaces": ["*"], "existing_claims": ["*"]},
         database={"url": postgres_url},
         karmada={"kubeconfig": kubeconfig, "request_timeout_seconds": 5.0},
         monitor={"enabled": False},

@@ -1,10 +1,14 @@
-"""docker-compose.yml parses, wires the four services together, and references real files."""
+"""docker-compose.yml parses, wires the services together, and references real files."""
 
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
+
+from ml_platform.auth.tokens import read_tokens_file
 
 
 @pytest.fixture(scope="module")
@@ -22,8 +26,10 @@ def flag_value(args: list[str], flag: str) -> str:
 
 def test_services_and_healthchecks(compose: dict[str, Any]) -> None:
     services = compose["services"]
-    assert set(services) == {"postgres", "sim", "backend", "ui"}
+    assert set(services) == {"postgres", "sim", "tokens", "backend", "ui"}
     for name, service in services.items():
+        if service.get("restart") == "no":
+            continue  # one-shot: others wait for it to complete, not to be healthy
         assert service["healthcheck"]["test"], name
 
 
@@ -48,7 +54,7 @@ def test_build_contexts_and_dockerfiles_exist(repo_root: Path, compose: dict[str
         assert context.is_dir(), context
         assert (context / build.get("dockerfile", "Dockerfile")).is_file()
         built += 1
-    assert built == 3
+    assert built == 4
 
 
 def test_simulator_writes_the_kubeconfig_the_backend_reads(compose: dict[str, Any]) -> None:
@@ -78,6 +84,7 @@ def test_backend_reaches_postgres_after_both_are_healthy(compose: dict[str, Any]
     assert backend["depends_on"] == {
         "postgres": {"condition": "service_healthy"},
         "sim": {"condition": "service_healthy"},
+        "tokens": {"condition": "service_completed_successfully"},
     }
     assert "/ready" in " ".join(backend["healthcheck"]["test"])
     assert backend["read_only"] is True
@@ -92,3 +99,29 @@ def test_ui_reaches_backend_by_the_nginx_upstream_name(
     ui = compose["services"]["ui"]
     assert ui["depends_on"]["backend"]["condition"] == "service_healthy"
     assert ui["ports"][0].endswith(":8080")
+
+
+def test_backend_reads_the_tokens_the_one_shot_service_writes(
+    compose: dict[str, Any], tmp_path: Path
+) -> None:
+    tokens = compose["services"]["tokens"]
+    backend = compose["services"]["backend"]
+    path = backend["environment"]["ML_PLATFORM_AUTH__TOKENS_FILE"]
+    volume, _, directory = tokens["volumes"][0].partition(":")
+    assert volume in compose["volumes"]
+    assert f"{volume}:{directory}:ro" in backend["volumes"]
+    assert path.startswith(directory + "/")
+    # The script itself, run against a temp dir: writes a token once and keeps it.
+    script = tokens["command"][0].replace(path, str(tmp_path / "tokens"))
+    assert tokens["entrypoint"] == ["python", "-c"]
+    first = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
+    written = (tmp_path / "tokens").read_text()
+    second = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
+    assert (tmp_path / "tokens").read_text() == written
+    entries = read_tokens_file(tmp_path / "tokens")
+    assert [(e.name, e.role) for e in entries] == [("admin", "admin")]
+    token = entries[0].token
+    assert token is not None
+    assert token.get_secret_value() in first.stdout
+    assert token.get_secret_value() not in second.stdout
+    assert "docker compose run --rm --entrypoint cat tokens" in second.stdout

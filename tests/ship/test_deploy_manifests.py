@@ -109,6 +109,20 @@ def test_backend_mounts_the_kubeconfig_secret_read_only(documents: list[dict[str
     assert volume["secret"]["secretName"] == "ml-platform-kubeconfig"
 
 
+def test_backend_reads_its_api_tokens_from_the_mounted_secret(
+    documents: list[dict[str, Any]],
+) -> None:
+    spec = pod_spec(documents, "ml-platform-backend")
+    container = spec["containers"][0]
+    config = by_kind_name(documents, "ConfigMap", container["envFrom"][0]["configMapRef"]["name"])
+    tokens_file = config["data"]["ML_PLATFORM_AUTH__TOKENS_FILE"]
+    mount = next(m for m in container["volumeMounts"] if tokens_file.startswith(m["mountPath"]))
+    assert mount["readOnly"] is True
+    volume = next(v for v in spec["volumes"] if v["name"] == mount["name"])
+    assert volume["secret"]["secretName"] == "ml-platform-api-tokens"
+    assert tokens_file == f"{mount['mountPath']}/tokens"  # the key deploy.sh writes
+
+
 def test_backend_settings_come_from_configmap_and_secret(documents: list[dict[str, Any]]) -> None:
     container = pod_spec(documents, "ml-platform-backend")["containers"][0]
     config_name = container["envFrom"][0]["configMapRef"]["name"]

@@ -135,19 +135,21 @@ def test_real_run_applies_everything_and_waits(repo_root: Path, sandbox: Sandbox
     assert argvs[0][0] == "version"
 
     creates = [argv for argv in argvs if argv[0] == "create"]
-    assert [argv[1:3] for argv in creates] == [
+    assert [argv[1:4] if argv[1] == "secret" else argv[1:3] for argv in creates] == [
         ["namespace", "ml-platform"],
-        ["secret", "generic"],
-        ["secret", "generic"],
+        ["secret", "generic", "ml-platform-kubeconfig"],
+        ["secret", "generic", "ml-platform-db"],
+        ["secret", "generic", "ml-platform-api-tokens"],
     ]
     for argv in creates:
         # create only renders; every change goes through `apply -f -`, so reruns are harmless.
         assert "--dry-run=client" in argv
         assert argv[argv.index("-o") + 1] == "yaml"
     piped = [call for call in calls if command(call)[:3] == ["apply", "-f", "-"]]
-    assert len(piped) == 3
+    assert len(piped) == 4
     assert [yaml.safe_load(call["stdin"])["kind"] for call in piped] == [
         "Namespace",
+        "Secret",
         "Secret",
         "Secret",
     ]
@@ -199,6 +201,31 @@ def test_password_is_generated_once_and_kept(repo_root: Path, sandbox: Sandbox) 
     assert "kept the existing password" in second.stdout
     assert decoded(sandbox.state()["secrets"]["ml-platform-db"]["POSTGRES_PASSWORD"]) == password
     assert verbs(sandbox.calls()).count("rollout") == 3
+
+
+def test_an_admin_token_is_generated_once_kept_and_printed(
+    repo_root: Path, sandbox: Sandbox
+) -> None:
+    first = run_deploy(repo_root, sandbox)
+    assert first.returncode == 0, first.stderr
+    stored = decoded(sandbox.state()["secrets"]["ml-platform-api-tokens"]["tokens"])
+    entries = yaml.safe_load(stored)
+    assert [(e["name"], e["role"]) for e in entries] == [("admin", "admin")]
+    token = entries[0]["token"]
+    assert re.fullmatch(r"[0-9a-f]{64}", token)
+    assert f"first API token: {token}" in first.stdout
+    assert "get secret ml-platform-api-tokens -o jsonpath='{.data.tokens}' | base64 -d" in (
+        first.stdout
+    )
+    # Never on a command line (it would show in `ps`).
+    assert all(token not in " ".join(call["argv"]) for call in sandbox.calls())
+
+    sandbox.reset_log()
+    second = run_deploy(repo_root, sandbox)
+    assert second.returncode == 0, second.stderr
+    assert "kept the existing tokens" in second.stdout
+    assert decoded(sandbox.state()["secrets"]["ml-platform-api-tokens"]["tokens"]) == stored
+    assert f"first API token: {token}" in second.stdout
 
 
 def test_fresh_installs_get_different_passwords(repo_root: Path, sandbox: Sandbox) -> None:

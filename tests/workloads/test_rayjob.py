@@ -7,7 +7,13 @@ from typing import Any
 
 import pytest
 
-from ml_platform.workloads import WorkloadSettings, WorkloadSpec, WorkloadSpecError, render
+from ml_platform.workloads import (
+    SecretEnvRef,
+    WorkloadSettings,
+    WorkloadSpec,
+    WorkloadSpecError,
+    render,
+)
 
 REFERENCE_RESOURCES = {
     "requests": {"cpu": "4", "memory": "8Gi"},
@@ -46,7 +52,11 @@ def test_head_group_has_ports_resources_volume_and_dashboard_host(
     head = rayjob(spec, settings)["spec"]["rayClusterSpec"]["headGroupSpec"]
     container = head["template"]["spec"]["containers"][0]
 
-    assert head["rayStartParams"] == {"num-cpus": "4", "dashboard-host": "0.0.0.0"}
+    # The dashboard binds to the pod's IP (from the downward API), not every interface.
+    assert head["rayStartParams"] == {"num-cpus": "4", "dashboard-host": "$POD_IP"}
+    assert {"name": "POD_IP", "valueFrom": {"fieldRef": {"fieldPath": "status.podIP"}}} in (
+        container["env"]
+    )
     assert container["name"] == "ray-head"
     assert container["image"] == "rayproject/ray:2.46.0"
     assert container["ports"] == [
@@ -179,6 +189,7 @@ def test_credentials_are_in_pod_env_not_in_runtime_env(
                 }
             },
         },
+        {"name": "POD_IP", "valueFrom": {"fieldRef": {"fieldPath": "status.podIP"}}},
     ]
     assert "AWS_" not in job["spec"]["runtimeEnvYAML"]
 
@@ -188,3 +199,28 @@ def test_driver_is_the_submitter_pod(spec: WorkloadSpec, settings: WorkloadSetti
 
     assert driver.label_selector == "job-name=iris-xgb-1a2b3c4d"
     assert driver.container == "ray-job-submitter"
+
+
+def test_workers_do_not_serve_a_dashboard(spec: WorkloadSpec, settings: WorkloadSettings) -> None:
+    workers = rayjob(spec, settings)["spec"]["rayClusterSpec"]["workerGroupSpecs"][0]
+
+    assert "dashboard-host" not in workers["rayStartParams"]
+    container = workers["template"]["spec"]["containers"][0]
+    assert "ports" not in container
+    assert all(entry["name"] != "POD_IP" for entry in container["env"])
+
+
+def test_secret_env_references_reach_every_container(
+    spec: WorkloadSpec, settings: WorkloadSettings
+) -> None:
+    ref = SecretEnvRef(name="HF_TOKEN", secret_name="hf-credentials", key="token")
+    job = rayjob(dataclasses.replace(spec, secret_env=(ref,)), settings)
+    cluster = job["spec"]["rayClusterSpec"]
+    groups = [cluster["headGroupSpec"], *cluster.get("workerGroupSpecs", [])]
+    for group in groups:
+        env = group["template"]["spec"]["containers"][0]["env"]
+        assert {
+            "name": "HF_TOKEN",
+            "valueFrom": {"secretKeyRef": {"name": "hf-credentials", "key": "token"}},
+        } in env
+    assert "hf-credentials" not in job["spec"]["runtimeEnvYAML"]

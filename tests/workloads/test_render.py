@@ -170,7 +170,7 @@ def test_secret_reference_follows_settings(kind: WorkloadKind) -> None:
         e["valueFrom"]["secretKeyRef"]
         for c in containers(render(spec_for(kind), settings).workload)
         for e in c["env"]
-        if "valueFrom" in e
+        if "secretKeyRef" in e.get("valueFrom", {})
     ]
 
     assert refs

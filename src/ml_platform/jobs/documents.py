@@ -43,6 +43,7 @@ def job_document(job: StoredJob) -> dict[str, Any]:
         "targetClusters": job.target_clusters,
         "clusters": sorted(job.cluster_status or {}),
         "workloadKind": job.workload_kind,
+        "createdBy": job.created_by,
         "createdAt": rfc3339(job.created_at),
         "updatedAt": rfc3339(job.updated_at),
         "submittedAt": _timestamp(job.submitted_at),

@@ -46,6 +46,8 @@ class TrainingJob(Base):
     version: Mapped[int] = mapped_column(Integer, server_default=text("1"))
     # When the driver log of this finished job should next be read and stored (None: done).
     log_capture_due_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    # Name of the API token or OIDC user that created the job (None before auth existed).
+    created_by: Mapped[str | None] = mapped_column(String(253))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
 
@@ -79,6 +81,8 @@ class JobEvent(Base):
     reason: Mapped[str | None] = mapped_column(String(128))
     message: Mapped[str | None] = mapped_column(Text)
     cluster: Mapped[str | None] = mapped_column(String(253))
+    # The caller whose request caused the event; None for the monitor's own observations.
+    created_by: Mapped[str | None] = mapped_column(String(253))
 
 
 class JobLog(Base):

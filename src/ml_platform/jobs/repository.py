@@ -24,6 +24,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from ml_platform.auth.context import current_actor
 from ml_platform.jobs.models import JobEvent, JobLog, TrainingJob
 
 _S = TypeVar("_S", bound=Select[*tuple[Any, ...]])
@@ -34,6 +35,8 @@ class JobFilters:
     """Equality filters and the id/name search of the job list."""
 
     namespace: str | None = None
+    # The caller's namespaces: only jobs in these are listed (None: no restriction).
+    namespaces: frozenset[str] | None = None
     status: str | None = None
     algorithm: str | None = None
     q: str | None = None
@@ -82,6 +85,12 @@ async def get_job(
     return (await session.scalars(statement)).one_or_none()
 
 
+async def job_namespace(*, session: AsyncSession, job_id: str) -> str | None:
+    """The namespace of the job with this id, or None when there is no such job."""
+    statement = select(TrainingJob.namespace).where(TrainingJob.id == job_id)
+    return (await session.scalars(statement)).one_or_none()
+
+
 async def get_job_by_idempotency_key(*, session: AsyncSession, key: str) -> TrainingJob | None:
     """The job created with this Idempotency-Key, if any."""
     statement = select(TrainingJob).where(TrainingJob.idempotency_key == key)
@@ -95,8 +104,8 @@ DOCUMENT_COLUMNS = tuple(
     _JOB_TABLE.c[name]
     for name in (
         "id", "job_name", "namespace", "algorithm", "priority", "request", "status", "reason",
-        "message", "target_clusters", "cluster_status", "workload_kind", "created_at", "updated_at",
-        "submitted_at", "started_at", "completed_at", "observed_at",
+        "message", "target_clusters", "cluster_status", "workload_kind", "created_by",
+        "created_at", "updated_at", "submitted_at", "started_at", "completed_at", "observed_at",
     )
 )  # fmt: skip
 
@@ -127,6 +136,8 @@ def _filtered(statement: _S, filters: JobFilters) -> _S:
     job = _JOB_TABLE.c
     if filters.namespace is not None:
         statement = statement.where(job.namespace == filters.namespace)
+    if filters.namespaces is not None:
+        statement = statement.where(job.namespace.in_(sorted(filters.namespaces)))
     if filters.status is not None:
         statement = statement.where(job.status == filters.status)
     if filters.algorithm is not None:
@@ -158,8 +169,9 @@ async def add_event(
     message: str | None,
     cluster: str | None,
 ) -> JobEvent:
-    """Append one status-transition event."""
+    """Append one status-transition event, on behalf of the current request's caller."""
     event = JobEvent(
+        created_by=current_actor(),
         job_id=job_id,
         occurred_at=occurred_at,
         from_status=from_status,

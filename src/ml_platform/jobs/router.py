@@ -9,6 +9,7 @@ from fastapi import APIRouter, Header, Query, Request, Response, status
 from fastapi.responses import StreamingResponse
 
 from ml_platform.api import API_PREFIX
+from ml_platform.auth.deps import CallerDep
 from ml_platform.deps import (
     ClusterDirectoryDep,
     GatewayDep,
@@ -32,6 +33,7 @@ from ml_platform.jobs.schemas import (
     TrainingJobRequest,
     TrainingJobResponse,
 )
+from ml_platform.policy.admission import admit_job_request
 from ml_platform.wire import DNS_1123_LABEL, ErrorResponse
 
 # The full prefix lives on this router so route templates (metrics labels) are complete paths.
@@ -64,6 +66,7 @@ def to_response(job: TrainingJob) -> TrainingJobResponse:
         target_clusters=list(job.target_clusters),
         clusters=sorted(job.cluster_status or {}),
         workload_kind=job.workload_kind,
+        created_by=job.created_by,
         created_at=job.created_at,
         updated_at=job.updated_at,
         submitted_at=job.submitted_at,
@@ -82,6 +85,7 @@ def _event_response(event: JobEvent) -> JobEventResponse:
         reason=event.reason,
         message=event.message,
         cluster=event.cluster,
+        created_by=event.created_by,
     )
 
 
@@ -94,6 +98,7 @@ def _event_response(event: JobEvent) -> JobEventResponse:
 async def create_job(
     body: TrainingJobRequest,
     request: Request,
+    caller: CallerDep,
     session: WriteSessionDep,
     response: Response,
     gateway: OptionalGatewayDep,
@@ -118,6 +123,7 @@ async def create_job(
 ) -> TrainingJobResponse | DryRunResponse:
     """Store a training job (Pending), then submit it to Karmada; 201 either way (a job that
     could not be submitted yet stays Pending with the reason in ``message``)."""
+    admit_job_request(body, caller=caller, settings=settings)
     if dry_run:
         response.status_code = status.HTTP_200_OK
         return await service.dry_run(
@@ -130,6 +136,7 @@ async def create_job(
         settings=settings,
         request=body,
         idempotency_key=idempotency_key,
+        created_by=caller.name,
     )
     response.headers["Location"] = f"{request.url.path}/{result.job.id}"
     if not result.created:
@@ -140,6 +147,7 @@ async def create_job(
 @router.get("", response_model=list[TrainingJobResponse], responses=_ERRORS)
 async def list_jobs(
     request: Request,
+    caller: CallerDep,
     session: ReadSessionDep,
     namespace: Annotated[str | None, Query(max_length=63, pattern=NO_NUL)] = None,
     status_: Annotated[str | None, Query(alias="status", max_length=16, pattern=NO_NUL)] = None,
@@ -150,10 +158,20 @@ async def list_jobs(
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = DEFAULT_PAGE_SIZE,
     cursor: Annotated[str | None, Query(max_length=512, pattern=NO_NUL)] = None,
 ) -> JobDocumentResponse:
-    """Jobs newest first; the next page's URL is in the ``Link`` header."""
+    """Jobs newest first, in the caller's namespaces; the next page's URL is in the ``Link``
+    header."""
+    if namespace is not None:
+        caller.require_namespace(namespace)
+    filters = JobFilters(
+        namespace=namespace,
+        namespaces=caller.namespaces,
+        status=status_,
+        algorithm=algorithm,
+        q=q,
+    )
     page = await service.list_jobs(
         session=session,
-        filters=JobFilters(namespace=namespace, status=status_, algorithm=algorithm, q=q),
+        filters=filters,
         cursor=cursor,
         limit=limit,
     )
@@ -166,6 +184,7 @@ async def list_jobs(
 
 @router.get("/counts", response_model=JobCountsResponse, responses=_ERRORS)
 async def count_jobs(
+    caller: CallerDep,
     session: SessionDep,
     namespace: Annotated[str | None, Query(max_length=63, pattern=NO_NUL)] = None,
     algorithm: Annotated[str | None, Query(max_length=63, pattern=NO_NUL)] = None,
@@ -175,9 +194,12 @@ async def count_jobs(
 ) -> JobCountsResponse:
     """Jobs per status among those the list's other filters select: one query, whatever the
     number of jobs (a job id is never "counts": ids end in a hex suffix)."""
-    counts = await service.count_jobs(
-        session=session, filters=JobFilters(namespace=namespace, algorithm=algorithm, q=q)
+    if namespace is not None:
+        caller.require_namespace(namespace)
+    filters = JobFilters(
+        namespace=namespace, namespaces=caller.namespaces, algorithm=algorithm, q=q
     )
+    counts = await service.count_jobs(session=session, filters=filters)
     return JobCountsResponse(counts=counts, total=sum(counts.values()))
 
 

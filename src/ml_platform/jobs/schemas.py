@@ -122,6 +122,19 @@ class InputChannel(WireModel):
         return self
 
 
+class SecretEnvVar(WireModel):
+    """An environment variable of every training container whose value is a key of a
+    Kubernetes Secret in the job's namespace: how a job gets a credential."""
+
+    name: EnvVarName
+    secret_name: Annotated[
+        str, StringConstraints(min_length=1, max_length=253, pattern=DNS_1123_SUBDOMAIN)
+    ] = Field(description="Secret in the job's namespace.")
+    key: Annotated[
+        str, StringConstraints(min_length=1, max_length=253, pattern=r"^[-._a-zA-Z0-9]+$")
+    ] = Field(description="Key inside that Secret.")
+
+
 class OutputDataConfig(WireModel):
     """Where the job writes its artifacts."""
 
@@ -173,6 +186,11 @@ class TrainingJobRequest(WireModel):
     custom_hyperparameters: dict[EnvVarName, Scalar] = Field(
         default_factory=dict, max_length=256, description="Extra environment variables."
     )
+    secret_env: list[SecretEnvVar] = Field(
+        default_factory=list,
+        max_length=64,
+        description="Environment variables from Secret keys (credentials are never inline).",
+    )
     target_clusters: list[ClusterName] = Field(
         default_factory=list, max_length=100, description="Candidate clusters; empty = any."
     )
@@ -205,6 +223,9 @@ class TrainingJobResponse(WireModel):
         description="Member clusters the workload is on, as last observed (empty before).",
     )
     workload_kind: str
+    created_by: str | None = Field(
+        default=None, description="Name of the API token or OIDC user that created the job."
+    )
     created_at: Timestamp
     updated_at: Timestamp
     submitted_at: Timestamp | None
@@ -239,6 +260,9 @@ class JobEventResponse(WireModel):
     reason: str | None
     message: str | None
     cluster: str | None
+    created_by: str | None = Field(
+        default=None, description="Caller whose request caused the event (None: the monitor)."
+    )
 
 
 class DryRunResponse(WireModel):

@@ -132,6 +132,7 @@ async def create_job(
     settings: Settings,
     request: TrainingJobRequest,
     idempotency_key: str | None,
+    created_by: str | None = None,
 ) -> CreatedJob:
     """Create a job: check it, store it Pending, commit, then make the first submission.
 
@@ -146,7 +147,12 @@ async def create_job(
     A failure up to the commit propagates (a 503 the client retries with its key).
     """
     await check_target_clusters(gateway=gateway, directory=directory, request=request)
-    stored = await store_job(session=session, request=request, idempotency_key=idempotency_key)
+    stored = await store_job(
+        session=session,
+        request=request,
+        idempotency_key=idempotency_key,
+        created_by=created_by,
+    )
     if not stored.created:
         return stored
     await session.commit()
@@ -172,7 +178,11 @@ def _as_committed(job: TrainingJob) -> TrainingJob:
 
 
 async def store_job(
-    *, session: AsyncSession, request: TrainingJobRequest, idempotency_key: str | None
+    *,
+    session: AsyncSession,
+    request: TrainingJobRequest,
+    idempotency_key: str | None,
+    created_by: str | None = None,
 ) -> CreatedJob:
     """Store a new job as Pending with its creation event (nothing is sent to Karmada).
 
@@ -207,6 +217,7 @@ async def store_job(
             "karmada_attempts": 0,
             "next_karmada_attempt_at": now,
             "idempotency_key": idempotency_key,
+            "created_by": created_by,
             "created_at": now,
             "updated_at": now,
         },

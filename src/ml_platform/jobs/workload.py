@@ -8,6 +8,7 @@ from ml_platform.jobs.schemas import MAX_RUNTIME_SECONDS, TrainingJobRequest
 from ml_platform.workloads import (
     InputChannel,
     RenderedJob,
+    SecretEnvRef,
     WorkloadKind,
     WorkloadSettings,
     WorkloadSpec,
@@ -67,6 +68,10 @@ def request_spec(
             algorithm, request.hyperparameters.get(algorithm) or {}
         ),
         custom_hyperparameters=dict(request.custom_hyperparameters),
+        secret_env=tuple(
+            SecretEnvRef(name=ref.name, secret_name=ref.secret_name, key=ref.key)
+            for ref in request.secret_env
+        ),
         target_clusters=tuple(request.target_clusters),
         priority=request.priority,
     )

@@ -7,11 +7,14 @@ import time
 from typing import Any
 
 import structlog
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, Depends, Request, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from ml_platform.api import API_PREFIX
+from ml_platform.auth.authenticator import UNAUTHENTICATED_WARNING, Authenticator
+from ml_platform.auth.deps import authenticate
+from ml_platform.config import Settings
 from ml_platform.errors import ServiceUnavailableError
 from ml_platform.jobs import repository
 from ml_platform.metrics import Metrics
@@ -47,8 +50,11 @@ async def health(request: Request) -> dict[str, Any]:
     ]
     overall = "ok" if database["status"] == "ok" else "degraded"
     monitor = request.app.state.monitor
+    authenticator: Authenticator = request.app.state.authenticator
+    warnings = [UNAUTHENTICATED_WARNING] if authenticator.open else []
     return {
         "status": overall,
+        "warnings": warnings,
         "components": {
             "database": database,
             "backgroundServices": services,
@@ -70,7 +76,14 @@ async def ready(request: Request) -> dict[str, Any]:
     return {"status": "ready", "components": {"database": database}}
 
 
-@router.get("/metrics", response_class=Response)
+async def metrics_access(request: Request) -> None:
+    """/metrics is open unless ``auth.public_metrics`` is off; then any role may read it."""
+    settings: Settings = request.app.state.settings
+    if not settings.auth.public_metrics:
+        await authenticate(request)
+
+
+@router.get("/metrics", response_class=Response, dependencies=[Depends(metrics_access)])
 async def metrics(request: Request) -> Response:
     """Prometheus exposition; the jobs-by-status gauge is refreshed at scrape time."""
     collectors: Metrics = request.app.state.metrics

@@ -30,6 +30,7 @@ from ml_platform.workloads.rendered import DriverLocator, RenderedJob
 from ml_platform.workloads.settings import WorkloadSettings
 from ml_platform.workloads.spec import (
     InputChannel,
+    SecretEnvRef,
     WorkloadKind,
     WorkloadSpec,
     WorkloadSpecError,
@@ -43,6 +44,7 @@ __all__ = [
     "DriverLocator",
     "InputChannel",
     "RenderedJob",
+    "SecretEnvRef",
     "WorkloadKind",
     "WorkloadSettings",
     "WorkloadSpec",

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from ml_platform.workloads.settings import WorkloadSettings
-from ml_platform.workloads.spec import WorkloadSpec
+from ml_platform.workloads.spec import SecretEnvRef, WorkloadSpec
 
 Manifest = dict[str, Any]
 
@@ -80,6 +80,14 @@ def credential_env_entries(settings: WorkloadSettings) -> list[Manifest]:
             },
         }
         for env_name, secret_key in refs
+    ]
+
+
+def secret_env_entries(refs: Iterable[SecretEnvRef]) -> list[Manifest]:
+    """The request's own Secret-backed variables (``secretEnv``), as Secret references."""
+    return [
+        {"name": ref.name, "valueFrom": {"secretKeyRef": {"name": ref.secret_name, "key": ref.key}}}
+        for ref in refs
     ]
 
 

@@ -10,6 +10,7 @@ from ml_platform.workloads.common import (
     env_entries,
     job_labels,
     resource_requirements,
+    secret_env_entries,
     shell_command,
 )
 from ml_platform.workloads.environment import training_environment
@@ -21,9 +22,10 @@ from ml_platform.workloads.volume import results_volume, results_volume_mount
 def container_env(
     spec: WorkloadSpec, settings: WorkloadSettings, *, include_training_env: bool = True
 ) -> list[Manifest]:
-    """Container `env`: the training environment (optional) then the credential references."""
+    """Container `env`: the training environment (optional), then the credential references
+    (object storage, then the request's ``secretEnv``)."""
     plain = env_entries(training_environment(spec, settings)) if include_training_env else []
-    return plain + credential_env_entries(settings)
+    return plain + credential_env_entries(settings) + secret_env_entries(spec.secret_env)
 
 
 def instance_resources(spec: WorkloadSpec) -> Manifest:

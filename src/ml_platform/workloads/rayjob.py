@@ -114,10 +114,18 @@ def runtime_env_yaml(env_vars: dict[str, str]) -> str:
     )
 
 
+# The submitter Job reaches the head's dashboard (Ray's job API) through the head Service, so
+# the dashboard binds to the pod's own IP, which the head container gets from the downward API
+# (KubeRay runs `ray start` in a shell, which expands it): reachable inside the cluster network
+# only, not on every interface, and no Service of ours publishes it.
+POD_IP_ENV = "POD_IP"
+DASHBOARD_HOST = f"${POD_IP_ENV}"
+
+
 def _ray_start_params(spec: WorkloadSpec, *, dashboard: bool) -> dict[str, str]:
     params = {"num-cpus": str(spec.cpu_cores)}
     if dashboard:
-        params["dashboard-host"] = "0.0.0.0"
+        params["dashboard-host"] = DASHBOARD_HOST
     return params
 
 
@@ -128,7 +136,12 @@ def _ray_pod_template(spec: WorkloadSpec, settings: WorkloadSettings, *, head: b
         # Workers follow a custom head image unless they have their own.
         image=head_image if head else (spec.worker_image or head_image),
         env=env_entries(split_environment(spec, settings)[1])
-        + container_env(spec, settings, include_training_env=False),
+        + container_env(spec, settings, include_training_env=False)
+        + (
+            [{"name": POD_IP_ENV, "valueFrom": {"fieldRef": {"fieldPath": "status.podIP"}}}]
+            if head
+            else []
+        ),
         resources=instance_resources(spec),
         settings=settings,
         ports=HEAD_PORTS if head else (),

@@ -44,6 +44,15 @@ class InputChannel:
 
 
 @dataclass(frozen=True, slots=True)
+class SecretEnvRef:
+    """An environment variable read from a key of a Secret in the job's namespace."""
+
+    name: str
+    secret_name: str
+    key: str
+
+
+@dataclass(frozen=True, slots=True)
 class WorkloadSpec:
     """Everything the renderers read about a job; every field is plain data.
 
@@ -75,6 +84,7 @@ class WorkloadSpec:
         default_factory=dict
     )
     label_column: str | None = None
+    secret_env: tuple[SecretEnvRef, ...] = ()
     target_clusters: tuple[str, ...] = ()
     priority: int = 0
 
@@ -85,6 +95,8 @@ class WorkloadSpec:
         _check_name(self.namespace, _DNS1123_LABEL, 63, "namespace")
         if self.pvc_name is not None:
             _check_name(self.pvc_name, _DNS1123_SUBDOMAIN, 253, "pvc_name")
+        for ref in self.secret_env:
+            _check_name(ref.secret_name, _DNS1123_SUBDOMAIN, 253, "secret name")
         for cluster in self.target_clusters:
             _check_name(cluster, _DNS1123_SUBDOMAIN, 253, "target cluster")
         _check_at_least(self.cpu_cores, 1, "cpu_cores")
