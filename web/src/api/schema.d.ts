@@ -10,7 +10,8 @@ export interface paths {
         };
         /**
          * List Jobs
-         * @description Jobs newest first; the next page's URL is in the ``Link`` header.
+         * @description Jobs newest first, in the caller's namespaces; the next page's URL is in the ``Link``
+         *     header.
          */
         get: operations["list_jobs_api_v1_jobs_get"];
         put?: never;
@@ -203,7 +204,8 @@ export interface paths {
         };
         /**
          * List Cluster Resources
-         * @description Objects of one allowed type (see the 422 for the list) in a namespace of a cluster.
+         * @description Objects of one allowed type (see the 422 for the list) in a namespace of a cluster;
+         *     admins only, in their namespaces.
          */
         get: operations["list_cluster_resources_api_v1_proxy_clusters__cluster__resources_get"];
         put?: never;
@@ -506,6 +508,11 @@ export interface components {
             message: string | null;
             /** Cluster */
             cluster: string | null;
+            /**
+             * Createdby
+             * @description Caller whose request caused the event (None: the monitor).
+             */
+            createdBy?: string | null;
         };
         /**
          * JobLogsResponse
@@ -617,6 +624,25 @@ export interface components {
             volumeSizeGB: number;
         };
         /**
+         * SecretEnvVar
+         * @description An environment variable of every training container whose value is a key of a
+         *     Kubernetes Secret in the job's namespace: how a job gets a credential.
+         */
+        SecretEnvVar: {
+            /** Name */
+            name: string;
+            /**
+             * Secretname
+             * @description Secret in the job's namespace.
+             */
+            secretName: string;
+            /**
+             * Key
+             * @description Key inside that Secret.
+             */
+            key: string;
+        };
+        /**
          * StoppingCondition
          * @description When the job is stopped regardless of progress.
          */
@@ -666,6 +692,11 @@ export interface components {
             customHyperparameters?: {
                 [key: string]: string | boolean | number;
             };
+            /**
+             * Secretenv
+             * @description Environment variables from Secret keys (credentials are never inline).
+             */
+            secretEnv?: components["schemas"]["SecretEnvVar"][];
             /**
              * Targetclusters
              * @description Candidate clusters; empty = any.
@@ -719,6 +750,11 @@ export interface components {
             clusters?: string[];
             /** Workloadkind */
             workloadKind: string;
+            /**
+             * Createdby
+             * @description Name of the API token or OIDC user that created the job.
+             */
+            createdBy?: string | null;
             /** Createdat */
             createdAt: string;
             /** Updatedat */
