@@ -95,6 +95,7 @@ class ServiceProcess:
                     "PORT": str(self.port),
                     "ML_PLATFORM_HTTP__HOST": "127.0.0.1",
                     "ML_PLATFORM_LOG__FORMAT": "json",
+                    "ML_PLATFORM_ALLOW_UNAUTHENTICATED": "true",
                     "ML_PLATFORM_MONITOR__INTERVAL_SECONDS": "0.2",
                     "ML_PLATFORM_RETRIES__BACKOFF_BASE_SECONDS": "0.1",
                     "ML_PLATFORM_RETRIES__BACKOFF_CAP_SECONDS": "1",

@@ -35,6 +35,7 @@ def fault_settings(settings: Settings, kubeconfig: Path, **monitor: Any) -> Sett
     that back off from 0.1 s to at most 1 s (so a test under faults ends in seconds)."""
     return settings.model_copy(
         update={
+            "allow_unauthenticated": True,
             "karmada": settings.karmada.model_copy(
                 update={"kubeconfig": kubeconfig, "request_timeout_seconds": 5.0}
             ),
