@@ -3,8 +3,10 @@ at a time on a clock it moves by hand."""
 
 from __future__ import annotations
 
+import asyncio
 import copy
-from collections.abc import AsyncIterator
+import time
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -66,6 +68,21 @@ def build_monitor(
         on_terminal=on_terminal,
         clock=clock,
     )
+
+
+async def wait_for(condition: Callable[[], bool], *, seconds: float = 5.0) -> None:
+    """Poll ``condition`` until it holds; fail after ``seconds``."""
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, "condition not reached in time"
+        await asyncio.sleep(0.01)
+
+
+def cached_job_ids(monitor: StatusMonitor) -> set[str]:
+    """The jobs whose workload the monitor's watch caches hold now."""
+    assert monitor.snapshots is not None
+    *templates, _bindings = monitor.snapshots.reflectors
+    return {template.job_id for reflector in templates for template in reflector.items()}
 
 
 @pytest.fixture

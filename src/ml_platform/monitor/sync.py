@@ -1,15 +1,21 @@
-"""Steps d-g of a tick: turn a Karmada snapshot into row changes and write only those.
+"""The status sync: turn a Karmada snapshot into row changes and write only those. The tick
+runs it over every watched job (``sync_statuses``), the event path over the jobs that watch
+events just touched (``sync_touched``).
 
 The sync keeps, per job, the resourceVersions and cluster readiness it last observed; a job
 whose template, binding and cluster readiness are unchanged skips ``observe`` and the database
-entirely. The cache lives as long as this replica leads (a new leader starts empty and observes
-every job once).
+entirely, and a job whose cached template or binding is older than the one last observed is
+left alone (a lagging cache never moves a status back: see ``watched``). The memory lives as
+long as this replica leads (a new leader starts empty and observes every job once).
+
+A workload absent from Karmada fails the job (WorkloadMissing) only after the grace period and
+once the tick confirmed the absence with a consistent read (``SyncState.confirmed_absent``).
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -21,8 +27,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from ml_platform.config import MonitorSettings
 from ml_platform.jobs import repository
 from ml_platform.jobs.lifecycle import TERMINAL_STATUSES, JobStatus, can_transition
+from ml_platform.karmada.gateway import ObjectRef
 from ml_platform.karmada.status import JobPhase, Observation, observe
 from ml_platform.monitor.snapshot import Snapshot, Template
+from ml_platform.workloads.kinds import WORKLOAD_APIS, WorkloadKind
 
 log = structlog.get_logger()
 
@@ -60,12 +68,23 @@ class SyncState:
     missing_since: dict[str, datetime] = field(default_factory=dict)
     # When each watched job's row last had its observed_at written by this replica.
     recorded_at: dict[str, datetime] = field(default_factory=dict)
+    # Workloads absent past the grace period, to be confirmed by a consistent read; and the
+    # jobs whose absence the tick confirmed just before this sync.
+    unconfirmed: dict[str, ObjectRef] = field(default_factory=dict)
+    confirmed_absent: set[str] = field(default_factory=set)
 
     def clear(self) -> None:
         """Forget everything (leadership changed hands)."""
         self.seen.clear()
         self.missing_since.clear()
         self.recorded_at.clear()
+        self.unconfirmed.clear()
+        self.confirmed_absent.clear()
+
+    def forget(self, job_ids: Iterable[str]) -> None:
+        """Observe these jobs afresh next time (their write may not have happened)."""
+        for job_id in job_ids:
+            self.seen.pop(job_id, None)
 
 
 @dataclass
@@ -184,11 +203,16 @@ def _over_runtime(row: Row[Any], change: _Change | None, now: datetime) -> _Chan
 def _missing(
     row: Row[Any], state: SyncState, settings: MonitorSettings, now: datetime
 ) -> _Change | None:
-    """Step g: a submitted workload absent from Karmada beyond the grace period fails."""
+    """A submitted workload absent from Karmada beyond the grace period fails, once a
+    consistent read confirmed the absence (until then it is queued for that read)."""
     first = state.missing_since.setdefault(row.id, now)
     grace = timedelta(seconds=settings.workload_missing_grace_seconds)
     since_submit = now - row.submitted_at if row.submitted_at else grace
     if now - first < grace or since_submit < grace:
+        return None
+    if row.id not in state.confirmed_absent:
+        resource = WORKLOAD_APIS[WorkloadKind(row.workload_kind)]
+        state.unconfirmed[row.id] = ObjectRef(resource, row.namespace, row.workload_name or row.id)
         return None
     return _Change(
         row=row,
@@ -205,6 +229,25 @@ def _missing(
 def _cache_key(template: Template, snapshot: Snapshot, not_ready: frozenset[str]) -> CacheKey:
     binding = snapshot.binding_of(template)
     return (template.resource_version, binding.resource_version if binding else "", not_ready)
+
+
+def _version(text: str) -> int | None:
+    try:
+        return int(text)
+    except ValueError:
+        return None
+
+
+def older(key: CacheKey, last: CacheKey | None) -> bool:
+    """Whether ``key``'s template or binding is older than the ones last observed (a cache
+    behind what was written from a newer read): such an observation must not be written."""
+    if last is None:
+        return False
+    for new, old in zip(key[:2], last[:2], strict=True):
+        new_version, old_version = _version(new), _version(old)
+        if new_version is not None and old_version is not None and new_version < old_version:
+            return True
+    return False
 
 
 def needs_a_look(
@@ -227,7 +270,7 @@ def needs_a_look(
         ):
             needed.append(job_id)
     watched = {row[0] for row in brief}
-    for cache in (seen, state.missing_since, state.recorded_at):
+    for cache in (seen, state.missing_since, state.recorded_at, state.unconfirmed):
         for job_id in cache.keys() - watched:
             del cache[job_id]
     return needed
@@ -239,9 +282,13 @@ def plan_changes(
     state: SyncState,
     settings: MonitorSettings,
     now: datetime,
+    *,
+    time_driven: bool = True,
 ) -> tuple[list[_Change], int]:
     """The changes the snapshot asks for (pure apart from ``state``); also how many jobs
-    were observed (the others were unchanged since the last tick)."""
+    were observed (the others were unchanged since the last tick). Without ``time_driven``
+    (the event path) jobs past their maxRuntimeSeconds are left to the tick, which stops them
+    and removes their workload at once."""
     changes: list[_Change] = []
     observed = 0
     not_ready = snapshot.not_ready
@@ -253,8 +300,10 @@ def plan_changes(
             change = _missing(row, state, settings, now)
         else:
             state.missing_since.pop(row.id, None)
+            state.unconfirmed.pop(row.id, None)
             key = _cache_key(template, snapshot, not_ready)
-            if state.seen.get(row.id) != key:
+            last = state.seen.get(row.id)
+            if last != key and not older(key, last):
                 observed += 1
                 binding = snapshot.binding_of(template)
                 observation = observe(
@@ -265,7 +314,8 @@ def plan_changes(
                 )
                 state.seen[row.id] = key
                 change = _from_observation(row, observation, snapshot.cluster_ready, now)
-        change = _over_runtime(row, change, now)
+        if time_driven:
+            change = _over_runtime(row, change, now)
         if change is not None:
             changes.append(change)
     return changes, observed
@@ -371,18 +421,48 @@ async def sync_statuses(
     settings: MonitorSettings,
     now: datetime,
 ) -> SyncResult:
-    """Steps d-g inside the caller's transaction."""
+    """The tick's sync of every watched job, inside the caller's transaction."""
     brief = await repository.watched_jobs_brief(session=session, statuses=WATCHED_STATUSES)
     needed = needs_a_look(brief, snapshot, state, now)
     rows = await repository.watched_jobs(session=session, statuses=WATCHED_STATUSES, job_ids=needed)
     changes, observed = plan_changes(rows, snapshot, state, settings, now)
+    written = await _write(session=session, changes=changes, state=state, now=now)
+    stale = stale_observations(brief, snapshot, state, settings, now)
+    await repository.touch_observed(session=session, job_ids=stale, now=now)
+    return _result(len(brief), observed, written)
+
+
+async def sync_touched(
+    *,
+    session: AsyncSession,
+    snapshot: Snapshot,
+    state: SyncState,
+    settings: MonitorSettings,
+    now: datetime,
+) -> SyncResult:
+    """The event path's sync of the jobs in ``snapshot`` (their template or binding just
+    changed), inside the caller's transaction. Every job in it has its template: absence is
+    for the tick to decide."""
+    rows = await repository.watched_jobs(
+        session=session, statuses=WATCHED_STATUSES, job_ids=list(snapshot.templates)
+    )
+    changes, observed = plan_changes(rows, snapshot, state, settings, now, time_driven=False)
+    written = await _write(session=session, changes=changes, state=state, now=now)
+    return _result(len(rows), observed, written)
+
+
+async def _write(
+    *, session: AsyncSession, changes: Sequence[_Change], state: SyncState, now: datetime
+) -> list[_Change]:
     written = await write_changes(session=session, changes=changes, state=state, now=now)
     for change in written:
         state.recorded_at[change.row.id] = now
-    stale = stale_observations(brief, snapshot, state, settings, now)
-    await repository.touch_observed(session=session, job_ids=stale, now=now)
+    return written
+
+
+def _result(watched: int, observed: int, written: Sequence[_Change]) -> SyncResult:
     return SyncResult(
-        watched=len(brief),
+        watched=watched,
         observed=observed,
         changed=len(written),
         transitions=sum(1 for change in written if change.moves),
