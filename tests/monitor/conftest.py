@@ -52,7 +52,9 @@ def build_monitor(
 ) -> StatusMonitor:
     """A monitor for ``app`` (not started: tests call ``run_once``), with the app's settings
     unless ``settings`` is given, ``on_terminal`` as its hook for finished jobs, and
-    ``overrides`` of its monitor settings."""
+    ``overrides`` of its monitor settings. Its event path is off unless an override sets
+    ``event_window_seconds``: a test of what one tick does must not race it."""
+    overrides.setdefault("event_window_seconds", 0.0)
     if settings is None:
         settings = app.state.settings
     if overrides:

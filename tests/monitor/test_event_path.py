@@ -24,6 +24,8 @@ from .conftest import (
     wait_for,
 )
 
+EVENT_WINDOW = 0.02  # the default: these tests run with the event path on
+
 
 async def api_status(client: httpx.AsyncClient, job_id: str) -> str:
     status: str = (await get_job(client, job_id))["status"]
@@ -37,7 +39,7 @@ async def test_a_finished_workload_reaches_the_api_without_a_tick(
     clock: ManualClock,
     ui_request: dict[str, Any],
 ) -> None:
-    monitor = build_monitor(karmada_app, clock)
+    monitor = build_monitor(karmada_app, clock, event_window_seconds=EVENT_WINDOW)
     try:
         job_id = await running_job(karmada_client, monitor, simulator, ui_request)
         assert await api_status(karmada_client, job_id) == "Running"
@@ -66,7 +68,9 @@ async def test_the_event_path_leaves_a_vanished_workload_to_the_tick(
     clock: ManualClock,
     ui_request: dict[str, Any],
 ) -> None:
-    monitor = build_monitor(karmada_app, clock, workload_missing_grace_seconds=1.0)
+    monitor = build_monitor(
+        karmada_app, clock, workload_missing_grace_seconds=1.0, event_window_seconds=EVENT_WINDOW
+    )
     try:
         job_id = await running_job(karmada_client, monitor, simulator, ui_request)
         job = await load_job(karmada_app, job_id)

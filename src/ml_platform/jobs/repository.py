@@ -333,12 +333,16 @@ async def watched_jobs(
 
 
 async def lock_versions(*, session: AsyncSession, job_ids: Sequence[str]) -> dict[str, int]:
-    """Row-lock these jobs and return their current version (missing ids are gone)."""
+    """Row-lock these jobs and return their current version (missing ids are gone).
+
+    Rows are locked in id order: two writers locking overlapping sets (the monitor's tick and
+    its event path) then wait for each other instead of deadlocking."""
     versions: dict[str, int] = {}
-    for chunk in _chunks(job_ids):
+    for chunk in _chunks(sorted(job_ids)):
         statement = (
             select(TrainingJob.id, TrainingJob.version)
             .where(TrainingJob.id.in_(chunk))
+            .order_by(TrainingJob.id)
             .with_for_update()
         )
         versions.update({row.id: row.version for row in await session.execute(statement)})

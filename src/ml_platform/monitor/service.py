@@ -13,8 +13,11 @@ The event path (while leading, unless ``monitor.event_window_seconds`` is 0): th
 mark the jobs whose workload or binding an event changed; after a window of a few tens of
 milliseconds the marked jobs are synced in one transaction, so a change in a member cluster
 reaches the API well before the next tick. The tick stays as the full reconciliation that
-repairs anything an event missed, and for everything time-driven. Both take one lock, so their
-syncs never interleave; the event path makes no Karmada calls.
+repairs anything an event missed, and for everything time-driven. The two may run at once:
+each write is a compare-and-set on rows locked in id order, and neither writes from a template
+or binding older than the last one written from (``sync``), so whichever writes second either
+writes newer state or drops its change (the event path then takes that job again). The event
+path makes no Karmada calls.
 """
 
 from __future__ import annotations
@@ -94,8 +97,6 @@ class StatusMonitor(LoopService):
         # The Karmada watch caches: kept while this replica leads, dropped when it stops.
         self.snapshots: WatchedSnapshots | None = None
         self._events: asyncio.Task[None] | None = None
-        # Held by each sync (tick or event batch): they share ``state`` and the rows.
-        self._sync_lock = asyncio.Lock()
         self.event_batches = 0
         self.event_jobs_changed = 0
 
@@ -156,24 +157,24 @@ class StatusMonitor(LoopService):
             snapshot = await snapshots.changed(window)
             if not snapshot.templates or not self.leader.is_leader:
                 continue
-            async with self._sync_lock:
-                try:
-                    async with self._sessionmaker() as session, session.begin():
-                        await begin_write(session)
-                        result = await sync_touched(
-                            session=session,
-                            snapshot=snapshot,
-                            state=self.state,
-                            settings=self._settings.monitor,
-                            now=self._clock(),
-                        )
-                except Exception:  # the tick reconciles these jobs
-                    self.state.forget(snapshot.templates)
-                    log.exception("monitor.event_sync_failed", jobs=len(snapshot.templates))
-                    continue
-                except BaseException:
-                    self.state.forget(snapshot.templates)
-                    raise
+            try:
+                async with self._sessionmaker() as session, session.begin():
+                    await begin_write(session)
+                    result = await sync_touched(
+                        session=session,
+                        snapshot=snapshot,
+                        state=self.state,
+                        settings=self._settings.monitor,
+                        now=self._clock(),
+                    )
+            except Exception:  # the tick reconciles these jobs
+                self.state.forget(snapshot.templates)
+                log.exception("monitor.event_sync_failed", jobs=len(snapshot.templates))
+                continue
+            except BaseException:
+                self.state.forget(snapshot.templates)
+                raise
+            snapshots.touch_again(result.dropped)
             self.event_batches += 1
             self.event_jobs_changed += result.changed
 
@@ -188,31 +189,30 @@ class StatusMonitor(LoopService):
         report.steps = steps
         self._metrics.karmada_retries.inc(steps.deferred)
         self._metrics.submission_failures.inc(steps.failed)
-        async with self._sync_lock:
-            started = time.perf_counter()
-            try:
-                snapshot = await snapshots.take()
-                await self._confirm_absent(snapshots)
-            except KarmadaUnavailable as exc:
-                report.snapshot_error = exc.message
-                log.warning("monitor.snapshot_failed", error=exc.message)
-                return
-            finally:
-                report.snapshot_seconds = time.perf_counter() - started
-            started = time.perf_counter()
-            now = self._clock()
-            try:
-                async with self._sessionmaker() as session, session.begin():
-                    await begin_write(session)
-                    report.sync = await sync_statuses(
-                        session=session,
-                        snapshot=snapshot,
-                        state=self.state,
-                        settings=self._settings.monitor,
-                        now=now,
-                    )
-            finally:
-                self.state.confirmed_absent.clear()
+        started = time.perf_counter()
+        try:
+            snapshot = await snapshots.take()
+            await self._confirm_absent(snapshots)
+        except KarmadaUnavailable as exc:
+            report.snapshot_error = exc.message
+            log.warning("monitor.snapshot_failed", error=exc.message)
+            return
+        finally:
+            report.snapshot_seconds = time.perf_counter() - started
+        started = time.perf_counter()
+        now = self._clock()
+        try:
+            async with self._sessionmaker() as session, session.begin():
+                await begin_write(session)
+                report.sync = await sync_statuses(
+                    session=session,
+                    snapshot=snapshot,
+                    state=self.state,
+                    settings=self._settings.monitor,
+                    now=now,
+                )
+        finally:
+            self.state.confirmed_absent.clear()
         report.sync_seconds = time.perf_counter() - started
         if report.sync.stopping:
             # Stop the jobs that just ran out of time now rather than a tick later.

@@ -97,6 +97,8 @@ class SyncResult:
     transitions: int = 0
     # Jobs past maxRuntimeSeconds, now Stopping: step b can remove them in the same tick.
     stopping: int = 0
+    # Jobs whose change was dropped because another writer changed the row since it was read.
+    dropped: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -429,7 +431,7 @@ async def sync_statuses(
     written = await _write(session=session, changes=changes, state=state, now=now)
     stale = stale_observations(brief, snapshot, state, settings, now)
     await repository.touch_observed(session=session, job_ids=stale, now=now)
-    return _result(len(brief), observed, written)
+    return _result(len(brief), observed, changes, written)
 
 
 async def sync_touched(
@@ -448,7 +450,7 @@ async def sync_touched(
     )
     changes, observed = plan_changes(rows, snapshot, state, settings, now, time_driven=False)
     written = await _write(session=session, changes=changes, state=state, now=now)
-    return _result(len(rows), observed, written)
+    return _result(len(rows), observed, changes, written)
 
 
 async def _write(
@@ -460,11 +462,15 @@ async def _write(
     return written
 
 
-def _result(watched: int, observed: int, written: Sequence[_Change]) -> SyncResult:
+def _result(
+    watched: int, observed: int, changes: Sequence[_Change], written: Sequence[_Change]
+) -> SyncResult:
+    kept = {change.row.id for change in written}
     return SyncResult(
         watched=watched,
         observed=observed,
         changed=len(written),
         transitions=sum(1 for change in written if change.moves),
         stopping=sum(1 for change in written if change.status == JobStatus.STOPPING),
+        dropped=[change.row.id for change in changes if change.row.id not in kept],
     )

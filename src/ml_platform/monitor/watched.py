@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import structlog
@@ -80,6 +80,7 @@ class WatchedSnapshots:
         # Jobs touched by watch events since the event path last took them.
         self._touched: dict[str, TemplateKey] = {}
         self._touched_event = asyncio.Event()
+        self._last_keys: dict[str, TemplateKey] = {}
         self._loop: asyncio.AbstractEventLoop | None = None
 
     def start(self) -> None:
@@ -190,6 +191,13 @@ class WatchedSnapshots:
         self._touched[job_id] = key
         self._touched_event.set()
 
+    def touch_again(self, job_ids: Iterable[str]) -> None:
+        """Take these jobs into the next batch again (their write lost a race)."""
+        for job_id in job_ids:
+            key = self._last_keys.get(job_id)
+            if key is not None:
+                self._mark(job_id, key)
+
     async def changed(self, window_seconds: float) -> Snapshot:
         """Wait for a watch event that touches one of our jobs, then ``window_seconds`` more
         to gather others; the snapshot of the touched jobs as the caches hold them now."""
@@ -197,6 +205,7 @@ class WatchedSnapshots:
         await asyncio.sleep(window_seconds)
         self._touched_event.clear()
         touched, self._touched = self._touched, {}
+        self._last_keys = touched
         templates: dict[str, Template] = {}
         bindings: dict[tuple[str, str], Binding] = {}
         for job_id, (index, key) in touched.items():
