@@ -58,6 +58,7 @@ from ml_platform.jobs.models import TrainingJob
 from ml_platform.jobs.schemas import TrainingJobRequest
 from ml_platform.jobs.service import resolve_algorithm
 from ml_platform.jobs.workload import render_job
+from ml_platform.karmada.errors import KarmadaUnavailable
 from ml_platform.karmada.gateway import KarmadaGateway, ObjectRef
 from ml_platform.karmada.resources import RESOURCE_BINDING
 from ml_platform.karmada.status import JobPhase, observe
@@ -224,7 +225,14 @@ async def seed(settings: Settings, gateway: KarmadaGateway, count: int) -> list[
                     duration = FIRST_FINISH + samples[row["id"]] * ROUND
                     annotations = manifest["metadata"].setdefault("annotations", {})
                     annotations[DURATION_ANNOTATION] = str(duration)
-                await gateway.create(manifest)
+                for attempt in range(5):  # the loaded simulator may drop a connection
+                    try:
+                        await gateway.create(manifest)
+                        break
+                    except KarmadaUnavailable:
+                        if attempt == 4:
+                            raise
+                        await asyncio.sleep(0.5)
 
     started = time.perf_counter()
     for start in range(0, len(rows), 500):

@@ -295,6 +295,7 @@ WATCHED_COLUMNS = (
     TrainingJob.max_runtime_seconds,
     TrainingJob.version,
     TrainingJob.log_capture_due_at,
+    TrainingJob.observed_key,
 )
 
 
@@ -305,11 +306,12 @@ BRIEF_COLUMNS = (
     _JOB_TABLE.c.status,
     _JOB_TABLE.c.started_at,
     _JOB_TABLE.c.max_runtime_seconds,
+    _JOB_TABLE.c.observed_key,
 )
 
 
 # id, status, started_at, max_runtime_seconds
-BriefRow = tuple[str, str, datetime | None, int | None]
+BriefRow = tuple[str, str, datetime | None, int | None, str | None]
 
 
 async def watched_jobs_brief(*, session: AsyncSession, statuses: Sequence[str]) -> list[BriefRow]:

@@ -1,5 +1,6 @@
 """The status monitor: a ``LoopService`` whose run is one tick, on the leading replica only,
-and between ticks an event path that writes what watch events bring.
+and between ticks an event path that writes what watch events bring. A standby replica keeps
+its watch caches following Karmada, so that on taking over its first sync needs no LIST.
 
 One tick, in order: submissions, stops and deletions that are due (their own short
 transactions, see ``steps``); the Karmada snapshot (from watch caches kept while leading, plus
@@ -94,7 +95,7 @@ class StatusMonitor(LoopService):
         self.leader = LeaderElection(engine)
         self.state = SyncState()
         self.last: TickReport | None = None
-        # The Karmada watch caches: kept while this replica leads, dropped when it stops.
+        # The Karmada watch caches: kept while this replica runs (leading or standing by).
         self.snapshots: WatchedSnapshots | None = None
         self._events: asyncio.Task[None] | None = None
         self.event_batches = 0
@@ -113,17 +114,19 @@ class StatusMonitor(LoopService):
         if not leads or not was_leader:
             # A replica that (re)gains the lead must not trust what it saw before.
             self.state.clear()
-        if not leads:
-            await self._drop_snapshots()
-            self.last = TickReport(led=False)
-            return
+        # A standby keeps its watch caches too: on taking over, its first sync starts from
+        # them (and from the keys its predecessor stored) instead of LISTing everything.
         if self.snapshots is None:
             self.snapshots = WatchedSnapshots(self._gateway)
             self.snapshots.start()
-            if self._settings.monitor.event_window_seconds > 0:
-                self._events = asyncio.create_task(
-                    self._follow_events(self.snapshots), name="monitor-events"
-                )
+        if not leads:
+            await self._stop_events()
+            self.last = TickReport(led=False)
+            return
+        if self._events is None and self._settings.monitor.event_window_seconds > 0:
+            self._events = asyncio.create_task(
+                self._follow_events(self.snapshots), name="monitor-events"
+            )
         started = time.perf_counter()
         calls_before = self._gateway.calls
         report = TickReport(led=True)
@@ -139,12 +142,15 @@ class StatusMonitor(LoopService):
             self._metrics.tick_seconds.observe(report.seconds)
             self._metrics.api_calls.observe(report.api_calls)
 
-    async def _drop_snapshots(self) -> None:
+    async def _stop_events(self) -> None:
         if self._events is not None:
             events, self._events = self._events, None
             events.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await events
+
+    async def _drop_snapshots(self) -> None:
+        await self._stop_events()
         if self.snapshots is not None:
             snapshots, self.snapshots = self.snapshots, None
             await snapshots.stop()

@@ -2,11 +2,13 @@
 runs it over every watched job (``sync_statuses``), the event path over the jobs that watch
 events just touched (``sync_touched``).
 
-The sync keeps, per job, the resourceVersions and cluster readiness it last observed; a job
-whose template, binding and cluster readiness are unchanged skips ``observe`` and the database
-entirely, and a job whose cached template or binding is older than the one last observed is
-left alone (a lagging cache never moves a status back: see ``watched``). The memory lives as
-long as this replica leads (a new leader starts empty and observes every job once).
+The sync keeps, per job, the resourceVersions and cluster readiness it last observed (its
+key); a job whose template, binding and cluster readiness are unchanged skips ``observe`` and
+the database entirely, and a job whose cached template or binding is older than the one last
+observed is left alone (a lagging cache never moves a status back: see ``watched``). The key
+a status was written from is stored with it (``observed_key``): a new leader starts from the
+stored keys, so it observes only the jobs that moved since, and never writes from versions
+older than the ones its predecessor wrote from.
 
 A workload absent from Karmada fails the job (WorkloadMissing) only after the grace period and
 once the tick confirmed the absence with a consistent read (``SyncState.confirmed_absent``).
@@ -114,6 +116,8 @@ class _Change:
     completed_at: datetime | None = None
     next_karmada_attempt_at: datetime | None = None
     cluster: str | None = None
+    # The key of the observation this change comes from (None: the row's stays).
+    observed_key: str | None = None
 
     @property
     def moves(self) -> bool:
@@ -199,6 +203,7 @@ def _over_runtime(row: Row[Any], change: _Change | None, now: datetime) -> _Chan
         started_at=started,
         completed_at=row.completed_at,
         next_karmada_attempt_at=now,  # step b, run again after the sync, removes the workload
+        observed_key=change.observed_key if change else None,
     )
 
 
@@ -233,6 +238,19 @@ def _cache_key(template: Template, snapshot: Snapshot, not_ready: frozenset[str]
     return (template.resource_version, binding.resource_version if binding else "", not_ready)
 
 
+def encode_key(key: CacheKey) -> str:
+    """The stored form of a key: "<template rv>/<binding rv>/<not Ready clusters, sorted>"."""
+    return "/".join((key[0], key[1], ",".join(sorted(key[2]))))
+
+
+def decode_key(text: str | None) -> CacheKey | None:
+    """The key stored as ``text`` (None for none, or for a form this version does not read)."""
+    parts = (text or "").split("/")
+    if len(parts) != 3:
+        return None
+    return (parts[0], parts[1], frozenset(filter(None, parts[2].split(","))))
+
+
 def _version(text: str) -> int | None:
     try:
         return int(text)
@@ -263,11 +281,16 @@ def needs_a_look(
     templates = snapshot.templates
     seen = state.seen
     needed: list[str] = []
-    for job_id, status, started_at, limit in brief:
+    for job_id, status, started_at, limit, stored in brief:
         template = templates.get(job_id)
+        last = seen.get(job_id)
+        if last is None and stored is not None:  # a new leader: what its predecessor wrote
+            last = decode_key(stored)
+            if last is not None:
+                seen[job_id] = last
         if (
             template is None
-            or seen.get(job_id) != _cache_key(template, snapshot, not_ready)
+            or last != _cache_key(template, snapshot, not_ready)
             or _over_limit(status, started_at, limit, now)
         ):
             needed.append(job_id)
@@ -304,7 +327,7 @@ def plan_changes(
             state.missing_since.pop(row.id, None)
             state.unconfirmed.pop(row.id, None)
             key = _cache_key(template, snapshot, not_ready)
-            last = state.seen.get(row.id)
+            last = state.seen.get(row.id) or decode_key(row.observed_key)
             if last != key and not older(key, last):
                 observed += 1
                 binding = snapshot.binding_of(template)
@@ -316,6 +339,8 @@ def plan_changes(
                 )
                 state.seen[row.id] = key
                 change = _from_observation(row, observation, snapshot.cluster_ready, now)
+                if change is not None:
+                    change.observed_key = encode_key(key)
         if time_driven:
             change = _over_runtime(row, change, now)
         if change is not None:
@@ -351,6 +376,7 @@ async def write_changes(
                 "started_at": change.started_at,
                 "completed_at": change.completed_at,
                 "next_karmada_attempt_at": change.next_karmada_attempt_at,
+                "observed_key": change.observed_key or change.row.observed_key,
                 # A job that just finished has its driver log captured (and retried) next.
                 "log_capture_due_at": now
                 if change.moves and change.status in TERMINAL_STATUSES
