@@ -1,4 +1,4 @@
-"""Step c from watch caches: one reflector per snapshot resource, read at each tick after a
+"""The snapshot from watch caches: one reflector per snapshot resource, read at each tick after a
 single cheap LIST that tells how current the caches must be.
 
 Correctness: the tick must see every change made before it started. The one-item LIST returns
