@@ -42,13 +42,17 @@ UI_REQUEST = json.loads(
 )
 
 
+def kind(name: str) -> str:
+    """A thread's name without its number or the resource or pod it reads."""
+    for prefix in ("karmada-watch-", "karmada-log-", "log-follow-", "reflector-"):
+        if name.startswith(prefix):
+            return prefix.rstrip("-")
+    return re.sub(r"_\d+$", "", name)  # pool threads: karmada_3, asyncio_0
+
+
 def threads_by_kind() -> dict[str, int]:
-    """Live threads, grouped by name with numbers and pod names cut off."""
-    kinds = collections.Counter(
-        re.sub(r"[-_].*$", "", t.name) if "-" in t.name or "_" in t.name else t.name
-        for t in threading.enumerate()
-    )
-    return dict(sorted(kinds.items()))
+    """Live threads, grouped by kind (``karmada`` is the gateway's pool for single requests)."""
+    return dict(sorted(collections.Counter(kind(t.name) for t in threading.enumerate()).items()))
 
 
 def show(label: str) -> None:
