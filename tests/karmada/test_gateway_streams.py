@@ -17,6 +17,7 @@ from karmada_sim.server import SimulatorServer
 from karmada_support import advance
 from ml_platform.jobs import repository
 from ml_platform.jobs.logs import DriverPod, find_driver
+from ml_platform.karmada import stream as stream_module
 from ml_platform.karmada.errors import KarmadaRejected
 from ml_platform.karmada.gateway import KarmadaGateway, ObjectRef, WatchEvent
 from ml_platform.karmada.resources import CLUSTER, ApiResource
@@ -89,6 +90,27 @@ async def test_a_watch_from_a_forgotten_version_yields_an_error_event(
             first = await anext(events)
     assert first.type == "ERROR"
     assert first.object["code"] == 410
+
+
+async def test_a_consumer_that_falls_behind_holds_the_reader_back_and_loses_nothing(
+    gateway: KarmadaGateway, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(stream_module, "READ_AHEAD_BATCHES", 1)
+    version = await gateway.current_resource_version(POLICIES)
+    async with gateway.watch(POLICIES, resource_version=version) as events:
+        await events.open()
+        for index in range(5):  # one write, one chunk, one batch each
+            await gateway.create(policy(f"p{index}"))
+        await asyncio.sleep(0.3)
+        # The reader posted one batch beyond the "opened" mark, then waits for the consumer.
+        assert events._queue.qsize() <= 2
+        names = []
+        async with asyncio.timeout(5):
+            async for event in events:
+                names.append(event.object["metadata"]["name"])
+                if len(names) == 5:
+                    break
+    assert names == [f"p{index}" for index in range(5)]
 
 
 async def test_cancelling_the_consumer_of_a_silent_watch_ends_its_thread(
