@@ -187,7 +187,8 @@ class Stream(Generic[T]):
                 return
             self._post(_OPENED)
             for batch in self._decoder(self._chunks(raw)):
-                self._space.acquire()
+                if not self._closed:  # closed (or the loop gone): nobody will make room
+                    self._space.acquire()
                 if self._closed:
                     return
                 self._post(batch)
