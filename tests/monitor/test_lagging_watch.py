@@ -38,7 +38,11 @@ EVENT_WINDOW = 0.02  # the default: these tests run with the event path on
 async def started_monitor(app: FastAPI, clock: ManualClock) -> StatusMonitor:
     """A monitor past its first tick, its caches following their streams."""
     monitor = build_monitor(
-        app, clock, workload_missing_grace_seconds=1.0, event_window_seconds=EVENT_WINDOW
+        app,
+        clock,
+        workload_missing_grace_seconds=1.0,
+        event_window_seconds=EVENT_WINDOW,
+        wait_for_caches=False,
     )
     await monitor.run_once()
     assert monitor.snapshots is not None

@@ -136,11 +136,10 @@ async def test_a_new_leader_starts_from_the_stored_keys_and_observes_only_what_m
         # The standby's caches lag what the leader read: they show the workload as it was.
         rayjobs = reflectors[0]
         key = (stored.namespace, stored.workload_name or "")
-        with rayjobs._lock:
-            current = rayjobs._items[key]
-            rayjobs._items[key] = dataclasses.replace(
-                current, resource_version="1", status_json=b"null"
-            )
+        current = rayjobs._items[key]
+        rayjobs._items[key] = dataclasses.replace(
+            current, resource_version="1", status_json=b"null"
+        )
 
         await first.stop()
         await second.run_once()
@@ -151,8 +150,7 @@ async def test_a_new_leader_starts_from_the_stored_keys_and_observes_only_what_m
         assert second.last.sync.changed == 0
         assert (await load_job(second_app, steady)).version == stored.version
 
-        with rayjobs._lock:
-            rayjobs._items[key] = current
+        rayjobs._items[key] = current
         members_finished(simulator)
         await wait_for(lambda: _cached_phase_moved(second, key, current.resource_version))
         await second.run_once()

@@ -2,8 +2,8 @@
 and between ticks an event path that writes what watch events bring. A standby replica keeps
 its watch caches following Karmada, so that on taking over its first sync needs no LIST.
 
-One tick, in order: submissions, stops and deletions that are due (their own short
-transactions, see ``steps``); the Karmada snapshot (from watch caches kept while leading, plus
+One tick, in order: the due submissions, then the due stops and deletions ("due removals"),
+in their own short transactions (``steps``); the Karmada snapshot (from the watch caches plus
 one consistent LIST of the clusters, outside any transaction); the consistent reads that
 confirm absent workloads; the status sync of every watched job in one transaction (``sync``).
 Jobs the sync found past maxRuntimeSeconds are stopped right away, and finished jobs then go to
@@ -107,7 +107,8 @@ class StatusMonitor(LoopService):
         return self.leader.is_leader
 
     async def run_once(self) -> None:
-        """One tick: leader check, then steps a-g (a test can call this directly)."""
+        """One tick: leader check, due submissions, due removals, snapshot, status sync (a test
+        can call this directly)."""
         was_leader = self.leader.is_leader
         leads = await self.leader.check()
         self._metrics.leader.set(1 if leads else 0)

@@ -36,7 +36,7 @@ from ml_platform.workloads.kinds import WORKLOAD_APIS, WorkloadKind
 
 log = structlog.get_logger()
 
-# Statuses whose workload the sync watches; Stopping/Deleting belong to step b.
+# Statuses whose workload the sync watches; Stopping/Deleting belong to the due removals.
 WATCHED_STATUSES = (JobStatus.SUBMITTED, JobStatus.RUNNING)
 
 # Our status for each observed phase; None keeps the current status (a submitted job whose
@@ -97,7 +97,7 @@ class SyncResult:
     observed: int = 0
     changed: int = 0
     transitions: int = 0
-    # Jobs past maxRuntimeSeconds, now Stopping: step b can remove them in the same tick.
+    # Jobs past maxRuntimeSeconds, now Stopping: the due removals take them in the same tick.
     stopping: int = 0
     # Jobs whose change was dropped because another writer changed the row since it was read.
     dropped: list[str] = field(default_factory=list)
@@ -188,7 +188,7 @@ def _over_limit(status: str, started: datetime | None, limit: int | None, now: d
 
 
 def _over_runtime(row: Row[Any], change: _Change | None, now: datetime) -> _Change | None:
-    """Step f: a Running job past its maxRuntimeSeconds is asked to stop."""
+    """Max runtime: a Running job past its maxRuntimeSeconds is asked to stop."""
     status = change.status if change else row.status
     started = change.started_at if change else row.started_at
     limit = row.max_runtime_seconds
@@ -202,7 +202,7 @@ def _over_runtime(row: Row[Any], change: _Change | None, now: datetime) -> _Chan
         cluster_status=change.cluster_status if change else row.cluster_status,
         started_at=started,
         completed_at=row.completed_at,
-        next_karmada_attempt_at=now,  # step b, run again after the sync, removes the workload
+        next_karmada_attempt_at=now,  # due removals, run again after the sync, remove it
         observed_key=change.observed_key if change else None,
     )
 

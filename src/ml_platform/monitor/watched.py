@@ -81,12 +81,10 @@ class WatchedSnapshots:
         self._touched: dict[str, TemplateKey] = {}
         self._touched_event = asyncio.Event()
         self._last_keys: dict[str, TemplateKey] = {}
-        self._loop: asyncio.AbstractEventLoop | None = None
 
     def start(self) -> None:
-        """Start every reflector's thread (each LISTs, then watches); their events mark jobs
+        """Start every reflector's task (each LISTs, then watches); their events mark jobs
         for the event path from then on."""
-        self._loop = asyncio.get_running_loop()
         for index, reflector in enumerate(self._templates):
             reflector.on_change = self._template_changed(index)
         self._bindings.on_change = self._binding_changed
@@ -94,18 +92,12 @@ class WatchedSnapshots:
             reflector.start()
 
     async def stop(self) -> None:
-        """End every reflector's thread (streams closed, threads joined)."""
-        for reflector in self.reflectors:
-            reflector.stop(timeout=0)  # close all streams first, then join each
-        await asyncio.to_thread(self._join)
-
-    def _join(self) -> None:
-        for reflector in self.reflectors:
-            reflector.stop()
+        """End every reflector's task (streams closed, their threads ended)."""
+        await asyncio.gather(*(reflector.stop() for reflector in self.reflectors))
 
     @property
     def alive(self) -> bool:
-        """Whether any reflector thread still runs."""
+        """Whether any reflector's task still runs."""
         return any(reflector.alive for reflector in self.reflectors)
 
     # --------------------------------------------------------------------- the tick
@@ -182,12 +174,6 @@ class WatchedSnapshots:
             self._touch(template.job_id, (index, key))
 
     def _touch(self, job_id: str, key: TemplateKey) -> None:
-        # Called in a reflector's thread: hand over to the event loop.
-        loop = self._loop
-        if loop is not None and not loop.is_closed():
-            loop.call_soon_threadsafe(self._mark, job_id, key)
-
-    def _mark(self, job_id: str, key: TemplateKey) -> None:
         self._touched[job_id] = key
         self._touched_event.set()
 
@@ -196,7 +182,7 @@ class WatchedSnapshots:
         for job_id in job_ids:
             key = self._last_keys.get(job_id)
             if key is not None:
-                self._mark(job_id, key)
+                self._touch(job_id, key)
 
     async def changed(self, window_seconds: float) -> Snapshot:
         """Wait for a watch event that touches one of our jobs, then ``window_seconds`` more
