@@ -310,6 +310,12 @@ async def measure_takeover(settings: Settings, gateway: KarmadaGateway) -> float
         await standby.run_once()
         assert leader.is_leader
         assert not standby.is_leader
+        assert standby.snapshots is not None
+        reflectors = standby.snapshots.reflectors
+        for _ in range(1200):  # bounded: a standby that has run a while follows Karmada
+            if all(r.connected for r in reflectors):
+                break
+            await asyncio.sleep(0.05)
         await leader.leader._drop()  # what a dead process leaves: Postgres frees the lock
         await leader._drop_snapshots()
         for _ in range(100):  # bounded: the lock is free at once

@@ -220,6 +220,9 @@ class StatusMonitor(LoopService):
                 )
         finally:
             self.state.confirmed_absent.clear()
+        if self._events is not None:
+            # A job whose write lost to the event path's is taken by it again at once.
+            snapshots.touch_again(report.sync.dropped, snapshot)
         report.sync_seconds = time.perf_counter() - started
         if report.sync.stopping:
             # Stop the jobs that just ran out of time now rather than a tick later.

@@ -177,10 +177,16 @@ class WatchedSnapshots:
         self._touched[job_id] = key
         self._touched_event.set()
 
-    def touch_again(self, job_ids: Iterable[str]) -> None:
-        """Take these jobs into the next batch again (their write lost a race)."""
+    def touch_again(self, job_ids: Iterable[str], snapshot: Snapshot | None = None) -> None:
+        """Take these jobs into the next batch again: their write lost a race with the other
+        path's (found in the event path's last batch, or in the tick's ``snapshot``)."""
         for job_id in job_ids:
             key = self._last_keys.get(job_id)
+            template = snapshot.templates.get(job_id) if snapshot is not None else None
+            if template is not None:
+                index = self._template_index.get(template.kind)
+                if index is not None:
+                    key = (index, (template.namespace, template.name))
             if key is not None:
                 self._touch(job_id, key)
 
