@@ -238,11 +238,14 @@ class Store:
         limit: int = 0,
         continue_token: str = "",
         exact_resource_version: int | None = None,
+        from_cache: bool = False,
     ) -> ListPage:
         """LIST with selectors and `limit`/`continue` pagination in (namespace, name) order.
 
         Every page of a paginated list, and a list at an exact resourceVersion, shows the
         objects as they were at that version (etcd's MVCC read), rebuilt from the history.
+        `from_cache` answers from the watch cache: the objects as of the last write it has
+        delivered, which may trail storage.
         """
         labels = parse_label_selector(label_selector)
         fields = parse_field_selector(field_selector, self.field_selectors(res))
@@ -251,6 +254,8 @@ class Store:
         )
         if exact_resource_version is not None and not continue_token:
             list_rv = self._check_exact(exact_resource_version)
+        elif from_cache and not continue_token:
+            list_rv = self.watch_cache.resource_version
         table = self.table(res) if list_rv == self._rv else self._table_at(res, list_rv)
         if namespace is not None and res.namespaced:
             # One namespace is a contiguous run of the sorted (namespace, name) keys.
@@ -602,11 +607,9 @@ class Store:
         if policy == "Orphan":
             self.gc.orphan(meta["uid"])
         finalizers = list(meta.get("finalizers") or [])
-        if (
-            policy == "Foreground"
-            and self.gc.blocking_dependents(meta["uid"])
-            and "foregroundDeletion" not in finalizers
-        ):
+        if policy == "Foreground" and "foregroundDeletion" not in finalizers:
+            # The apiserver always adds the finalizer (rest.deletionFinalizersForGarbage-
+            # Collection); the garbage collector removes it once no blocking dependent is left.
             finalizers.append("foregroundDeletion")
         if meta.get("deletionTimestamp"):
             if finalizers != list(meta.get("finalizers") or []):
@@ -635,6 +638,7 @@ class Store:
         marked = self.table(res).entries[key].copy()
         if policy == "Foreground":
             self.gc.collect(marked["metadata"]["uid"])
+            self.gc.finish_foreground(res, marked["metadata"])
         return marked
 
     def remove_finalizer(
