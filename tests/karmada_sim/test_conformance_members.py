@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterator
+from typing import Any
 
 import orjson
 import pytest
 from api_helpers import api_client
 from kubernetes import client
 from kubernetes.client.rest import ApiException
-from sim_helpers import KUBEFLOW, condition, create, get, pods, pytorchjob
+from sim_helpers import KUBEFLOW, RAY, condition, create, get, pods, pytorchjob, rayjob
 
 from karmada_sim.server import SimulatorServer
 from karmada_sim.simulator import ClusterSpec, Simulator
@@ -200,3 +201,189 @@ def test_pytorchjob_past_its_deadline_loses_every_pod_whatever_the_policy(
     assert failed is not None
     assert "deadline" in failed["message"]
     assert pods(m1, ns) == {}
+
+
+# -- pods whose claim, Secret or ConfigMap is missing --------------------------------------
+
+
+def _batch_job(name: str, pod_spec: dict[str, Any]) -> dict[str, Any]:
+    container = {"name": "main", "image": "busybox", **pod_spec.pop("container", {})}
+    return {
+        "apiVersion": "batch/v1",
+        "kind": "Job",
+        "metadata": {"name": name},
+        "spec": {
+            "backoffLimit": 0,
+            "template": {"spec": {"restartPolicy": "Never", "containers": [container], **pod_spec}},
+        },
+    }
+
+
+def _warnings(core: client.CoreV1Api, ns: str, pod: str) -> list[tuple[str, str]]:
+    events = core.list_namespaced_event(ns).items
+    return [(e.reason, e.message) for e in events if e.involved_object.name == pod]
+
+
+def test_a_pod_whose_claim_is_missing_stays_unschedulable_and_its_job_active(
+    m1: client.ApiClient, sim_server: SimulatorServer, ns: str
+) -> None:
+    """The scheduler's VolumeBinding PreFilter rejects a pod whose PersistentVolumeClaim does
+    not exist with `persistentvolumeclaim "x" not found` (volume_binding.go `podHasPVCs`,
+    UnschedulableAndUnresolvable), reported as FitError "0/3 nodes are available: ...
+    preemption: ..." on PodScheduled=False, reason Unschedulable, with no node. The Job stays
+    active (a Pending pod is not a failure). Once the claim exists the pod is scheduled and
+    runs its full course."""
+    core, batch = client.CoreV1Api(m1), client.BatchV1Api(m1)
+    volumes = [{"name": "data", "persistentVolumeClaim": {"claimName": "scratch"}}]
+    batch.create_namespaced_job(ns, _batch_job("train", {"volumes": volumes}))
+    sim_server.advance(0)
+    sim_server.advance(200)
+    (pod,) = pods(m1, ns, "job-name=train").values()
+    assert pod.status.phase == "Pending"
+    assert pod.spec.node_name is None
+    (scheduled,) = pod.status.conditions
+    assert (scheduled.type, scheduled.status, scheduled.reason) == (
+        "PodScheduled",
+        "False",
+        "Unschedulable",
+    )
+    message = (
+        '0/3 nodes are available: persistentvolumeclaim "scratch" not found. preemption: '
+        "0/3 nodes are available: 3 Preemption is not helpful for scheduling."
+    )
+    assert scheduled.message == message
+    assert ("FailedScheduling", message) in _warnings(core, ns, pod.metadata.name)
+    job = batch.read_namespaced_job("train", ns)
+    assert job.status.active == 1
+    assert not job.status.failed
+    assert not job.status.conditions
+
+    claim = {
+        "metadata": {"name": "scratch"},
+        "spec": {"accessModes": ["ReadWriteOnce"], "resources": {"requests": {"storage": "1Gi"}}},
+    }
+    core.create_namespaced_persistent_volume_claim(ns, claim)
+    sim_server.advance(0)
+    running = core.read_namespaced_pod(pod.metadata.name, ns)
+    assert running.status.phase == "Running"
+    assert running.spec.node_name
+    sim_server.advance(59)
+    assert batch.read_namespaced_job("train", ns).status.active == 1
+    sim_server.advance(1)
+    done = batch.read_namespaced_job("train", ns)
+    assert done.status.succeeded == 1
+    assert [c.type for c in done.status.conditions] == ["SuccessCriteriaMet", "Complete"]
+
+
+def test_a_missing_secret_volume_keeps_the_containers_creating_and_the_pytorchjob_created(
+    m1: client.ApiClient, sim_server: SimulatorServer, ns: str
+) -> None:
+    """The kubelet cannot set up a secret volume whose Secret is missing: the pod is
+    scheduled but its containers wait in ContainerCreating, and FailedMount events say
+    `MountVolume.SetUp failed for volume "creds" : secret "s3" not found` (volume/secret
+    `SetUpAt`, operation_generator.go). The training-operator counts only Running pods as
+    active, so the PyTorchJob stays Created. A Secret that appears later lets it run."""
+    core = client.CoreV1Api(m1)
+    body = pytorchjob("ddp", workers=1)
+    for replica in body["spec"]["pytorchReplicaSpecs"].values():
+        replica["template"]["spec"]["volumes"] = [{"name": "creds", "secret": {"secretName": "s3"}}]
+    create(m1, KUBEFLOW, ns, "pytorchjobs", body)
+    sim_server.advance(0)
+    sim_server.advance(100)
+    for pod in pods(m1, ns).values():
+        assert pod.status.phase == "Pending"
+        assert pod.spec.node_name
+        (container,) = pod.status.container_statuses
+        assert container.state.waiting.reason == "ContainerCreating"
+        assert (
+            "FailedMount",
+            'MountVolume.SetUp failed for volume "creds" : secret "s3" not found',
+        ) in _warnings(core, ns, pod.metadata.name)
+    job = get(m1, KUBEFLOW, ns, "pytorchjobs", "ddp")
+    assert condition(job, "Running") is None
+    assert condition(job, "Failed") is None
+
+    core.create_namespaced_secret(ns, {"metadata": {"name": "s3"}, "data": {"k": "dg=="}})
+    sim_server.advance(0)
+    running = get(m1, KUBEFLOW, ns, "pytorchjobs", "ddp")
+    assert condition(running, "Running") is not None
+    assert all(p.status.phase == "Running" for p in pods(m1, ns).values())
+    sim_server.advance(60)
+    assert condition(get(m1, KUBEFLOW, ns, "pytorchjobs", "ddp"), "Succeeded") is not None
+
+
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        (
+            {"env": [{"name": "KEY", "valueFrom": {"secretKeyRef": {"name": "s3", "key": "k"}}}]},
+            'secret "s3" not found',
+        ),
+        ({"envFrom": [{"secretRef": {"name": "s3"}}]}, 'secret "s3" not found'),
+        (
+            {"env": [{"name": "C", "valueFrom": {"configMapKeyRef": {"name": "cfg", "key": "c"}}}]},
+            'configmap "cfg" not found',
+        ),
+    ],
+)
+def test_a_missing_env_secret_is_create_container_config_error_and_the_rayjob_initializing(
+    m1: client.ApiClient,
+    sim_server: SimulatorServer,
+    ns: str,
+    env: dict[str, Any],
+    message: str,
+) -> None:
+    """The kubelet's makeEnvironmentVariables fails on a missing Secret or ConfigMap named
+    by env/envFrom; the container waits with reason CreateContainerConfigError and the
+    error as message, and a `Failed` event says `Error: ...` (kuberuntime_container.go
+    `startContainer`, ErrCreateContainerConfig). KubeRay keeps the RayJob Initializing
+    while its RayCluster is not ready."""
+    body = rayjob("train", workers=1)
+    cluster = body["spec"]["rayClusterSpec"]
+    for template in (
+        cluster["headGroupSpec"]["template"],
+        cluster["workerGroupSpecs"][0]["template"],
+    ):
+        template["spec"]["containers"][0].update(env)
+    create(m1, RAY, ns, "rayjobs", body)
+    sim_server.advance(0)
+    sim_server.advance(100)
+    core = client.CoreV1Api(m1)
+    found = pods(m1, ns)
+    assert found
+    for pod in found.values():
+        assert pod.status.phase == "Pending"
+        (container,) = pod.status.container_statuses
+        waiting = container.state.waiting
+        assert (waiting.reason, waiting.message) == ("CreateContainerConfigError", message)
+        assert ("Failed", f"Error: {message}") in _warnings(core, ns, pod.metadata.name)
+    assert get(m1, RAY, ns, "rayjobs", "train")["status"]["jobDeploymentStatus"] == "Initializing"
+
+    core.create_namespaced_secret(ns, {"metadata": {"name": "s3"}, "data": {"k": "dg=="}})
+    core.create_namespaced_config_map(ns, {"metadata": {"name": "cfg"}, "data": {"c": "v"}})
+    sim_server.advance(0)
+    assert get(m1, RAY, ns, "rayjobs", "train")["status"]["jobDeploymentStatus"] == "Running"
+
+
+def test_a_missing_key_or_an_optional_reference(
+    m1: client.ApiClient, sim_server: SimulatorServer, ns: str
+) -> None:
+    """A Secret without the named key fails with `couldn't find key k in Secret ns/name`
+    (kubelet_pods.go makeEnvironmentVariables); a reference marked `optional: true` never
+    blocks the pod."""
+    core, batch = client.CoreV1Api(m1), client.BatchV1Api(m1)
+    core.create_namespaced_secret(ns, {"metadata": {"name": "s3"}, "data": {"other": "dg=="}})
+    keyed = {"env": [{"name": "K", "valueFrom": {"secretKeyRef": {"name": "s3", "key": "k"}}}]}
+    batch.create_namespaced_job(ns, _batch_job("keyed", {"container": keyed}))
+    optional = {
+        "container": {"envFrom": [{"secretRef": {"name": "absent", "optional": True}}]},
+        "volumes": [{"name": "v", "secret": {"secretName": "absent", "optional": True}}],
+    }
+    batch.create_namespaced_job(ns, _batch_job("optional", optional))
+    sim_server.advance(0)
+    sim_server.advance(30)
+    (held,) = pods(m1, ns, "job-name=keyed").values()
+    waiting = held.status.container_statuses[0].state.waiting
+    assert waiting.message == f"couldn't find key k in Secret {ns}/s3"
+    (free,) = pods(m1, ns, "job-name=optional").values()
+    assert free.status.phase == "Running"

@@ -26,7 +26,7 @@ from .common import (
     write_status,
 )
 from .logs import LogScript
-from .pods import create_pod, delete_pod, finish_pod, start_pod
+from .pods import blocked, create_pod, delete_pod, finish_pod, postpone, start_pod
 
 log = structlog.get_logger()
 
@@ -86,6 +86,8 @@ class _Run:
     pods: list[tuple[str, str, str]] = field(default_factory=list)
     """(replica type, pod name, pod IP)."""
     restarts: int = 0
+    held: bool = False
+    """Its pods waited for a missing claim, Secret or ConfigMap."""
 
 
 class KubeflowJobController:
@@ -142,6 +144,18 @@ class KubeflowJobController:
             return self._finish(obj, status, run, succeeded=False, at=deadline_at, deadline=True)
         if now < run.running_at:
             return earliest(run.running_at, deadline_at)
+        if not condition_true(status, "Running"):
+            names = [pod for _, pod, _ in run.pods]
+            if blocked(ctx, namespace, names):
+                # The job stays Created while its pods wait for the missing object.
+                run.held = True
+                return deadline_at
+            if run.held:
+                waited = now - run.running_at
+                run.running_at += waited
+                run.end_at += waited
+                run.held = False
+                postpone(ctx, namespace, names, waited)
         if now < run.end_at:
             if not condition_true(status, "Running"):
                 self._start(obj, status, run)
