@@ -17,6 +17,7 @@ from kubernetes import client
 from kubernetes.client.rest import ApiException
 from sim_helpers import KUBEFLOW, RAY, condition, create, get, pods, pytorchjob, rayjob
 
+from karmada_sim import kubelet
 from karmada_sim.server import SimulatorServer
 from karmada_sim.simulator import ClusterSpec, Simulator
 from karmada_sim.watchcache import WatchCacheSettings
@@ -387,3 +388,45 @@ def test_a_missing_key_or_an_optional_reference(
     assert waiting.message == f"couldn't find key k in Secret {ns}/s3"
     (free,) = pods(m1, ns, "job-name=optional").values()
     assert free.status.phase == "Running"
+
+
+# -- the kubelet's $(VAR) expansion ---------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "expanded"),
+    [
+        ("$(A)/x", "1/x"),
+        ("$(UNDEFINED)", "$(UNDEFINED)"),
+        ("$$(A)", "$(A)"),
+        ("$$$(A)", "$1"),
+        ("cost $5 $", "cost $5 $"),
+        ("$(A $$(A)", "$(A $$(A)"),
+        ("$(A $$", "$(A $"),
+        ("$(A$(B)", "$(A$(B)"),
+        ("$(rm -rf /) `id` ${HOME}", "$(rm -rf /) `id` ${HOME}"),
+    ],
+)
+def test_kubelet_expands_env_references_as_upstream(text: str, expanded: str) -> None:
+    """third_party/forked/golang/expansion `Expand`: `$(NAME)` of a defined variable is its
+    value, an undefined one stays as written (the name runs to the first `)`), `$$` is one
+    `$`, a `$` before anything else stays, and an unclosed `$(` stays while the scan goes on
+    after it."""
+    assert kubelet.expand(text, {"A": "1"}) == expanded
+
+
+def test_env_values_see_only_the_variables_defined_before_them() -> None:
+    """Define dependent environment variables (kubernetes.io docs): a value may reference
+    variables listed earlier in `env`; a later one is not expanded."""
+    container = {
+        "env": [
+            {"name": "FIRST", "value": "$(SECOND)-a"},
+            {"name": "SECOND", "value": "b"},
+            {"name": "THIRD", "value": "$(SECOND)-$(FIRST)-$$(SECOND)"},
+        ]
+    }
+    assert kubelet.container_env(container) == {
+        "FIRST": "$(SECOND)-a",
+        "SECOND": "b",
+        "THIRD": "b-$(SECOND)-a-$(SECOND)",
+    }
