@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
+import httpx
 import orjson
 import pytest
 from api_helpers import api_client
@@ -430,3 +432,93 @@ def test_env_values_see_only_the_variables_defined_before_them() -> None:
         "SECOND": "b",
         "THIRD": "b-$(SECOND)-a-$(SECOND)",
     }
+
+
+# -- state file and restore -----------------------------------------------------------------
+
+
+def _watch_codes(core: client.CoreV1Api, ns: str, resource_version: str) -> list[int]:
+    """The Status codes of the ERROR events of a ConfigMap watch resumed at a version."""
+    response = core.list_namespaced_config_map(
+        ns,
+        watch=True,
+        resource_version=resource_version,
+        timeout_seconds=1,
+        _preload_content=False,
+    )
+    events = [orjson.loads(line) for line in response.read().splitlines() if line.strip()]
+    return [e["object"]["code"] for e in events if e["type"] == "ERROR"]
+
+
+def _configmap_names(core: client.CoreV1Api, ns: str) -> list[str]:
+    return sorted(i.metadata.name for i in core.list_namespaced_config_map(ns).items)
+
+
+def test_a_restart_with_a_state_file_keeps_objects_and_never_reuses_a_resource_version(
+    tmp_path: Path,
+) -> None:
+    """An apiserver restart loses nothing stored in etcd and its resourceVersions go on from
+    etcd's revision; the new watch cache starts at that revision with no history, so resuming
+    a watch from an older version is 410 Gone (cacher: "too old resource version") and the
+    client re-lists, while one from the latest version just goes on."""
+    path = tmp_path / "state.json"
+
+    def start() -> SimulatorServer:
+        simulator = Simulator([ClusterSpec.parse("member1")], seed=1, state_file=path)
+        return SimulatorServer(simulator)
+
+    with start() as first, api_client(first.url) as api:
+        first.create_namespace("keep")
+        core = client.CoreV1Api(api)
+        older = core.create_namespaced_config_map("keep", {"metadata": {"name": "a"}})
+        core.create_namespaced_config_map("keep", {"metadata": {"name": "a2"}})
+        before = core.list_namespaced_config_map("keep").metadata.resource_version
+    assert path.exists()
+    assert [p.name for p in tmp_path.iterdir()] == ["state.json"]
+
+    with start() as second, api_client(second.url) as api:
+        core = client.CoreV1Api(api)
+        assert _configmap_names(core, "keep") == ["a", "a2"]
+        created = core.create_namespaced_config_map("keep", {"metadata": {"name": "b"}})
+        assert int(created.metadata.resource_version) > int(before)
+        assert _watch_codes(core, "keep", older.metadata.resource_version) == [410]
+        assert _watch_codes(core, "keep", before) == []
+
+
+def test_a_state_file_that_cannot_be_read_stops_the_start(tmp_path: Path) -> None:
+    """A damaged state file is refused rather than silently replaced by an empty store."""
+    path = tmp_path / "state.json"
+    path.write_bytes(b'{"format": "karmada-sim-state/v1", "karmada": ')
+    with pytest.raises(ValueError, match="not a readable simulator state file"):
+        Simulator([ClusterSpec.parse("member1")], state_file=path)
+
+
+def test_restore_rolls_karmada_back_with_a_newer_resource_version_and_410_for_watches(
+    sim_server: SimulatorServer, karmada: client.ApiClient, ns: str
+) -> None:
+    """After an etcd restore (etcdutl snapshot restore --bump-revision --mark-compacted, as
+    the Kubernetes etcd operations guide advises) objects written after the snapshot are
+    gone, the revision keeps growing, and every watch, open or resumed, ends with 410 Gone so
+    clients re-list."""
+    core = client.CoreV1Api(karmada)
+    core.create_namespaced_config_map(ns, {"metadata": {"name": "old"}})
+    with httpx.Client(base_url=sim_server.url) as control:
+        taken = control.post("/sim/v1/snapshots")
+        assert taken.status_code == 201
+        snapshot = taken.json()
+        core.create_namespaced_config_map(ns, {"metadata": {"name": "new"}})
+        latest = core.list_namespaced_config_map(ns).metadata.resource_version
+        stream = core.list_namespaced_config_map(
+            ns, watch=True, resource_version=latest, timeout_seconds=5, _preload_content=False
+        )
+        restored = control.post("/sim/v1/restore", json={"snapshot": snapshot["id"]})
+        assert restored.status_code == 200
+        assert control.post("/sim/v1/restore", json={"snapshot": 99}).status_code == 404
+    events = [orjson.loads(line) for line in stream.read().splitlines() if line.strip()]
+    assert [e["type"] for e in events] == ["ERROR"]
+    assert events[0]["object"]["code"] == 410
+    assert _configmap_names(core, ns) == ["old"]
+    listed = core.list_namespaced_config_map(ns).metadata.resource_version
+    assert int(listed) > int(latest)
+    assert listed == restored.json()["resourceVersion"]
+    assert _watch_codes(core, ns, latest) == [410]
