@@ -6,6 +6,8 @@ source or documented behaviour it checks. Timings: init 30 s, run 60 s (conftest
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -19,7 +21,7 @@ from kubernetes import client
 from kubernetes.client.rest import ApiException
 from sim_helpers import KUBEFLOW, RAY, condition, create, get, pods, pytorchjob, rayjob
 
-from karmada_sim import kubelet
+from karmada_sim import kubelet, statefile
 from karmada_sim.server import SimulatorServer
 from karmada_sim.simulator import ClusterSpec, Simulator
 from karmada_sim.watchcache import WatchCacheSettings
@@ -522,3 +524,46 @@ def test_restore_rolls_karmada_back_with_a_newer_resource_version_and_410_for_wa
     assert int(listed) > int(latest)
     assert listed == restored.json()["resourceVersion"]
     assert _watch_codes(core, ns, latest) == [410]
+
+
+_WRITER = """
+import sys
+from pathlib import Path
+from karmada_sim import statefile
+from karmada_sim.resources import CONFIGMAP
+from karmada_sim.store import Snapshot
+
+path, = sys.argv[1:]
+n = 0
+while True:
+    n += 1
+    objects = tuple(
+        (CONFIGMAP, {"apiVersion": "v1", "kind": "ConfigMap",
+                     "metadata": {"name": f"c{i}", "namespace": "default"},
+                     "data": {"n": str(n) * 50}})
+        for i in range(2000)
+    )
+    statefile.write(Path(path), statefile.State(Snapshot(n, objects), {"member1": n}))
+    print(n, flush=True)
+"""
+
+
+def test_a_kill_while_writing_never_leaves_a_damaged_state_file(tmp_path: Path) -> None:
+    """The file is replaced by rename(2) after the new content is on disk, so a process
+    killed at any moment leaves the previous complete state or the new one."""
+    path = tmp_path / "state.json"
+    script = tmp_path / "writer.py"
+    script.write_text(_WRITER)
+    for delay in (0.15, 0.3, 0.45, 0.6, 0.75):
+        writer = subprocess.Popen(
+            [sys.executable, str(script), str(path)], stdout=subprocess.PIPE, text=True
+        )
+        assert writer.stdout is not None
+        writer.stdout.readline()  # at least one complete write
+        time.sleep(delay)
+        writer.kill()
+        writer.wait()
+        state = statefile.read(path)
+        assert state is not None
+        assert len(state.karmada.objects) == 2000
+        assert state.member_versions == {"member1": state.karmada.resource_version}
