@@ -118,11 +118,11 @@ def test_foreground_delete_waits_for_a_blocking_dependent_with_a_finalizer(
 
 @pytest.fixture
 def lagging() -> Iterator[SimulatorServer]:
-    """A simulator whose watch cache trails storage by 400 ms."""
+    """A simulator whose watch cache trails storage by 1 s."""
     simulator = Simulator(
         [ClusterSpec.parse("member1")],
         seed=1,
-        watch_cache=WatchCacheSettings(lag_seconds=0.4),
+        watch_cache=WatchCacheSettings(lag_seconds=1.0),
         namespaces=["lag"],
     )
     with SimulatorServer(simulator) as server:
@@ -140,7 +140,7 @@ def test_list_at_resource_version_0_is_served_from_the_lagging_watch_cache(
         core = client.CoreV1Api(api)
         core.create_namespaced_config_map("lag", {"metadata": {"name": "a"}})
         core.create_namespaced_config_map("lag", {"metadata": {"name": "b"}})
-        time.sleep(0.6)
+        time.sleep(1.2)
         core.create_namespaced_config_map("lag", {"metadata": {"name": "c"}})
         consistent = core.list_namespaced_config_map("lag")
         assert sorted(i.metadata.name for i in consistent.items) == ["a", "b", "c"]
@@ -148,7 +148,7 @@ def test_list_at_resource_version_0_is_served_from_the_lagging_watch_cache(
         assert sorted(i.metadata.name for i in stale.items) == ["a", "b"]
         assert stale.metadata._continue is None
         assert int(stale.metadata.resource_version) < int(consistent.metadata.resource_version)
-        time.sleep(0.6)
+        time.sleep(1.2)
         fresh = core.list_namespaced_config_map("lag", resource_version="0")
         assert sorted(i.metadata.name for i in fresh.items) == ["a", "b", "c"]
         assert fresh.metadata.resource_version == consistent.metadata.resource_version
