@@ -1,13 +1,17 @@
 """The transition planner, as pure functions: which moves it allows, which fields and events a
-move writes, and what an observation from Karmada changes."""
+move writes, and what an observation from Karmada changes; and that it is the only code that
+sets a status time or records an event."""
 
 from __future__ import annotations
 
+import ast
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 
+import ml_platform
 from ml_platform.jobs.lifecycle import (
     CLEANUP_STATUSES,
     PHASE_STATUS,
@@ -261,3 +265,39 @@ def test_every_plan_writes_the_same_columns() -> None:
     assert moved is not None
     assert kept is not None
     assert set(moved.values()) == set(kept.values())
+
+
+STATUS_TIMES = frozenset({"submitted_at", "started_at", "completed_at"})
+EVENT_WRITERS = frozenset({"add_event", "insert_events"})
+
+
+def _status_writes(tree: ast.AST) -> list[int]:
+    """Lines that set a status time (attribute, dict key, ``replace`` keyword) or record an
+    event."""
+    lines: list[int] = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Assign | ast.AugAssign | ast.AnnAssign):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            if any(isinstance(t, ast.Attribute) and t.attr in STATUS_TIMES for t in targets):
+                lines.append(node.lineno)
+        elif isinstance(node, ast.Dict):
+            keys = [k.value for k in node.keys if isinstance(k, ast.Constant)]
+            if STATUS_TIMES & set(keys):
+                lines.append(node.lineno)
+        elif isinstance(node, ast.Call):
+            name = getattr(node.func, "attr", getattr(node.func, "id", None))
+            if name in EVENT_WRITERS:
+                lines.append(node.lineno)
+            if name == "replace" and STATUS_TIMES & {k.arg for k in node.keywords}:
+                lines.append(node.lineno)
+    return lines
+
+
+def test_only_the_lifecycle_sets_status_times_or_records_events() -> None:
+    root = Path(ml_platform.__file__).parent
+    writers = {
+        str(path.relative_to(root))
+        for path in root.rglob("*.py")
+        if "migrations" not in path.parts and _status_writes(ast.parse(path.read_text()))
+    }
+    assert writers == {"jobs/lifecycle.py"}
