@@ -17,7 +17,6 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-import structlog
 from sqlalchemy import Row
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -35,8 +34,6 @@ from ml_platform.jobs.lifecycle import (
 )
 from ml_platform.karmada.status import observe
 from ml_platform.monitor.snapshot import Snapshot, Template
-
-log = structlog.get_logger()
 
 # Statuses whose workload the sync watches; Stopping/Deleting belong to step b.
 WATCHED_STATUSES = (JobStatus.SUBMITTED, JobStatus.RUNNING)
