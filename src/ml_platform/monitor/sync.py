@@ -1,4 +1,4 @@
-"""Steps d-g of a tick: turn a Karmada snapshot into row changes and write only those.
+"""The status sync of a tick: turn a Karmada snapshot into row changes and write only those.
 
 Every change is planned by the lifecycle's planner (``jobs/lifecycle.py``) and written with
 its compare-and-set bulk write; this module decides which jobs to look at and when.
@@ -35,7 +35,7 @@ from ml_platform.jobs.lifecycle import (
 from ml_platform.karmada.status import observe
 from ml_platform.monitor.snapshot import Snapshot, Template
 
-# Statuses whose workload the sync watches; Stopping/Deleting belong to step b.
+# Statuses whose workload the sync watches; Stopping/Deleting belong to the due removals.
 WATCHED_STATUSES = (JobStatus.SUBMITTED, JobStatus.RUNNING)
 
 CacheKey = tuple[str, str, frozenset[str]]
@@ -65,7 +65,7 @@ class SyncResult:
     observed: int = 0
     changed: int = 0
     transitions: int = 0
-    # Jobs past maxRuntimeSeconds, now Stopping: step b can remove them in the same tick.
+    # Jobs past maxRuntimeSeconds, now Stopping: the due removals take them in the same tick.
     stopping: int = 0
 
 
@@ -85,8 +85,8 @@ def _over_limit(status: str, started: datetime | None, limit: int | None, now: d
 
 
 def _over_runtime(row: Row[Any], plan: Plan | None, now: datetime) -> Plan | None:
-    """Step f: a Running job past its maxRuntimeSeconds is asked to stop (step b, run again
-    after the sync, removes the workload)."""
+    """Max runtime: a Running job past its maxRuntimeSeconds is asked to stop (the due
+    removals, run again after the sync, remove the workload)."""
     state = plan.state if plan else JobState.of(row)
     limit = row.max_runtime_seconds
     if not _over_limit(state.status, state.started_at, limit, now):
@@ -105,7 +105,7 @@ def _over_runtime(row: Row[Any], plan: Plan | None, now: datetime) -> Plan | Non
 def _missing(
     row: Row[Any], state: SyncState, settings: MonitorSettings, now: datetime
 ) -> Plan | None:
-    """Step g: a submitted workload absent from Karmada beyond the grace period fails."""
+    """WorkloadMissing: a submitted workload absent from Karmada beyond the grace period fails."""
     first = state.missing_since.setdefault(row.id, now)
     grace = timedelta(seconds=settings.workload_missing_grace_seconds)
     since_submit = now - row.submitted_at if row.submitted_at else grace
@@ -254,7 +254,7 @@ async def sync_statuses(
     settings: MonitorSettings,
     now: datetime,
 ) -> SyncResult:
-    """Steps d-g inside the caller's transaction."""
+    """The status sync inside the caller's transaction."""
     brief = await repository.watched_jobs_brief(session=session, statuses=WATCHED_STATUSES)
     needed = needs_a_look(brief, snapshot, state, now)
     rows = await repository.watched_jobs(session=session, statuses=WATCHED_STATUSES, job_ids=needed)
