@@ -10,46 +10,46 @@ tests/jobs/test_documents.py proves against the model.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import datetime
 from typing import Any
 
 import pydantic_core
-from sqlalchemy import Row
 from starlette.responses import Response
 
-from ml_platform.jobs.models import TrainingJob
-from ml_platform.jobs.schemas import rfc3339
-
-# A stored job: the ORM object, or a row of the repository's DOCUMENT_COLUMNS.
-StoredJob = TrainingJob | Row[Any]
+from ml_platform.jobs.repository import DocumentRow
 
 
-def _timestamp(value: datetime | None) -> str | None:
-    return None if value is None else rfc3339(value)
+def job_document(row: DocumentRow) -> dict[str, Any]:
+    """The wire form of ``TrainingJobResponse`` for a row of ``repository.DOCUMENT_FIELDS``.
 
-
-def job_document(job: StoredJob) -> dict[str, Any]:
-    """The wire form of ``TrainingJobResponse`` for a stored job, as plain JSON values."""
+    Its timestamps are aware and in UTC (the read pool's session time zone, the read session's
+    ``UtcDateTime``), which pydantic writes as ``rfc3339`` does: ``…Z``, microseconds only
+    when not zero.
+    """
+    (
+        job_id, job_name, namespace, algorithm, priority, request, status, reason, message,
+        target_clusters, clusters, workload_kind, created_by, created_at, updated_at,
+        submitted_at, started_at, completed_at, observed_at,
+    ) = row  # fmt: skip
     return {
-        "id": job.id,
-        "jobName": job.job_name,
-        "namespace": job.namespace,
-        "algorithm": job.algorithm,
-        "priority": job.priority,
-        "request": job.request,
-        "status": job.status,
-        "reason": job.reason,
-        "message": job.message or "",
-        "targetClusters": job.target_clusters,
-        "clusters": sorted(job.cluster_status or {}),
-        "workloadKind": job.workload_kind,
-        "createdBy": job.created_by,
-        "createdAt": rfc3339(job.created_at),
-        "updatedAt": rfc3339(job.updated_at),
-        "submittedAt": _timestamp(job.submitted_at),
-        "startedAt": _timestamp(job.started_at),
-        "completedAt": _timestamp(job.completed_at),
-        "observedAt": _timestamp(job.observed_at),
+        "id": job_id,
+        "jobName": job_name,
+        "namespace": namespace,
+        "algorithm": algorithm,
+        "priority": priority,
+        "request": request,
+        "status": status,
+        "reason": reason,
+        "message": message or "",
+        "targetClusters": target_clusters,
+        "clusters": sorted(clusters or ()),
+        "workloadKind": workload_kind,
+        "createdBy": created_by,
+        "createdAt": created_at,
+        "updatedAt": updated_at,
+        "submittedAt": submitted_at,
+        "startedAt": started_at,
+        "completedAt": completed_at,
+        "observedAt": observed_at,
     }
 
 
@@ -59,13 +59,13 @@ class JobDocumentResponse(Response):
     media_type = "application/json"
 
     @classmethod
-    def one(cls, job: StoredJob) -> JobDocumentResponse:
+    def one(cls, row: DocumentRow) -> JobDocumentResponse:
         """The answer of ``GET /jobs/{id}``."""
-        return cls(pydantic_core.to_json(job_document(job)))
+        return cls(pydantic_core.to_json(job_document(row)))
 
     @classmethod
     def page(
-        cls, jobs: Iterable[StoredJob], *, headers: dict[str, str] | None = None
+        cls, rows: Iterable[DocumentRow], *, headers: dict[str, str] | None = None
     ) -> JobDocumentResponse:
         """The answer of ``GET /jobs``: a JSON array of documents."""
-        return cls(pydantic_core.to_json([job_document(job) for job in jobs]), headers=headers)
+        return cls(pydantic_core.to_json([job_document(row) for row in rows]), headers=headers)
