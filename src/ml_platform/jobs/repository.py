@@ -13,6 +13,7 @@ from sqlalchemy import (
     Row,
     Select,
     Table,
+    Text,
     bindparam,
     delete,
     func,
@@ -102,8 +103,9 @@ async def get_job_by_idempotency_key(*, session: AsyncSession, key: str) -> Trai
 
 
 # What the API shows of a job (documents.job_document), in this order: table columns, except
-# that ``clusters`` is the JSON list of ``cluster_status``'s keys, built by the database (the
-# whole per-cluster status is not needed for its names).
+# that ``request`` is the stored JSON's text (see documents.compact_json) and ``clusters`` is
+# the JSON list of ``cluster_status``'s keys, built by the database (the whole per-cluster
+# status is not needed for its names).
 DOCUMENT_FIELDS = (
     "id", "job_name", "namespace", "algorithm", "priority", "request", "status", "reason",
     "message", "target_clusters", "clusters", "workload_kind", "created_by", "created_at",
@@ -123,15 +125,17 @@ _JOB_TABLE = cast(Table, TrainingJob.__table__)
 def _document_columns(dialect: str) -> list[ColumnElement[Any]]:
     # Table columns, not ORM attributes: one ORM attribute would route the statement through
     # the ORM, whose loading cost more than the query.
-    clusters = literal_column(_CLUSTER_NAMES[dialect], JSON()).label("clusters")
-    return [clusters if name == "clusters" else _JOB_TABLE.c[name] for name in DOCUMENT_FIELDS]
+    special: dict[str, ColumnElement[Any]] = {
+        "request": _JOB_TABLE.c.request.cast(Text).label("request"),
+        "clusters": literal_column(_CLUSTER_NAMES[dialect], JSON()).label("clusters"),
+    }
+    return [special[name] if name in special else _JOB_TABLE.c[name] for name in DOCUMENT_FIELDS]
 
 
 # The same read on the read pool (Postgres), as plain SQL: building and compiling a statement
 # cost more than running it.
-_PG_DOCUMENT_COLUMNS = ", ".join(
-    _CLUSTER_NAMES["postgresql"] if name == "clusters" else name for name in DOCUMENT_FIELDS
-)
+_PG_SPECIAL = {"request": "request::text", "clusters": _CLUSTER_NAMES["postgresql"]}
+_PG_DOCUMENT_COLUMNS = ", ".join(_PG_SPECIAL.get(name, name) for name in DOCUMENT_FIELDS)
 _PG_DOCUMENT_SELECT = f"SELECT {_PG_DOCUMENT_COLUMNS} FROM training_job"
 
 # A document read's connection: the read pool on Postgres, else a read session.
