@@ -11,6 +11,7 @@ the read session.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from contextlib import AbstractAsyncContextManager
 from typing import Any
 
 import psycopg
@@ -22,6 +23,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from ml_platform.config import DatabaseSettings
 
 Params = Sequence[Any] | dict[str, Any]
+# How the pool's connections show in pg_stat_activity.
+APPLICATION_NAME = "ml-platform-reads"
 
 
 async def _configure(connection: psycopg.AsyncConnection[Any]) -> None:
@@ -45,6 +48,7 @@ class ReadPool:
                 "autocommit": True,
                 "connect_timeout": settings.connect_timeout_seconds,
                 "options": "-c TimeZone=UTC",
+                "application_name": APPLICATION_NAME,
             },
         )
 
@@ -56,9 +60,14 @@ class ReadPool:
         """Close every connection."""
         await self._pool.close()
 
+    def connection(self) -> AbstractAsyncContextManager[psycopg.AsyncConnection[Any]]:
+        """A connection of the pool for the ``async with`` block (waits up to the pool
+        timeout, then raises ``psycopg_pool.PoolTimeout``)."""
+        return self._pool.connection()
+
     async def fetch(self, query: str, params: Params) -> list[tuple[Any, ...]]:
         """The rows of one read statement."""
-        async with self._pool.connection() as connection:
+        async with self.connection() as connection:
             try:
                 return await _rows(connection, query, params)
             except psycopg.OperationalError:
@@ -67,7 +76,7 @@ class ReadPool:
         # The database dropped this connection (a restart, say), and most likely the idle
         # ones too: check those, then run the read (safe to repeat) once more.
         await self._pool.check()
-        async with self._pool.connection() as connection:
+        async with self.connection() as connection:
             return await _rows(connection, query, params)
 
 
