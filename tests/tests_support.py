@@ -30,12 +30,14 @@ AppFactory = Callable[..., AbstractAsyncContextManager[FastAPI]]
 def app_fixture(settings_fixture: str) -> Any:
     """A fixture: the app started by ``app_factory`` with the settings that the (synchronous)
     fixture named ``settings_fixture`` gives, e.g. ``live_app = app_fixture("live_settings")``
-    in a conftest."""
+    in a conftest. That fixture must build on ``settings``, the test database's."""
 
     @pytest.fixture
     async def started_app(
-        request: pytest.FixtureRequest, app_factory: AppFactory
+        request: pytest.FixtureRequest, app_factory: AppFactory, settings: Any
     ) -> AsyncIterator[FastAPI]:
+        # ``settings`` is named so that pytest sees the dependency on the test database and
+        # runs the tests once per backend; the named fixture is looked up only at run time.
         async with app_factory(request.getfixturevalue(settings_fixture)) as app:
             yield app
 
