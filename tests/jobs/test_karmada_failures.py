@@ -197,10 +197,11 @@ async def test_the_pending_row_is_durable_before_anything_reaches_karmada(
             await asyncio.sleep(0.05)
             async with karmada_app.state.sessionmaker() as session:
                 page = await repository.list_jobs(
-                    session=session, filters=repository.JobFilters(), after=None, limit=5
+                    reader=session, filters=repository.JobFilters(), after=None, limit=5
                 )
             created = simulator.stats()["byVerb"].get("create", 0)
-            seen = [(job.status, created) for job in page]
+            status = repository.DOCUMENT_FIELDS.index("status")
+            seen = [(job[status], created) for job in page]
     assert not request.done()
     assert seen == [("Pending", 0)]  # committed, and nothing created in Karmada yet
     response = await request
