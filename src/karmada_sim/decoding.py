@@ -17,6 +17,8 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+import orjson
+
 from karmada_sim import errors
 from karmada_sim.crds import CUSTOM_SCHEMAS
 from karmada_sim.resources import Resource
@@ -112,27 +114,49 @@ def schema_for(res: Resource) -> Node:
     return definition(BUILTIN_DEFINITIONS[(res.api_version, res.kind)])
 
 
-def decode(res: Resource, obj: dict[str, Any], *, directive: str) -> Decoded:
-    """Prune and validate `obj` for `res` under a `fieldValidation` directive."""
+def decode(res: Resource, obj: dict[str, Any], *, directive: str, patched: bool = False) -> Decoded:
+    """Prune and validate `obj` for `res` under a `fieldValidation` directive; `patched` when
+    `obj` is the result of a PATCH (its decode errors are answered differently)."""
     decoder = _Decoder(custom=res.custom)
     pruned = decoder.walk(schema_for(res), obj, "", res.kind)
     result: dict[str, Any] = pruned if isinstance(pruned, dict) else {}
     meta = result.get("metadata")
     name = str(meta.get("name") or "") if isinstance(meta, dict) else ""
-    if decoder.decode_error is not None:
-        raise errors.bad_request(
-            f'{res.kind} in version "{res.version}" cannot be handled as a {res.kind}: '
-            f"{decoder.decode_error}"
-        )
     unknown = sorted(decoder.unknown)
-    if unknown and directive == "Strict":
-        raise errors.bad_request(
-            "strict decoding error: " + ", ".join(f'unknown field "{p}"' for p in unknown)
-        )
+    problem = decoder.decode_error
+    if problem is None and unknown and directive == "Strict":
+        problem = "strict decoding error: " + ", ".join(f'unknown field "{p}"' for p in unknown)
+    if problem is not None:
+        raise _patch_error(obj, problem) if patched else _decode_error(res, obj, problem)
     if decoder.causes:
         raise errors.invalid(res, name, decoder.causes)
     warnings = [f'unknown field "{p}"' for p in unknown] if directive == "Warn" else []
     return Decoded(result, warnings)
+
+
+def _decode_error(res: Resource, obj: dict[str, Any], problem: str) -> errors.ApiError:
+    """A body that cannot be decoded: 400, as the apiserver's transformDecodeError words it."""
+    if obj.get("kind"):
+        return errors.bad_request(
+            f'{obj["kind"]} in version "{res.version}" cannot be handled as a {res.kind}: {problem}'
+        )
+    raw = orjson.dumps(obj).decode()
+    summary = raw if len(raw) <= 30 else raw[:30] + " ..."
+    return errors.bad_request(
+        f"the object provided is unrecognized (must be of type {res.kind}): {problem} ({summary})"
+    )
+
+
+def _patch_error(obj: dict[str, Any], problem: str) -> errors.ApiError:
+    """A patch whose result cannot be decoded: 422 on the field `patch` (the apiserver's
+    jsonPatcher), with the patched object as the value."""
+    cause = errors.field_error("patch", "FieldValueInvalid", problem, orjson.dumps(obj).decode())
+    return errors.ApiError(
+        422,
+        "Invalid",
+        f' "" is invalid: patch: {cause["message"]}',
+        {"causes": [cause]},
+    )
 
 
 def _json_type(value: Any) -> str:

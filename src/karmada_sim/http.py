@@ -536,7 +536,7 @@ class ApiServer:
         warnings: list[str] = []
 
         def admit(patched: dict[str, Any]) -> dict[str, Any]:
-            decoded = decoding.decode(addr.res, patched, directive=directive)
+            decoded = decoding.decode(addr.res, patched, directive=directive, patched=True)
             warnings.extend(decoded.warnings)
             return decoded.obj
 
