@@ -159,20 +159,19 @@ def _patch_error(obj: dict[str, Any], problem: str) -> errors.ApiError:
     )
 
 
+_JSON_TYPES: dict[type, str] = {
+    bool: "boolean",
+    int: "integer",
+    float: "number",
+    str: "string",
+    dict: "object",
+    list: "array",
+}
+
+
 def _json_type(value: Any) -> str:
-    if isinstance(value, bool):
-        return "boolean"
-    if isinstance(value, int):
-        return "integer"
-    if isinstance(value, float):
-        return "number"
-    if isinstance(value, str):
-        return "string"
-    if isinstance(value, dict):
-        return "object"
-    if isinstance(value, list):
-        return "array"
-    return "null"
+    """The JSON type of a decoded value (orjson gives exactly these Python types)."""
+    return _JSON_TYPES.get(type(value), "null")
 
 
 _GO_JSON = {"boolean": "bool", "integer": "number", "number": "number"}
