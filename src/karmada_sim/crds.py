@@ -460,37 +460,90 @@ RESOURCE_SELECTOR = obj(
     required=("apiVersion", "kind"),
 )
 
+POLICY_SPEC = obj(
+    {
+        "activationPreference": enum("Lazy"),
+        "association": boolean(),
+        "conflictResolution": enum("Abort", "Overwrite", default="Abort"),
+        "dependentOverrides": strings(),
+        "failover": preserved("Failover behaviour."),
+        "placement": PLACEMENT,
+        "preemption": enum(
+            "Always", "Never", desc="Whether it takes over claimed resources.", default="Never"
+        ),
+        "preserveResourcesOnDeletion": boolean(),
+        "priority": int32("Which policy claims a resource when several match.", default=0),
+        "propagateDeps": boolean("Whether dependencies are propagated with the workload."),
+        "resourceSelectors": array(RESOURCE_SELECTOR, "The resources it selects.", minItems=1),
+        "schedulePriority": obj(
+            {
+                "priorityClassName": string(),
+                "priorityClassSource": enum("KubePriorityClass"),
+            },
+            required=("priorityClassName", "priorityClassSource"),
+        ),
+        "schedulerName": string(default="default-scheduler"),
+        "suspension": preserved(),
+    },
+    "The desired behaviour of the policy.",
+    ("resourceSelectors",),
+)
+
 PROPAGATION_POLICY = root(
     "PropagationPolicy decides how resources in its namespace are propagated to clusters.",
+    POLICY_SPEC,
+    None,
+    ("spec",),
+)
+
+CLUSTER_PROPAGATION_POLICY = root(
+    "ClusterPropagationPolicy decides how resources of any namespace (or cluster-scoped ones) "
+    "are propagated to clusters.",
+    POLICY_SPEC,
+    None,
+    ("spec",),
+)
+
+WORK = root(
+    "Work holds the manifests Karmada applies to one member cluster.",
     obj(
         {
-            "activationPreference": enum("Lazy"),
-            "association": boolean(),
-            "conflictResolution": enum("Abort", "Overwrite", default="Abort"),
-            "dependentOverrides": strings(),
-            "failover": preserved("Failover behaviour."),
-            "placement": PLACEMENT,
-            "preemption": enum(
-                "Always", "Never", desc="Whether it takes over claimed resources.", default="Never"
-            ),
             "preserveResourcesOnDeletion": boolean(),
-            "priority": int32("Which policy claims a resource when several match.", default=0),
-            "propagateDeps": boolean("Whether dependencies are propagated with the workload."),
-            "resourceSelectors": array(RESOURCE_SELECTOR, "The resources it selects.", minItems=1),
-            "schedulePriority": obj(
-                {
-                    "priorityClassName": string(),
-                    "priorityClassSource": enum("KubePriorityClass"),
-                },
-                required=("priorityClassName", "priorityClassSource"),
+            "suspendDispatching": boolean(),
+            "workload": obj(
+                {"manifests": array(preserved(), "The resources to apply.")},
+                "The resources to apply to the cluster.",
             ),
-            "schedulerName": string(default="default-scheduler"),
-            "suspension": preserved(),
         },
-        "The desired behaviour of the policy.",
-        ("resourceSelectors",),
+        "The desired state of the Work.",
     ),
-    None,
+    obj(
+        {
+            "conditions": CONDITIONS,
+            "manifestStatuses": array(
+                obj(
+                    {
+                        "health": enum("Healthy", "Unhealthy", "Unknown"),
+                        "identifier": obj(
+                            {
+                                "group": string(),
+                                "kind": string(),
+                                "name": string(),
+                                "namespace": string(),
+                                "ordinal": {"type": "integer"},
+                                "resource": string(),
+                                "version": string(),
+                            },
+                            required=("kind", "name", "ordinal", "resource", "version"),
+                        ),
+                        "status": preserved(),
+                    },
+                    required=("identifier",),
+                )
+            ),
+        },
+        "The observed state of the Work.",
+    ),
     ("spec",),
 )
 
@@ -603,6 +656,8 @@ CUSTOM_SCHEMAS: dict[str, Schema] = {
     "TFJob": TFJOB,
     "MPIJob": MPIJOB,
     "PropagationPolicy": PROPAGATION_POLICY,
+    "ClusterPropagationPolicy": CLUSTER_PROPAGATION_POLICY,
+    "Work": WORK,
     "ResourceBinding": RESOURCE_BINDING,
     "Cluster": CLUSTER,
 }

@@ -25,17 +25,6 @@ from karmada_sim.resources import Resource
 from karmada_sim.schema import Node, compile_schema, definition
 
 FIELD_VALIDATION = ("Ignore", "Strict", "Warn")
-# Built-in kinds by their official definition.
-BUILTIN_DEFINITIONS = {
-    ("v1", "Namespace"): "io.k8s.api.core.v1.Namespace",
-    ("v1", "Pod"): "io.k8s.api.core.v1.Pod",
-    ("v1", "Secret"): "io.k8s.api.core.v1.Secret",
-    ("v1", "ConfigMap"): "io.k8s.api.core.v1.ConfigMap",
-    ("v1", "PersistentVolumeClaim"): "io.k8s.api.core.v1.PersistentVolumeClaim",
-    ("v1", "Service"): "io.k8s.api.core.v1.Service",
-    ("v1", "Event"): "io.k8s.api.core.v1.Event",
-    ("batch/v1", "Job"): "io.k8s.api.batch.v1.Job",
-}
 CONTAINER = "io.k8s.api.core.v1.Container"
 # What a custom resource's schema says of a quantity (controller-gen's pattern).
 QUANTITY_PATTERN = (
@@ -106,12 +95,18 @@ def _options_invalid(field: str, reason: str, message: str) -> errors.ApiError:
     )
 
 
+def builtin_definition(res: Resource) -> str:
+    """The official definition of a built-in kind: `io.k8s.api.core.v1.Pod`,
+    `io.k8s.api.batch.v1.Job` (the group's first label, `core` for the core group)."""
+    return f"io.k8s.api.{res.group.split('.')[0] or 'core'}.{res.version}.{res.kind}"
+
+
 @functools.cache
 def schema_for(res: Resource) -> Node:
     """The compiled schema of a kind (compiled once)."""
     if res.custom:
         return compile_schema(CUSTOM_SCHEMAS[res.kind])
-    return definition(BUILTIN_DEFINITIONS[(res.api_version, res.kind)])
+    return definition(builtin_definition(res))
 
 
 def decode(res: Resource, obj: dict[str, Any], *, directive: str, patched: bool = False) -> Decoded:

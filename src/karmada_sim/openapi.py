@@ -19,7 +19,7 @@ from typing import Any
 import orjson
 
 from karmada_sim.crds import CUSTOM_SCHEMAS
-from karmada_sim.decoding import BUILTIN_DEFINITIONS
+from karmada_sim.decoding import builtin_definition
 from karmada_sim.discovery import KUBERNETES_VERSION
 from karmada_sim.resources import RESOURCES, Resource
 from karmada_sim.schema import INT_OR_STRING, QUANTITY, definitions, ref_name
@@ -31,10 +31,15 @@ def _gv_path(group: str, version: str) -> str:
     return f"apis/{group}/{version}" if group else f"api/{version}"
 
 
+def gv_path(res: Resource) -> str:
+    """`apis/ray.io/v1` or `api/v1`: where the OpenAPI document of a kind's group-version is."""
+    return _gv_path(res.group, res.version)
+
+
 def schema_name(res: Resource) -> str:
     """`io.ray.v1.RayJob`, `io.k8s.api.batch.v1.Job`: the component a kind is described by."""
     if not res.custom:
-        return BUILTIN_DEFINITIONS[(res.api_version, res.kind)]
+        return builtin_definition(res)
     return ".".join([*reversed(res.group.split(".")), res.version, res.kind])
 
 

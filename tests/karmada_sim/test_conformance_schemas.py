@@ -21,8 +21,8 @@ from kubernetes import client
 from kubernetes.client.rest import ApiException
 from sim_helpers import POLICY, RAY, WORK, policy, rayjob
 
-from karmada_sim import decoding
-from karmada_sim.resources import CLUSTER, RESOURCE_BINDING
+from karmada_sim import decoding, openapi
+from karmada_sim.resources import CLUSTER, RESOURCE_BINDING, RESOURCES
 from karmada_sim.server import SimulatorServer
 
 KUBECTL = "/usr/bin/kubectl"
@@ -485,3 +485,12 @@ def test_what_the_simulator_writes_conforms_to_its_schemas(sim_server: Simulator
         assert decoding.decode(RESOURCE_BINDING, binding, directive="Strict").warnings == []
     for cluster in clusters["items"]:
         assert decoding.decode(CLUSTER, cluster, directive="Strict").warnings == []
+
+
+def test_every_served_kind_has_a_schema_and_an_openapi_component() -> None:
+    """Every kind discovery lists is decoded against a schema and described in OpenAPI v3, as
+    every CRD version with a structural schema is (apiextensions: `schema` is required in v1)."""
+    for res in RESOURCES:
+        assert decoding.schema_for(res).properties is not None, res.kind
+        document = orjson.loads(openapi.group_version(openapi.gv_path(res)) or b"{}")
+        assert openapi.schema_name(res) in document["components"]["schemas"], res.kind
