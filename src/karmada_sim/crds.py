@@ -648,7 +648,8 @@ CLUSTER = root(
     ("spec",),
 )
 
-# By kind: the schema of each custom kind the simulator serves.
+# By kind: the schema of each custom kind the simulator serves, and of Karmada's Work and
+# ClusterPropagationPolicy, which its controllers model without serving them over HTTP yet.
 CUSTOM_SCHEMAS: dict[str, Schema] = {
     "RayJob": RAYJOB,
     "RayCluster": RAYCLUSTER,
