@@ -75,6 +75,12 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
         help="how long the watch cache keeps events; resuming an older watch is 410 Gone "
         f"(default {WatchCacheSettings.window_seconds:g})",
     )
+    parser.add_argument(
+        "--state-file",
+        type=Path,
+        help="keep the Karmada control plane's objects and every resourceVersion counter in "
+        "this file across restarts (written atomically every few seconds and at shutdown)",
+    )
     parser.add_argument("--seed", type=int, help="seed for simulated randomness")
     parser.add_argument(
         "--gc-freeze-seconds",
@@ -118,6 +124,7 @@ def build_simulator(args: argparse.Namespace) -> Simulator:
         seed=args.seed,
         watch_cache=watch_cache,
         namespaces=[n.strip() for n in args.namespaces.split(",") if n.strip()],
+        state_file=args.state_file,
     )
 
 
