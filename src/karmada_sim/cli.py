@@ -13,6 +13,7 @@ from types import FrameType
 
 import structlog
 
+from karmada_sim import versions
 from karmada_sim.members import ClusterSpec
 from karmada_sim.server import SimulatorServer
 from karmada_sim.simulator import Simulator
@@ -75,6 +76,13 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
         help="how long the watch cache keeps events; resuming an older watch is 410 Gone "
         f"(default {WatchCacheSettings.window_seconds:g})",
     )
+    parser.add_argument(
+        "--karmada-version",
+        default=versions.CURRENT,
+        help="Karmada release to behave as; from 1.16 RayJob, PyTorchJob and TFJob take "
+        "their dependencies along and every training kind gets status written back "
+        f"(default {versions.CURRENT})",
+    )
     parser.add_argument("--seed", type=int, help="seed for simulated randomness")
     parser.add_argument(
         "--gc-freeze-seconds",
@@ -118,6 +126,7 @@ def build_simulator(args: argparse.Namespace) -> Simulator:
         seed=args.seed,
         watch_cache=watch_cache,
         namespaces=[n.strip() for n in args.namespaces.split(",") if n.strip()],
+        karmada_version=args.karmada_version,
     )
 
 

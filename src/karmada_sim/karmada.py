@@ -38,6 +38,7 @@ from .members import MemberCluster
 from .resources import CLUSTER, PROPAGATION_POLICY, RESOURCE_BINDING, Resource
 from .status_controller import StatusController
 from .store import Store
+from .versions import CURRENT, KarmadaVersion
 from .workqueue import WorkQueue
 
 log = structlog.get_logger()
@@ -50,7 +51,16 @@ class KarmadaController:
     """Detector, scheduler, binding, execution and status controllers of the Karmada control
     plane, driven by one work queue of resource templates."""
 
-    def __init__(self, store: Store, members: Mapping[str, MemberCluster], *, clock: Clock) -> None:
+    def __init__(
+        self,
+        store: Store,
+        members: Mapping[str, MemberCluster],
+        *,
+        clock: Clock,
+        version: KarmadaVersion | None = None,
+    ) -> None:
+        """`version` is the Karmada release to behave as (default `versions.CURRENT`)."""
+        self.version = version or KarmadaVersion.parse(CURRENT)
         self.store = store
         self.members = members
         self.clock = clock
@@ -59,7 +69,7 @@ class KarmadaController:
         self.scheduler = BindingScheduler(store, clock)
         self.bindings = BindingController(store, members, Execution())
         self.distributor = DependenciesDistributor(store, self.queue)
-        self.status = StatusController(store, members, clock)
+        self.status = StatusController(store, members, clock, self.version)
         store.add_listener(self._on_event)
         for member in members.values():
             member.add_listener(self._on_member_event)
@@ -182,7 +192,9 @@ class KarmadaController:
         self.status.collect(res, template, binding)
         wanted: set[TemplateKey] = set()
         if (binding.get("spec") or {}).get("propagateDeps"):
-            wanted = {(kind, namespace, dep) for kind, dep in dependencies(res, template)}
+            wanted = {
+                (kind, namespace, dep) for kind, dep in dependencies(res, template, self.version)
+            }
         self.distributor.require(key, binding, wanted)
 
     def _release(self, key: TemplateKey, binding: dict[str, Any]) -> None:

@@ -20,6 +20,7 @@ from .members import ClusterSpec, MemberCluster
 from .resources import CLUSTER, NAMESPACE, Resource
 from .scheduler import NOT_READY_TAINT
 from .store import Store
+from .versions import CURRENT, KarmadaVersion
 from .watchcache import WatchCacheSettings
 from .workloads.common import Timings
 
@@ -48,9 +49,12 @@ class Simulator:
         seed: int | None = None,
         watch_cache: WatchCacheSettings | None = None,
         namespaces: Sequence[str] = (),
+        karmada_version: str = CURRENT,
     ) -> None:
         """`watch_cache` sets how far watches trail writes; `namespaces` are created at start
-        (as an operator would before submitting work; others answer 404 on create)."""
+        (as an operator would before submitting work; others answer 404 on create);
+        `karmada_version` is the Karmada release whose interpreters decide which kinds take
+        their dependencies along and get status written back (e.g. "1.15", "v1.18.2")."""
         if not clusters:
             raise ValueError("the simulator needs at least one member cluster")
         names = [c.name for c in clusters]
@@ -73,7 +77,12 @@ class Simulator:
         self.karmada.add_listener(self._sync_namespace)
         for namespace in namespaces:
             self.karmada.namespaces.ensure(namespace)
-        self.controller = KarmadaController(self.karmada, self._members, clock=self.clock)
+        self.controller = KarmadaController(
+            self.karmada,
+            self._members,
+            clock=self.clock,
+            version=KarmadaVersion.parse(karmada_version),
+        )
         for spec in clusters:
             cluster = self._cluster_object(spec)
             status = cluster.pop("status")

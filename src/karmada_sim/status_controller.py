@@ -13,15 +13,23 @@ from .clock import Clock
 from .members import MemberCluster
 from .resources import Resource
 from .store import Store
+from .versions import KarmadaVersion, interprets_status
 
 
 class StatusController:
     """Member statuses -> binding status -> template status."""
 
-    def __init__(self, store: Store, members: Mapping[str, MemberCluster], clock: Clock) -> None:
+    def __init__(
+        self,
+        store: Store,
+        members: Mapping[str, MemberCluster],
+        clock: Clock,
+        version: KarmadaVersion,
+    ) -> None:
         self.store = store
         self.members = members
         self.clock = clock
+        self.version = version
 
     def collect(self, res: Resource, template: dict[str, Any], binding: dict[str, Any]) -> None:
         """Collect member statuses into the binding, then aggregate them into the template."""
@@ -60,7 +68,11 @@ class StatusController:
             if obj.get("status"):
                 item["status"] = obj["status"]
             item["applied"] = True
-            item["health"] = interpreters.health(res, obj.get("status"))
+            # Without an interpreter Karmada still reflects the whole status, health Unknown.
+            interpreted = interprets_status(res, self.version)
+            item["health"] = (
+                interpreters.health(res, obj.get("status")) if interpreted else interpreters.UNKNOWN
+            )
             items.append(item)
         now = self.clock.timestamp()
         applied = bool(items) and all(i.get("applied") for i in items)
@@ -78,7 +90,7 @@ class StatusController:
                 now,
             )
         write_binding_status(self.store, binding, new_status)
-        if res.status_subresource:
+        if res.status_subresource and interprets_status(res, self.version):
             aggregated = interpreters.aggregate(res, template, items, now=now)
             if aggregated is not None and aggregated != (template.get("status") or {}):
                 self.store.update_status(res, meta["namespace"], meta["name"], aggregated)
