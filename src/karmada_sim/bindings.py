@@ -36,6 +36,8 @@ TEMPLATE_KINDS: tuple[Resource, ...] = (
 BY_API_KIND = {(r.api_version, r.kind): r for r in TEMPLATE_KINDS}
 
 BINDING_FINALIZER = "karmada.io/binding-controller"
+# Added by Karmada's PropagationPolicy mutating webhook on create (pkg/util/constants.go).
+POLICY_FINALIZER = "karmada.io/propagation-policy-controller"
 POLICY_ID_LABEL = "propagationpolicy.karmada.io/permanent-id"
 BINDING_ID_LABEL = "resourcebinding.karmada.io/permanent-id"
 WORK_ID_LABEL = "work.karmada.io/permanent-id"

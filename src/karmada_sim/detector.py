@@ -14,11 +14,14 @@ import structlog
 from .bindings import (
     BINDING_FINALIZER,
     BINDING_ID_LABEL,
+    BY_API_KIND,
+    POLICY_FINALIZER,
     POLICY_ID_LABEL,
     POLICY_NAME_ANNOTATION,
     POLICY_NAMESPACE_ANNOTATION,
     TemplateKey,
     binding_name,
+    peek,
     resource_ref,
 )
 from .resources import JOB, PROPAGATION_POLICY, RESOURCE_BINDING, Resource
@@ -180,6 +183,59 @@ class Detector:
     def forget(self, key: TemplateKey) -> None:
         """The template is gone: drop what was remembered about it."""
         self._generations.pop(key, None)
+
+    def admit_policy(self, policy: dict[str, Any]) -> bool:
+        """What Karmada's PropagationPolicy mutating webhook adds to a new policy: the
+        permanent-id label and the finalizer that keeps a deleted policy until the detector
+        has released what it claimed. True when it changed the policy."""
+        meta = policy["metadata"]
+        labels = meta.get("labels") or {}
+        finalizers = list(meta.get("finalizers") or [])
+        if POLICY_ID_LABEL in labels and POLICY_FINALIZER in finalizers:
+            return False
+        if POLICY_FINALIZER not in finalizers:
+            finalizers.append(POLICY_FINALIZER)
+        policy_id = labels.get(POLICY_ID_LABEL) or str(uuid.uuid4())
+        self.store.patch(
+            PROPAGATION_POLICY,
+            meta["namespace"],
+            meta["name"],
+            {"metadata": {"labels": {POLICY_ID_LABEL: policy_id}, "finalizers": finalizers}},
+            patch_type="merge",
+        )
+        return True
+
+    def release_policy(self, namespace: str, name: str) -> None:
+        """A deleted policy: remove its claim (permanent-id label, name and namespace
+        annotations) from the templates it claimed and their bindings, then its finalizer.
+        Bindings and member objects stay; a template may be claimed by another policy next.
+        (Karmada: detector ReconcilePropagationPolicy -> handlePolicyDeletion.)"""
+        policy = peek(self.store, PROPAGATION_POLICY, namespace, name)
+        if policy is None or not policy["metadata"].get("deletionTimestamp"):
+            return
+        policy_id = (policy["metadata"].get("labels") or {}).get(POLICY_ID_LABEL)
+        generic, named = self.policies.targets(policy)
+        kinds = {BY_API_KIND.get((key[1], key[2])) for key in [*generic, *named]}
+        for res in kinds:
+            if res is None or policy_id is None:
+                continue
+            for template in list(self.store.items(res, namespace)):
+                if (template["metadata"].get("labels") or {}).get(POLICY_ID_LABEL) != policy_id:
+                    continue
+                self.unclaim(res, template)
+                binding = peek(
+                    self.store,
+                    RESOURCE_BINDING,
+                    namespace,
+                    binding_name(template["metadata"]["name"], res.kind),
+                )
+                if (
+                    binding is not None
+                    and (binding["metadata"].get("labels") or {}).get(POLICY_ID_LABEL) == policy_id
+                ):
+                    self.unclaim(RESOURCE_BINDING, binding)
+        self.store.remove_finalizer(PROPAGATION_POLICY, namespace, name, POLICY_FINALIZER)
+        log.info("karmada.policy.released", policy=name, namespace=namespace)
 
     def ensure_policy_id(self, policy: dict[str, Any]) -> dict[str, Any]:
         labels = policy["metadata"].get("labels") or {}

@@ -95,6 +95,10 @@ class KarmadaController:
     def _on_policy(self, event: str, policy: dict[str, Any]) -> None:
         policies = self.detector.policies
         meta = policy["metadata"]
+        if event == "ADDED" and self.detector.admit_policy(policy):
+            return  # the admitted version's own event indexes it
+        if meta.get("deletionTimestamp"):
+            self.queue.mark((PROPAGATION_POLICY, meta["namespace"], meta["name"]))
         previous = policies.remove(meta["namespace"], meta["name"])
         if event != "DELETED":
             policies.put(policy)
@@ -133,12 +137,16 @@ class KarmadaController:
     # -- reconcile ------------------------------------------------------------------------
 
     def reconcile(self, limit: int | None = None) -> int:
-        """Handle templates that changed (at most `limit`); returns how many were handled."""
+        """Handle templates (and deleted policies) that changed, at most `limit`; returns how
+        many were handled."""
         now = self.clock.now().timestamp()
         keys = self.queue.pop_ready(now, limit)
         for key in keys:
             try:
-                self.reconcile_template(*key)
+                if key[0] == PROPAGATION_POLICY:
+                    self.detector.release_policy(key[1], key[2])
+                else:
+                    self.reconcile_template(*key)
             except Exception:
                 # One broken template must not starve the rest: log it and try again later.
                 log.exception(

@@ -19,6 +19,7 @@ from karmada_support import (
     locked_job,
     names,
     run_step,
+    run_step_until_done,
 )
 from ml_platform.jobs import repository, submission
 
@@ -100,7 +101,7 @@ async def test_delete_while_karmada_is_down_then_back_leaves_nothing(
 
     simulator.clear_faults()
     assert names(simulator, RAYJOBS) == [job["id"]]  # nothing was lost, nothing removed yet
-    assert await run_step(karmada_app, job["id"], submission.finish_delete) is True
+    await run_step_until_done(karmada_app, job["id"], submission.finish_delete)
     assert (await karmada_client.get(f"{JOBS}/{job['id']}")).status_code == 404
     advance(simulator, 1)
     assert leftovers(simulator) == []

@@ -218,3 +218,44 @@ def test_rayjob_status_is_written_back_from_karmada_1_16(
     else:
         assert item["health"] == "Unknown"
         assert not template.get("status")
+
+
+# -- the PropagationPolicy finalizer -----------------------------------------------------
+
+
+def test_deleted_policy_is_held_by_its_finalizer_until_claims_are_released(
+    release: Karmada,
+) -> None:
+    """Karmada's PropagationPolicy mutating webhook adds the permanent-id label and the
+    finalizer `karmada.io/propagation-policy-controller` on create
+    (pkg/webhook/propagationpolicy/mutating.go; pkg/util/constants.go). A delete only sets
+    deletionTimestamp; the detector's ReconcilePropagationPolicy -> handlePolicyDeletion
+    removes the claim (permanent-id label, name/namespace annotations) from the templates
+    and bindings it claimed, keeps the bindings and their workloads, then drops the
+    finalizer (pkg/detector/detector.go)."""
+    k, ns = release, release.ns
+    crd = client.CustomObjectsApi(k.api)
+    create(k.api, RAY, ns, "rayjobs", rayjob("train"))
+    created = create(k.api, POLICY, ns, "propagationpolicies", policy("train", target="train"))
+    assert created["metadata"]["finalizers"] == ["karmada.io/propagation-policy-controller"]
+    policy_id = created["metadata"]["labels"]["propagationpolicy.karmada.io/permanent-id"]
+    k.server.advance(0)
+    template = get(k.api, RAY, ns, "rayjobs", "train")
+    assert template["metadata"]["labels"]["propagationpolicy.karmada.io/permanent-id"] == (
+        policy_id
+    )
+
+    deleting = crd.delete_namespaced_custom_object(*POLICY, ns, "propagationpolicies", "train")
+    assert deleting["metadata"]["deletionTimestamp"]
+    assert deleting["metadata"]["finalizers"] == ["karmada.io/propagation-policy-controller"]
+    k.server.advance(0)
+    assert [p["metadata"]["name"] for p in items(k.api, POLICY, ns, "propagationpolicies")] == []
+    template = get(k.api, RAY, ns, "rayjobs", "train")
+    assert "propagationpolicy.karmada.io/permanent-id" not in template["metadata"]["labels"]
+    assert "propagationpolicy.karmada.io/name" not in (
+        template["metadata"].get("annotations") or {}
+    )
+    binding = get(k.api, WORK, ns, "resourcebindings", "train-rayjob")
+    assert "propagationpolicy.karmada.io/permanent-id" not in binding["metadata"]["labels"]
+    with k.member(binding_clusters(binding)[0]) as member:
+        assert get(member, RAY, ns, "rayjobs", "train")["metadata"]["name"] == "train"
