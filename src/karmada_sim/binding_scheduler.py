@@ -4,7 +4,6 @@ no cluster fits when clusters change."""
 
 from __future__ import annotations
 
-from collections import Counter
 from typing import Any
 
 import orjson
@@ -32,22 +31,6 @@ class BindingScheduler:
         self.store = store
         self.clock = clock
         self.unscheduled: set[TemplateKey] = set()
-        self._placements: dict[tuple[str, str], tuple[str, ...]] = {}
-        self._load: Counter[str] = Counter()
-
-    def count_placement(self, event: str, binding: dict[str, Any]) -> None:
-        """Keep per-cluster binding counts current (the scheduler's tie-breaker)."""
-        key = (binding["metadata"]["namespace"], binding["metadata"]["name"])
-        before = self._placements.pop(key, ())
-        for name in before:
-            self._load[name] -= 1
-        if event == "DELETED":
-            return
-        after = tuple(c["name"] for c in (binding.get("spec") or {}).get("clusters") or [])
-        if after:
-            self._placements[key] = after
-            for name in after:
-                self._load[name] += 1
 
     def schedule(self, key: TemplateKey, binding: dict[str, Any]) -> dict[str, Any]:
         """Schedule when the placement changed since the last decision or none succeeded yet.
@@ -70,7 +53,9 @@ class BindingScheduler:
             return binding
         current = [c["name"] for c in spec.get("clusters") or []]
         clusters = list(self.store.items(CLUSTER))
-        result = schedule(placement, clusters, current=current, load=self._load)
+        result = schedule(
+            placement, clusters, current=current, replicas=int(spec.get("replicas") or 0)
+        )
         now = self.clock.timestamp()
         meta = binding["metadata"]
         if result.scheduled:

@@ -83,7 +83,6 @@ class KarmadaController:
         elif res == PROPAGATION_POLICY:
             self._on_policy(event, obj)
         elif res == RESOURCE_BINDING:
-            self.scheduler.count_placement(event, obj)
             target = (obj.get("spec") or {}).get("resource") or {}
             kind = BY_API_KIND.get((target.get("apiVersion", ""), target.get("kind", "")))
             if kind is not None:

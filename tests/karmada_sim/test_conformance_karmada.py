@@ -8,6 +8,7 @@ karmada-io/karmada source (tag v1.18.2 unless said otherwise) it was written fro
 
 from __future__ import annotations
 
+import time
 import uuid
 from collections.abc import Iterator
 from typing import Any
@@ -259,3 +260,46 @@ def test_deleted_policy_is_held_by_its_finalizer_until_claims_are_released(
     assert "propagationpolicy.karmada.io/permanent-id" not in binding["metadata"]["labels"]
     with k.member(binding_clusters(binding)[0]) as member:
         assert get(member, RAY, ns, "rayjobs", "train")["metadata"]["name"] == "train"
+
+
+# -- scheduler ---------------------------------------------------------------------------
+
+
+def allocated_pods(api: client.ApiClient, cluster: str) -> int:
+    obj = client.CustomObjectsApi(api).get_cluster_custom_object(
+        "cluster.karmada.io", "v1alpha1", "clusters", cluster
+    )
+    return int(obj["status"]["resourceSummary"]["allocated"]["pods"])
+
+
+def run_and_summarise(k: Karmada) -> None:
+    """Let pods start, then let the cluster status controller refresh resourceSummary."""
+    k.server.advance(40)
+    time.sleep(1.1)  # resource summaries are refreshed at most once a wall second
+    k.server.advance(0)
+
+
+def test_scheduler_ties_break_by_available_replicas_then_name(release: Karmada) -> None:
+    """Karmada orders feasible clusters by score (ClusterLocality: 100 for a cluster the
+    binding is already on; ClusterAffinity: 0), then by available replicas, then by name
+    (pkg/scheduler/core/spreadconstraint/util.go sortClusters, group_clusters.go
+    generateClustersInfo); `spreadByField: cluster, maxGroups: 1` takes the first
+    (select_clusters_by_cluster.go). Available replicas without replica requirements are the
+    pods the Cluster's resourceSummary still allows (pkg/estimator/client/general.go
+    maxAvailableReplicas). The count of bindings already on a cluster plays no part."""
+    k, ns = release, release.ns
+
+    def place(name: str, workers: int) -> str:
+        create(k.api, RAY, ns, "rayjobs", rayjob(name, workers=workers))
+        create(k.api, POLICY, ns, "propagationpolicies", policy(name, target=name))
+        k.server.advance(0)
+        [cluster] = binding_clusters(get(k.api, WORK, ns, "resourcebindings", f"{name}-rayjob"))
+        return cluster
+
+    assert place("big", workers=3) == "member1"  # equal room: by name
+    run_and_summarise(k)
+    assert place("small", workers=1) == "member2"  # more room left
+    run_and_summarise(k)
+    assert allocated_pods(k.api, "member1") > allocated_pods(k.api, "member2") > 0
+    # One binding on each cluster: still the one with more room, not "fewest bindings".
+    assert place("third", workers=1) == "member2"
