@@ -26,6 +26,7 @@ from .bindings import (
     WORK_ID_LABEL,
     WORK_NAME_ANNOTATION,
     WORK_NAMESPACE_ANNOTATION,
+    evicting,
     targets,
     work_name,
 )
@@ -50,7 +51,7 @@ class BindingController:
 
     def propagate(self, res: Resource, template: dict[str, Any], binding: dict[str, Any]) -> None:
         """Put the template on the binding's target clusters and take it off the others."""
-        wanted = set(targets(binding))
+        wanted = set(targets(binding)) | set(evicting(binding))
         meta = template["metadata"]
         for member in self.members.values():
             if not member.ready:

@@ -13,6 +13,7 @@ from .bindings import (
     APPLIED_PLACEMENT_ANNOTATION,
     TemplateKey,
     condition,
+    evicting,
     set_condition,
     write_binding_status,
 )
@@ -37,7 +38,8 @@ class BindingScheduler:
 
         Like Karmada, the placement a decision was made for is kept in the binding's
         `policy.karmada.io/applied-placement` annotation; readiness changes alone do not move
-        a scheduled workload (no failover).
+        a scheduled workload. A binding left without clusters (failover evicted them) is
+        scheduled again, away from the clusters it is being evicted from.
         """
         spec = binding.get("spec") or {}
         status = binding.get("status") or {}
@@ -49,12 +51,17 @@ class BindingScheduler:
             scheduled is not None
             and scheduled.get("status") == "True"
             and annotations.get(APPLIED_PLACEMENT_ANNOTATION) == placement_json
+            and spec.get("clusters")
         ):
             return binding
         current = [c["name"] for c in spec.get("clusters") or []]
         clusters = list(self.store.items(CLUSTER))
         result = schedule(
-            placement, clusters, current=current, replicas=int(spec.get("replicas") or 0)
+            placement,
+            clusters,
+            current=current,
+            replicas=int(spec.get("replicas") or 0),
+            evicted=evicting(binding),
         )
         now = self.clock.timestamp()
         meta = binding["metadata"]

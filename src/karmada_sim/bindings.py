@@ -116,6 +116,13 @@ def targets(binding: dict[str, Any]) -> list[str]:
     return sorted(names)
 
 
+def evicting(binding: dict[str, Any]) -> list[str]:
+    """Clusters a binding is being evicted from (graceful eviction tasks): the workload stays
+    there until the task is done."""
+    tasks = (binding.get("spec") or {}).get("gracefulEvictionTasks") or []
+    return [str(task.get("fromCluster")) for task in tasks]
+
+
 def owned_by(binding: dict[str, Any], template: dict[str, Any]) -> bool:
     uid = template["metadata"]["uid"]
     return any(ref.get("uid") == uid for ref in binding["metadata"].get("ownerReferences") or [])

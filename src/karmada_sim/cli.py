@@ -83,6 +83,12 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
         "their dependencies along and every training kind gets status written back "
         f"(default {versions.CURRENT})",
     )
+    parser.add_argument(
+        "--failover",
+        action="store_true",
+        help="enable Karmada's Failover feature gate: a NotReady cluster gets a NoExecute "
+        "taint and its workloads move to another cluster (off by default, as in Karmada)",
+    )
     parser.add_argument("--seed", type=int, help="seed for simulated randomness")
     parser.add_argument(
         "--gc-freeze-seconds",
@@ -127,6 +133,7 @@ def build_simulator(args: argparse.Namespace) -> Simulator:
         watch_cache=watch_cache,
         namespaces=[n.strip() for n in args.namespaces.split(",") if n.strip()],
         karmada_version=args.karmada_version,
+        failover=args.failover,
     )
 
 

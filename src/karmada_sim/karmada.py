@@ -34,6 +34,7 @@ from .dependencies import dependencies
 from .dependencies_distributor import DependenciesDistributor
 from .detector import Detector
 from .execution import Execution
+from .failover import Failover
 from .members import MemberCluster
 from .resources import CLUSTER, PROPAGATION_POLICY, RESOURCE_BINDING, Resource
 from .status_controller import StatusController
@@ -58,8 +59,10 @@ class KarmadaController:
         *,
         clock: Clock,
         version: KarmadaVersion | None = None,
+        failover: bool = False,
     ) -> None:
-        """`version` is the Karmada release to behave as (default `versions.CURRENT`)."""
+        """`version` is the Karmada release to behave as (default `versions.CURRENT`);
+        `failover` turns on the Failover feature gate (taint-based and graceful eviction)."""
         self.version = version or KarmadaVersion.parse(CURRENT)
         self.store = store
         self.members = members
@@ -70,6 +73,7 @@ class KarmadaController:
         self.bindings = BindingController(store, members, Execution())
         self.distributor = DependenciesDistributor(store, self.queue)
         self.status = StatusController(store, members, clock, self.version)
+        self.failover = Failover(store, clock, self.queue) if failover else None
         store.add_listener(self._on_event)
         for member in members.values():
             member.add_listener(self._on_member_event)
@@ -127,7 +131,11 @@ class KarmadaController:
         for key in list(self.scheduler.unscheduled):
             self.queue.mark(key)
         for binding in self.store.items(RESOURCE_BINDING):
-            if name in targets(binding) or binding["metadata"].get("deletionTimestamp"):
+            if (
+                self.failover is not None
+                or name in targets(binding)
+                or binding["metadata"].get("deletionTimestamp")
+            ):
                 target = binding["spec"]["resource"]
                 res = BY_API_KIND.get((target.get("apiVersion", ""), target.get("kind", "")))
                 if res is not None:
@@ -194,9 +202,17 @@ class KarmadaController:
         if binding is None:
             return  # no policy, no binding: nothing runs
         if not attached(binding):
+            if self.failover is not None:
+                binding = self.failover.evict(key, binding)
             binding = self.scheduler.schedule(key, binding)
         self.bindings.propagate(res, template, binding)
         self.status.collect(res, template, binding)
+        if self.failover is not None:
+            self.failover.assess(
+                key,
+                peek(self.store, RESOURCE_BINDING, namespace, binding["metadata"]["name"])
+                or binding,
+            )
         wanted: set[TemplateKey] = set()
         if (binding.get("spec") or {}).get("propagateDeps"):
             wanted = {

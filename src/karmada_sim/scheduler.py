@@ -24,6 +24,7 @@ NOT_READY_TAINT = "cluster.karmada.io/not-ready"
 MAX_CLUSTER_SCORE = 100
 # Karmada weighs a region group's feasible cluster count above its clusters' average score.
 GROUP_WEIGHT_UNIT = 1000
+EVICTED = "cluster(s) had been evicted"
 AFFINITY_MISMATCH = "cluster(s) did not match the placement cluster affinity constraint"
 
 
@@ -99,7 +100,10 @@ def affinity_matches(term: Mapping[str, Any], cluster: Mapping[str, Any]) -> boo
     return True
 
 
-def _tolerated(taint: Mapping[str, Any], tolerations: Sequence[Mapping[str, Any]]) -> bool:
+def toleration_for(
+    taint: Mapping[str, Any], tolerations: Sequence[Mapping[str, Any]]
+) -> Mapping[str, Any] | None:
+    """The first toleration that tolerates `taint`, or None."""
     for toleration in tolerations:
         effect = toleration.get("effect")
         if effect and effect != taint.get("effect"):
@@ -107,10 +111,10 @@ def _tolerated(taint: Mapping[str, Any], tolerations: Sequence[Mapping[str, Any]
         key = toleration.get("key")
         if toleration.get("operator") == "Exists":
             if not key or key == taint.get("key"):
-                return True
+                return toleration
         elif key == taint.get("key") and toleration.get("value", "") == taint.get("value", ""):
-            return True
-    return False
+            return toleration
+    return None
 
 
 def _untolerated_taint(
@@ -119,7 +123,7 @@ def _untolerated_taint(
     for taint in (cluster.get("spec") or {}).get("taints") or []:
         if taint.get("effect") not in ("NoSchedule", "NoExecute"):
             continue
-        if not _tolerated(taint, tolerations):
+        if toleration_for(taint, tolerations) is None:
             value = f"={taint['value']}" if taint.get("value") else ""
             text = f"{taint.get('key')}{value}:{taint.get('effect')}"
             return f"cluster(s) had untolerated taint {{{text}}}"
@@ -157,11 +161,13 @@ def schedule(
     *,
     current: Sequence[str] = (),
     replicas: int = 0,
+    evicted: Sequence[str] = (),
 ) -> ScheduleResult:
     """Choose clusters for a binding currently on `current` that wants `replicas` each.
 
     Affinity terms are tried in order (`clusterAffinities` fallbacks, else `clusterAffinity`);
     taints (a NotReady cluster carries `cluster.karmada.io/not-ready:NoSchedule`) filter first.
+    Clusters the binding is being evicted from are filtered out (ClusterEviction plugin).
     Feasible clusters are ordered by score, available replicas and name; spread constraints
     then pick from that order.
     """
@@ -175,6 +181,8 @@ def schedule(
         feasible, reasons = [], Counter()
         for cluster in clusters:
             why = _untolerated_taint(cluster, tolerations)
+            if why is None and cluster["metadata"]["name"] in evicted:
+                why = EVICTED
             if why is None and not affinity_matches(term, cluster):
                 why = AFFINITY_MISMATCH
             if why is None:

@@ -303,3 +303,72 @@ def test_scheduler_ties_break_by_available_replicas_then_name(release: Karmada) 
     assert allocated_pods(k.api, "member1") > allocated_pods(k.api, "member2") > 0
     # One binding on each cluster: still the one with more room, not "fewest bindings".
     assert place("third", workers=1) == "member2"
+
+
+# -- failover ----------------------------------------------------------------------------
+
+
+@pytest.fixture
+def failover() -> Iterator[Karmada]:
+    """Karmada with the Failover feature gate on."""
+    ns = f"t-{uuid.uuid4().hex[:8]}"
+    simulator = Simulator(
+        [ClusterSpec.parse("member1@eu-west/a"), ClusterSpec.parse("member2@us-east/b")],
+        seed=3,
+        namespaces=[ns],
+        failover=True,
+    )
+    with SimulatorServer(simulator) as server, api_client(server.url) as api:
+        yield Karmada(server, api, ns)
+
+
+def test_without_failover_a_not_ready_cluster_keeps_its_workloads(release: Karmada) -> None:
+    """The Failover feature gate is off by default (pkg/features/features.go: `Failover:
+    {Default: false}`) and the cluster controller only adds the NoSchedule not-ready taint
+    (pkg/controllers/cluster/cluster_controller.go NotReadyTaintTemplateForSched): a
+    workload stays scheduled to a NotReady cluster."""
+    k, ns = release, release.ns
+    create(k.api, RAY, ns, "rayjobs", rayjob("train"))
+    create(k.api, POLICY, ns, "propagationpolicies", policy("train", target="train"))
+    k.server.advance(0)
+    k.server.set_cluster_ready("member1", False)
+    k.server.advance(700)
+    binding = get(k.api, WORK, ns, "resourcebindings", "train-rayjob")
+    assert binding_clusters(binding) == ["member1"]
+    assert "gracefulEvictionTasks" not in binding["spec"]
+
+
+def test_failover_evicts_gracefully_to_another_cluster(failover: Karmada) -> None:
+    """With Failover on and a NoExecute taint on the NotReady cluster (as a ClusterTaintPolicy
+    adds it), the taint manager removes the cluster from `spec.clusters` and records a
+    graceful eviction task {fromCluster, reason: TaintUntolerated, producer: TaintManager}
+    (pkg/controllers/cluster/taint_manager.go; work/v1alpha2 well_known_constants.go); the
+    ClusterEviction filter keeps the scheduler off that cluster; the graceful eviction
+    controller drops the task once the new clusters report Healthy
+    (pkg/controllers/gracefuleviction/evictiontask.go), after which the old copy is removed
+    when the cluster can be reached again."""
+    k, ns = failover, failover.ns
+    create(k.api, RAY, ns, "rayjobs", rayjob("train"))
+    create(k.api, POLICY, ns, "propagationpolicies", policy("train", target="train"))
+    k.server.advance(0)
+    assert binding_clusters(get(k.api, WORK, ns, "resourcebindings", "train-rayjob")) == ["member1"]
+    k.server.set_cluster_ready("member1", False)
+    k.server.advance(0)
+    binding = get(k.api, WORK, ns, "resourcebindings", "train-rayjob")
+    assert binding_clusters(binding) == ["member2"]
+    [task] = binding["spec"]["gracefulEvictionTasks"]
+    assert (task["fromCluster"], task["reason"], task["producer"]) == (
+        "member1",
+        "TaintUntolerated",
+        "TaintManager",
+    )
+    with k.member("member2") as member2:
+        assert get(member2, RAY, ns, "rayjobs", "train")["metadata"]["name"] == "train"
+    k.server.advance(60)  # the new copy runs: Healthy
+    binding = get(k.api, WORK, ns, "resourcebindings", "train-rayjob")
+    assert binding["status"]["aggregatedStatus"][0]["health"] == "Healthy"
+    assert "gracefulEvictionTasks" not in binding["spec"]
+    k.server.set_cluster_ready("member1", True)
+    k.server.advance(0)
+    with k.member("member1") as member1:
+        assert items(member1, RAY, ns, "rayjobs") == []
