@@ -264,8 +264,8 @@ async def measure_ticks(
             calls.append(monitor.last.api_calls)
             snapshot_seconds.append(monitor.last.snapshot_seconds)
             sync_seconds.append(monitor.last.sync_seconds)
-        print(f"  steady snapshot (step c): {ms(snapshot_seconds)}")
-        print(f"  steady sync (steps d-g):  {ms(sync_seconds)}")
+        print(f"  steady snapshot:         {ms(snapshot_seconds)}")
+        print(f"  steady status sync:      {ms(sync_seconds)}")
     finally:
         await monitor.stop()
         await engine.dispose()

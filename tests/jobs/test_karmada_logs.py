@@ -222,7 +222,7 @@ async def test_a_stream_past_the_limit_is_503(
 
 
 def _follower_threads() -> list[threading.Thread]:
-    return [t for t in threading.enumerate() if t.name.startswith("log-follow-")]
+    return [t for t in threading.enumerate() if t.name.startswith("karmada-log-")]
 
 
 def _data_lines(text: str) -> list[str]:

@@ -1,5 +1,6 @@
 """The monitor's watch caches against the simulator over real HTTP: deletions arrive through
-the watch, a compacted history makes the cache re-LIST, and stopping ends every thread."""
+the watch, a compacted history makes the cache re-LIST, and stopping ends every task and every
+gateway thread that read a watch."""
 
 from __future__ import annotations
 
@@ -57,8 +58,9 @@ def names(reflector: Reflector) -> set[str]:
     return {item["metadata"]["name"] for item in reflector.items()}
 
 
-def reflector_threads() -> list[threading.Thread]:
-    return [t for t in threading.enumerate() if t.name.startswith("reflector-")]
+def watch_threads() -> list[threading.Thread]:
+    """The gateway's threads reading a WATCH (the reflectors themselves start none)."""
+    return [t for t in threading.enumerate() if t.name.startswith("karmada-watch-")]
 
 
 async def test_the_watch_brings_additions_and_deletions_without_a_new_list(
@@ -75,7 +77,7 @@ async def test_the_watch_brings_additions_and_deletions_without_a_new_list(
         await wait_for(lambda: names(reflector) == {"keep"})
         assert reflector.lists == 1
     finally:
-        reflector.stop()
+        await reflector.stop()
     assert not reflector.alive
 
 
@@ -100,7 +102,7 @@ async def test_a_compacted_history_makes_the_cache_list_again(
         await gateway.create(rayjob("after"))
         await wait_for(lambda: names(reflector) == {"before", "after"})
     finally:
-        reflector.stop()
+        await reflector.stop()
 
 
 async def test_a_server_behind_what_the_cache_saw_makes_it_list_again(
@@ -117,10 +119,10 @@ async def test_a_server_behind_what_the_cache_saw_makes_it_list_again(
         await wait_for(lambda: all(r.connected for r in caches.reflectors))
         rayjobs = caches.reflectors[0]
         assert rayjobs.resource == RAYJOBS
-        with rayjobs._lock:  # what it saw from the server before the restore
-            kept = rayjobs._items[("default", "restored")]
-            rayjobs._items[("default", "gone")] = dataclasses.replace(kept, job_id="gone")
-            rayjobs.resource_version += 1000
+        # What it saw from the server before the restore:
+        kept = rayjobs._items[("default", "restored")]
+        rayjobs._items[("default", "gone")] = dataclasses.replace(kept, job_id="gone")
+        rayjobs.resource_version += 1000
         snapshot = await caches.take()
         assert set(snapshot.templates) == {"restored"}
         await wait_for(lambda: rayjobs.lists == 2 and rayjobs.connected)
@@ -130,15 +132,19 @@ async def test_a_server_behind_what_the_cache_saw_makes_it_list_again(
 
 
 async def test_stopping_the_caches_ends_every_thread_promptly(gateway: KarmadaGateway) -> None:
+    before = threading.active_count()
     caches = WatchedSnapshots(gateway)
     caches.start()
     await wait_for(lambda: all(r.connected for r in caches.reflectors))
-    assert len(reflector_threads()) == len(caches.reflectors)
+    assert len(watch_threads()) == len(caches.reflectors)
     started = time.monotonic()
     await caches.stop()
     assert time.monotonic() - started < 2.0
     assert not caches.alive
-    assert reflector_threads() == []
+    assert watch_threads() == []
+    # Only the gateway's pool of request threads may have grown (the LISTs ran in it).
+    pool = [t for t in threading.enumerate() if t.name.startswith("karmada_")]
+    assert threading.active_count() <= before + len(pool)
 
 
 async def test_a_snapshot_reflects_a_change_made_just_before_it(
@@ -184,8 +190,8 @@ async def test_the_monitor_keeps_caches_while_leading_and_ends_them_on_stop(
         assert monitor.last is not None
         assert monitor.last.led
         assert monitor.snapshots is not None
-        assert len(reflector_threads()) == len(monitor.snapshots.reflectors)
+        assert len(watch_threads()) == len(monitor.snapshots.reflectors)
     finally:
         await monitor.stop()
     assert monitor.snapshots is None
-    assert reflector_threads() == []
+    assert watch_threads() == []

@@ -3,8 +3,6 @@ grows, and its tail stored when the job ends (the pods that wrote it go away).""
 
 from __future__ import annotations
 
-import asyncio
-import threading
 from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
@@ -21,7 +19,7 @@ from ml_platform.jobs.models import TrainingJob
 from ml_platform.jobs.schemas import JobLogsResponse
 from ml_platform.jobs.workload import render_job
 from ml_platform.karmada.errors import KarmadaRejected, KarmadaUnavailable
-from ml_platform.karmada.gateway import KarmadaGateway, LogStream, ObjectRef
+from ml_platform.karmada.gateway import KarmadaGateway, ObjectRef
 from ml_platform.karmada.resources import POD, RESOURCE_BINDING
 
 log = structlog.get_logger()
@@ -265,13 +263,13 @@ def sse_event(data: str, *, event: str | None = None) -> str:
 
 
 class StreamSlots:
-    """Counts the driver-log streams being followed, each of which holds a thread and a
-    connection to a member cluster, and refuses new ones past ``limit`` (503)."""
+    """Counts the driver-log streams being followed, each of which holds a gateway thread and
+    a connection to a member cluster, and refuses new ones past ``limit`` (503). Used from the
+    event loop only."""
 
     def __init__(self, limit: int) -> None:
         self.limit = limit
         self._open = 0
-        self._lock = threading.Lock()
 
     @property
     def open(self) -> int:
@@ -288,14 +286,12 @@ class StreamSlots:
 
     def take(self) -> None:
         """Take a slot, or raise like ``check`` when all are in use."""
-        with self._lock:
-            self.check()
-            self._open += 1
+        self.check()
+        self._open += 1
 
     def give_back(self) -> None:
         """Return a slot taken by ``take``."""
-        with self._lock:
-            self._open -= 1
+        self._open -= 1
 
 
 async def follow_driver_log(
@@ -308,41 +304,9 @@ async def follow_driver_log(
 ) -> AsyncIterator[str]:
     """SSE events, one per log line, until the pod's log ends or the consumer stops reading.
 
-    The client's follow stream blocks, so a thread reads it into a queue. When the consumer
-    goes away the stream is closed, which ends the thread at once (a silent driver would
-    otherwise hold it until its next line). The slot is held while the thread runs.
+    When the consumer goes away the gateway's stream is closed, which ends its thread at once
+    (a silent driver would otherwise hold it until its next line). The slot is held until then.
     """
-    loop = asyncio.get_running_loop()
-    queue: asyncio.Queue[bytes | Exception | None] = asyncio.Queue()
-    stop = threading.Event()
-    opened: list[LogStream] = []
-
-    def put(item: bytes | Exception | None) -> None:
-        try:
-            loop.call_soon_threadsafe(queue.put_nowait, item)
-        except RuntimeError:  # the event loop is closed: nobody is listening any more
-            stop.set()
-
-    def pump() -> None:
-        try:
-            stream = gateway.open_pod_log(
-                driver.cluster,
-                namespace=namespace,
-                pod=driver.name,
-                container=driver.container,
-                tail_lines=tail_lines,
-            )
-            opened.append(stream)
-            if stop.is_set():  # the consumer left while the stream was opening
-                stream.close()
-            for chunk in stream:
-                put(chunk)
-        except Exception as exc:  # reported to the consumer as an error event
-            put(exc)
-        finally:
-            slots.give_back()
-            put(None)
-
     try:
         # Taken here, not before the response: a stream that never starts must not hold one.
         slots.take()
@@ -350,34 +314,26 @@ async def follow_driver_log(
         yield sse_event(exc.message, event="error")
         return
     try:
-        threading.Thread(target=pump, name=f"log-follow-{driver.name}", daemon=True).start()
-    except BaseException:
-        slots.give_back()
-        raise
-    pending = b""
-    try:
-        yield sse_event(
-            f"following {driver.cluster}/{driver.name}/{driver.container}", event="open"
-        )
-        while True:
-            item = await queue.get()
-            if item is None:
-                break
-            if isinstance(item, Exception):
-                message = item.message if isinstance(item, AppError) else str(item)
+        # Entered before the first event is sent: the request is on its way meanwhile.
+        async with gateway.follow_pod_log(
+            driver.cluster,
+            namespace=namespace,
+            pod=driver.name,
+            container=driver.container,
+            tail_lines=tail_lines,
+        ) as lines:
+            yield sse_event(
+                f"following {driver.cluster}/{driver.name}/{driver.container}", event="open"
+            )
+            try:
+                async for line in lines:
+                    yield sse_event(line)
+            except Exception as exc:  # reported to the consumer as an error event
+                message = exc.message if isinstance(exc, AppError) else str(exc)
                 yield sse_event(message, event="error")
-                break
-            pending += item
-            *lines, pending = pending.split(b"\n")
-            for line in lines:
-                yield sse_event(line.decode("utf-8", errors="replace"))
-        if pending:
-            yield sse_event(pending.decode("utf-8", errors="replace"))
         yield sse_event("end of log", event="end")
     finally:
-        stop.set()
-        for stream in opened:
-            stream.close()
+        slots.give_back()
 
 
 async def _static_events(lines: list[str], notice: str) -> AsyncIterator[str]:

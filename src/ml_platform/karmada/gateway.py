@@ -1,7 +1,9 @@
 """The Karmada gateway: the only module that talks to Kubernetes.
 
 The official ``kubernetes`` client is synchronous, so every call runs in a dedicated thread pool
-with a timeout on the socket and on the wait. Kubernetes errors become domain errors:
+with a timeout on the socket and on the wait, and every WATCH or followed log in a thread of its
+own (``stream.Stream``): the gateway owns all of them, and callers only ``await`` and
+``async for``. Kubernetes errors become domain errors:
 ``KarmadaUnavailable`` for what a later retry may fix (connection failures, timeouts, 5xx, 429),
 ``KarmadaRejected`` for what it never will (422 Invalid, 400, 403, a name owned by someone else).
 """
@@ -13,7 +15,8 @@ import copy
 import functools
 import threading
 import urllib.parse
-from collections.abc import Callable, Iterator, Mapping, Sequence
+import weakref
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -27,6 +30,7 @@ from kubernetes.client.exceptions import ApiException
 
 from ml_platform.karmada.errors import KarmadaRejected, KarmadaUnavailable
 from ml_platform.karmada.resources import CLUSTER, POD, ApiResource, resource_for
+from ml_platform.karmada.stream import Stream, split_lines
 from ml_platform.workloads.common import JOB_ID_LABEL
 
 log = structlog.get_logger()
@@ -127,6 +131,8 @@ class KarmadaGateway:
         self._timeout = timeout_seconds
         self._executor = ThreadPoolExecutor(max_workers=max_threads, thread_name_prefix="karmada")
         self._members: dict[str, client.ApiClient] = {}
+        # Streams not yet collected: ``close()`` ends the ones still open.
+        self._streams: weakref.WeakSet[Stream[Any]] = weakref.WeakSet()
         # Requests sent so far (the monitor reports its calls per tick from the difference).
         self.calls = 0
         self._calls_lock = threading.Lock()
@@ -148,7 +154,8 @@ class KarmadaGateway:
         return str(self._api.configuration.host)
 
     async def close(self) -> None:
-        """Release the connection pools and the worker threads."""
+        """End the open streams, release the connection pools and the worker threads."""
+        await asyncio.gather(*(stream.aclose() for stream in list(self._streams)))
         self._executor.shutdown(wait=False, cancel_futures=True)
         for api in (self._api, *self._members.values()):
             api.close()
@@ -327,55 +334,84 @@ class KarmadaGateway:
         )
         return str((page.get("metadata") or {}).get("resourceVersion") or "")
 
-    def list_pages_blocking(
+    async def list_pages(
         self, resource: ApiResource, *, label_selector: str = ""
-    ) -> Iterator[tuple[list[dict[str, Any]], str]]:
+    ) -> AsyncIterator[tuple[list[dict[str, Any]], str]]:
         """The pages of a LIST of a kind in all namespaces, following ``continue`` tokens, each
-        with the list's resourceVersion (blocking: for a watch thread; a caller that converts
-        each page never holds the whole list as documents). Raises domain errors."""
+        with the list's resourceVersion (a caller that converts each page never holds the whole
+        list as documents)."""
         token = ""
         while True:
-            self._count_call()
-            try:
-                page = self._json("GET", resource.path(None), _list_query(label_selector, token))
-            except Exception as exc:
-                raise translate(exc, action=f"list {resource.plural}") from exc
+            page = await self._call(
+                f"list {resource.plural}",
+                self._json,
+                "GET",
+                resource.path(None),
+                _list_query(label_selector, token),
+            )
             metadata = page.get("metadata") or {}
             yield list(page.get("items") or ()), str(metadata.get("resourceVersion") or "")
             token = metadata.get("continue") or ""
             if not token:
                 return
 
-    def open_watch(
+    def watch(
         self,
         resource: ApiResource,
         *,
         resource_version: str,
         label_selector: str = "",
+        allow_bookmarks: bool = True,
         timeout_seconds: int = 45,
-    ) -> WatchStream:
-        """Start a WATCH of a kind in all namespaces from ``resource_version`` (blocking: for a
-        watch thread). The server ends it after ``timeout_seconds``; raises domain errors."""
+    ) -> Stream[WatchEvent]:
+        """A WATCH of a kind in all namespaces from ``resource_version``, as a ``Stream`` of
+        ``WatchEvent``: ``async with gateway.watch(...) as events: async for event in events``.
+        The server ends it after ``timeout_seconds``; an ERROR event (410 Expired) is yielded
+        like any other."""
         query: list[tuple[str, Any]] = [
             ("watch", "true"),
             ("resourceVersion", resource_version),
-            ("allowWatchBookmarks", "true"),
             ("timeoutSeconds", timeout_seconds),
         ]
+        if allow_bookmarks:
+            query.append(("allowWatchBookmarks", "true"))
         if label_selector:
             query.append(("labelSelector", label_selector))
         action = f"watch {resource.plural}"
-        self._count_call()
-        # The read timeout outlives the server-side timeout: a silent stream is a dead one.
-        raw = _open_stream(
-            self._api,
-            resource.path(None),
-            query,
-            accept="application/json",
-            timeout=(min(self._timeout, 5.0), timeout_seconds + 15),
-            action=action,
+
+        def opener() -> urllib3.BaseHTTPResponse:
+            self._count_call()
+            # The read timeout outlives the server-side timeout: a silent stream is a dead one.
+            return _open_stream(
+                self._api,
+                resource.path(None),
+                query,
+                accept="application/json",
+                timeout=(min(self._timeout, 5.0), timeout_seconds + 15),
+                action=action,
+            )
+
+        return self._stream(
+            f"karmada-watch-{resource.plural}", opener, _watch_events, 65536, action
         )
-        return WatchStream(raw, action=action)
+
+    def _stream(
+        self,
+        name: str,
+        opener: Callable[[], urllib3.BaseHTTPResponse],
+        decoder: Callable[[Iterator[bytes]], Iterator[list[T]]],
+        chunk_size: int,
+        action: str,
+    ) -> Stream[T]:
+        stream = Stream(
+            name=name,
+            opener=opener,
+            decoder=decoder,
+            chunk_size=chunk_size,
+            failure=functools.partial(translate, action=action),
+        )
+        self._streams.add(stream)
+        return stream
 
     def _count_call(self) -> None:
         with self._calls_lock:
@@ -423,7 +459,7 @@ class KarmadaGateway:
         )
         return bytes(response.data or b"").decode("utf-8", errors="replace")
 
-    def open_pod_log(
+    def follow_pod_log(
         self,
         cluster: str,
         *,
@@ -431,23 +467,27 @@ class KarmadaGateway:
         pod: str,
         container: str | None = None,
         tail_lines: int | None = None,
-    ) -> LogStream:
-        """Follow a pod's log (blocking: for a thread); iterate the stream for chunks and
-        ``close()`` it from any thread to stop. Raises domain errors."""
+    ) -> Stream[str]:
+        """Follow a pod's log in a member cluster, as a ``Stream`` of its lines (without the
+        newline; an unfinished last line comes when the log ends):
+        ``async with gateway.follow_pod_log(...) as lines: async for line in lines``."""
         api = self._member(cluster)
         action = f"follow log of pod {namespace}/{pod}"
         query = [*_log_query(container=container, tail_lines=tail_lines), ("follow", "true")]
-        self._count_call()
-        # No read timeout: a driver may print nothing for hours.
-        raw = _open_stream(
-            api,
-            POD.path(namespace, pod) + "/log",
-            query,
-            accept="*/*",
-            timeout=(5.0, None),
-            action=action,
-        )
-        return LogStream(raw, action=action)
+
+        def opener() -> urllib3.BaseHTTPResponse:
+            self._count_call()
+            # No read timeout: a driver may print nothing for hours.
+            return _open_stream(
+                api,
+                POD.path(namespace, pod) + "/log",
+                query,
+                accept="*/*",
+                timeout=(5.0, None),
+                action=action,
+            )
+
+        return self._stream(f"karmada-log-{pod}", opener, _log_lines, 4096, action)
 
 
 def _open_stream(
@@ -478,58 +518,33 @@ def _open_stream(
     return response.response
 
 
-class _OpenResponse:
-    """A streaming response read in a thread; ``close()`` from any other thread makes a read
-    blocked on it return at once."""
+@dataclass(frozen=True)
+class WatchEvent:
+    """One event of a WATCH: ADDED, MODIFIED, DELETED, BOOKMARK (only the resourceVersion in
+    the object's metadata) or ERROR (the object is a ``Status``, e.g. 410 Expired)."""
 
-    def __init__(self, raw: urllib3.BaseHTTPResponse, *, action: str) -> None:
-        self._raw = raw
-        self._action = action
-        self._closed = False
-
-    def _chunks(self, size: int) -> Iterator[bytes]:
-        try:
-            yield from self._raw.stream(size, decode_content=True)
-        except Exception as exc:
-            if self._closed:
-                return
-            raise translate(exc, action=self._action) from exc
-        finally:
-            self.close()
-
-    def close(self) -> None:
-        """End the stream (idempotent); a reader blocked in ``__iter__`` returns."""
-        if self._closed:
-            return
-        self._closed = True
-        try:
-            self._raw.shutdown()
-        except Exception:  # shutting down an already broken socket is fine
-            log.debug("karmada.stream.shutdown_failed", action=self._action)
-        # Closed, not released: a half-read connection must not go back to the pool.
-        self._raw.close()
+    type: str
+    object: dict[str, Any]
 
 
-class LogStream(_OpenResponse):
-    """A followed pod log: iterate it (blocking) for chunks of bytes."""
+def _watch_events(chunks: Iterator[bytes]) -> Iterator[list[WatchEvent]]:
+    """Watch events from the response's chunks; an event cut off by the end is dropped (the
+    caller resumes from the last version it saw)."""
+    for lines in split_lines(chunks, keep_rest=False):
+        events = []
+        for line in lines:
+            if not line.strip():
+                continue
+            event = orjson.loads(line)
+            if isinstance(event, dict) and isinstance(event.get("object"), dict):
+                events.append(WatchEvent(str(event.get("type") or ""), event["object"]))
+        if events:
+            yield events
 
-    def __iter__(self) -> Iterator[bytes]:
-        return self._chunks(4096)
 
-
-class WatchStream(_OpenResponse):
-    """An open WATCH response: iterate it (blocking) for event dicts."""
-
-    def __iter__(self) -> Iterator[dict[str, Any]]:
-        buffer = b""
-        for chunk in self._chunks(65536):
-            buffer += chunk
-            *lines, buffer = buffer.split(b"\n")
-            for line in lines:
-                if line.strip():
-                    event = orjson.loads(line)
-                    if isinstance(event, dict):
-                        yield event
+def _log_lines(chunks: Iterator[bytes]) -> Iterator[list[str]]:
+    for lines in split_lines(chunks, keep_rest=True):
+        yield [line.decode("utf-8", errors="replace") for line in lines]
 
 
 def _member_token_refresh(

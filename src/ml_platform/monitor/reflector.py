@@ -1,6 +1,7 @@
 """A reflector: one kind's objects kept in memory by a LIST followed by a WATCH from the list's
-resourceVersion, consumed in a background thread. Each object is kept as the entry its
-``entry`` function makes of it (the whole document by default).
+resourceVersion, consumed by an asyncio task (the gateway's stream does the blocking reads).
+Each object is kept as the entry its ``entry`` function makes of it (the whole document by
+default).
 
 A 410 Expired (or an ERROR event) re-LISTs; a broken stream re-watches from the last
 resourceVersion seen, after a backoff. ``connected`` says whether the cache is following the
@@ -16,8 +17,8 @@ a reader that compared), and after any loss of the stream longer than
 
 from __future__ import annotations
 
+import asyncio
 import random
-import threading
 import time
 from collections.abc import Callable, Mapping
 from typing import Any, Generic, TypeVar
@@ -25,8 +26,9 @@ from typing import Any, Generic, TypeVar
 import structlog
 
 from ml_platform.karmada.errors import KarmadaRejected, KarmadaUnavailable
-from ml_platform.karmada.gateway import KarmadaGateway, WatchStream
+from ml_platform.karmada.gateway import KarmadaGateway, WatchEvent
 from ml_platform.karmada.resources import ApiResource
+from ml_platform.karmada.stream import Stream
 
 log = structlog.get_logger()
 
@@ -77,11 +79,9 @@ class Reflector(Generic[T]):
         self.resource = resource
         self.label_selector = label_selector
         self._entry = entry
-        self._lock = threading.Lock()
         self._items: dict[tuple[str, str], T] = {}
-        self._stopping = threading.Event()
-        self._stream: WatchStream | None = None
-        self._thread: threading.Thread | None = None
+        self._stream: Stream[WatchEvent] | None = None
+        self._task: asyncio.Task[None] | None = None
         # Highest resourceVersion applied (events and bookmarks); monotonic time of the last.
         self.resource_version = 0
         self.last_event_at = 0.0
@@ -95,30 +95,26 @@ class Reflector(Generic[T]):
         self._lost_at: float | None = None
 
     def start(self) -> None:
-        """Start the LIST + WATCH thread."""
-        if self._thread is not None:
+        """Start the LIST + WATCH task on the running event loop."""
+        if self._task is not None:
             return
-        self.syncing = True  # the thread's first act is a LIST: readers wait from now on
-        self._thread = threading.Thread(
-            target=self._run, name=f"reflector-{self.resource.plural}", daemon=True
+        self.syncing = True  # the task's first act is a LIST: readers wait from now on
+        self._task = asyncio.get_running_loop().create_task(
+            self._run(), name=f"reflector-{self.resource.plural}"
         )
-        self._thread.start()
 
-    def stop(self, timeout: float = 5.0) -> None:
-        """End the thread: close the open stream so a blocked read returns, then join."""
-        self._stopping.set()
+    async def stop(self) -> None:
+        """End the task; its open watch is closed and the stream's thread has ended."""
+        task, self._task = self._task, None
         self.connected = False
-        stream = self._stream
-        if stream is not None:
-            stream.close()
-        if self._thread is not None:
-            self._thread.join(timeout)
-            self._thread = None
+        if task is not None:
+            task.cancel()
+            await asyncio.wait([task])
 
     @property
     def alive(self) -> bool:
-        """Whether the thread is running."""
-        return self._thread is not None and self._thread.is_alive()
+        """Whether the task is running."""
+        return self._task is not None and not self._task.done()
 
     def request_relist(self, reason: str) -> None:
         """Rebuild the cache by a LIST before trusting it again (the stream is closed now)."""
@@ -140,13 +136,18 @@ class Reflector(Generic[T]):
 
     def items(self) -> list[T]:
         """The cached entries (a new list; entries are replaced, never changed in place)."""
-        with self._lock:
-            return list(self._items.values())
+        return list(self._items.values())
 
-    def _run(self) -> None:
+    async def _run(self) -> None:
+        try:
+            await self._follow()
+        finally:
+            self.connected = self.syncing = False
+
+    async def _follow(self) -> None:
         backoff = BACKOFF_FIRST_SECONDS
         listed = False
-        while not self._stopping.is_set():
+        while True:
             try:
                 reason = None if not listed else self._relist_due()
                 if not listed or reason is not None:
@@ -154,9 +155,9 @@ class Reflector(Generic[T]):
                         log.info(
                             "monitor.reflector.relist", resource=self.resource.plural, reason=reason
                         )
-                    self._relist()
+                    await self._relist()
                     listed = True
-                self._watch_once()
+                await self._watch_once()
                 backoff = BACKOFF_FIRST_SECONDS  # a watch ended by its timeout is normal
             except WatchExpired as exc:
                 log.info("monitor.reflector.expired", resource=self.resource.plural, error=str(exc))
@@ -166,21 +167,18 @@ class Reflector(Generic[T]):
                 self.connected = self.syncing = False
                 if self._lost_at is None:
                     self._lost_at = time.monotonic()
-                if self._stopping.is_set():
-                    break
                 log.warning(
                     "monitor.reflector.failed", resource=self.resource.plural, error=str(exc)
                 )
                 # A short break resumes from the last version; see _relist_due for the rest.
-                self._stopping.wait(backoff * random.uniform(0.5, 1.0))
+                await asyncio.sleep(backoff * random.uniform(0.5, 1.0))
                 backoff = min(backoff * 2, BACKOFF_MAX_SECONDS)
-        self.connected = self.syncing = False
 
-    def _relist(self) -> None:
+    async def _relist(self) -> None:
         entries: dict[tuple[str, str], T] = {}
         version = ""
         self.syncing = True
-        for items, page_version in self._gateway.list_pages_blocking(
+        async for items, page_version in self._gateway.list_pages(
             self.resource, label_selector=self.label_selector
         ):
             version = page_version
@@ -188,49 +186,42 @@ class Reflector(Generic[T]):
                 made = self._entry(item)
                 if made is not None:
                     entries[_key(item)] = made
-        with self._lock:
-            self._items = entries
-            self.resource_version = int(version or 0)
-            self.last_event_at = time.monotonic()
+        self._items = entries
+        self.resource_version = int(version or 0)
+        self.last_event_at = time.monotonic()
         self._relist_reason = None
         self._lost_at = None
         self.lists += 1
 
-    def _watch_once(self) -> None:
-        try:
-            stream = self._gateway.open_watch(
-                self.resource,
-                resource_version=str(self.resource_version),
-                label_selector=self.label_selector,
-                timeout_seconds=random.randint(*WATCH_TIMEOUT_RANGE),
-            )
-        except (KarmadaUnavailable, KarmadaRejected):
-            # The server may not have our resourceVersion any more: never resume blindly.
-            self._relist_reason = "resuming the watch failed"
-            raise
-        self._lost_at = None
-        self._stream = stream
-        if self._stopping.is_set():  # stop() ran between open and publish
-            stream.close()
-            return
-        with self._lock:
+    async def _watch_once(self) -> None:
+        async with self._gateway.watch(
+            self.resource,
+            resource_version=str(self.resource_version),
+            label_selector=self.label_selector,
+            timeout_seconds=random.randint(*WATCH_TIMEOUT_RANGE),
+        ) as stream:
+            try:
+                await stream.open()
+            except (KarmadaUnavailable, KarmadaRejected):
+                # The server may not have our resourceVersion any more: never resume blindly.
+                self._relist_reason = "resuming the watch failed"
+                raise
+            self._lost_at = None
+            self._stream = stream
             # Events queued before the (re)open arrive just after it: quiet counts from here.
             self.last_event_at = time.monotonic()
-        self.connected = True
-        self.syncing = False
-        try:
-            for event in stream:
-                self._apply(event)
-        finally:
-            self.connected = False
-            self._stream = None
-            stream.close()
+            self.connected = True
+            self.syncing = False
+            try:
+                async for event in stream:
+                    self._apply(event)
+            finally:
+                self.connected = False
+                self._stream = None
 
-    def _apply(self, event: Mapping[str, Any]) -> None:
-        kind = event.get("type")
-        obj = event.get("object")
-        if not isinstance(obj, dict):
-            return
+    def _apply(self, event: WatchEvent) -> None:
+        kind = event.type
+        obj = event.object
         if kind == "ERROR":
             # 410 Gone/Expired; any other error also means the stream cannot be trusted.
             raise WatchExpired(str(obj.get("message") or obj.get("reason") or "watch error"))
@@ -241,10 +232,9 @@ class Reflector(Generic[T]):
                 f"server resourceVersion {version} is behind {self.resource_version}"
             )
         made = self._entry(obj) if kind in ("ADDED", "MODIFIED") else None
-        with self._lock:
-            if made is not None:
-                self._items[_key(obj)] = made
-            elif kind in ("ADDED", "MODIFIED", "DELETED"):
-                self._items.pop(_key(obj), None)
-            self.resource_version = max(self.resource_version, version)
-            self.last_event_at = time.monotonic()
+        if made is not None:
+            self._items[_key(obj)] = made
+        elif kind in ("ADDED", "MODIFIED", "DELETED"):
+            self._items.pop(_key(obj), None)
+        self.resource_version = max(self.resource_version, version)
+        self.last_event_at = time.monotonic()

@@ -1,11 +1,11 @@
 """The status monitor: a ``LoopService`` whose run is one tick, on the leading replica only.
 
-One tick, in order: a/b submissions, stops and deletions that are due (their own short
-transactions, see ``steps``); c the Karmada snapshot (from watch caches kept while leading, one
-cheap LIST per tick, outside any transaction); d-g the status sync in one transaction
-(``sync``). Jobs the sync found past maxRuntimeSeconds are stopped by step b right away, and
-finished jobs then go to the ``on_terminal`` hook (the driver-log capture), each in its own
-transaction, and again later until the hook succeeds.
+One tick, in order: the due submissions, then the due stops and deletions ("due removals"),
+in their own short transactions (``steps``); the snapshot of Karmada (from watch caches kept
+while leading, one cheap LIST per tick, outside any transaction); the status sync in one
+transaction (``sync``). Jobs the sync found past maxRuntimeSeconds are stopped by the due
+removals right away, and finished jobs then go to the ``on_terminal`` hook (the driver-log
+capture), each in its own transaction, and again later until the hook succeeds.
 """
 
 from __future__ import annotations
@@ -89,7 +89,8 @@ class StatusMonitor(LoopService):
         return self.leader.is_leader
 
     async def run_once(self) -> None:
-        """One tick: leader check, then steps a-g (a test can call this directly)."""
+        """One tick: leader check, due submissions, due removals, snapshot, status sync (a test
+        can call this directly)."""
         was_leader = self.leader.is_leader
         leads = await self.leader.check()
         self._metrics.leader.set(1 if leads else 0)

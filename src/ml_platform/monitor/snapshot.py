@@ -1,4 +1,4 @@
-"""What step c hands to the status sync: our workload templates (by job id), the
+"""What the snapshot hands to the status sync: our workload templates (by job id), the
 ResourceBindings (by namespace and name) and cluster readiness, as compact entries.
 
 An entry keeps the parts the sync reads as orjson bytes, decoded only for a job that changed.

@@ -1,4 +1,4 @@
-"""Steps a and b of a tick: submissions, stops and deletions whose next attempt is due.
+"""The due steps of a tick: submissions, stops and deletions whose next attempt is due.
 
 Each step locks a bounded batch of due rows (``FOR UPDATE SKIP LOCKED`` on Postgres, so a row
 the API is working on is left for the next tick), calls Karmada for each job through the steps
@@ -33,7 +33,7 @@ MAX_UNAVAILABLE_IN_A_ROW = 3
 
 @dataclass
 class StepCounts:
-    """Outcomes of one tick's steps a and b."""
+    """Outcomes of one tick's due submissions and due removals."""
 
     attempted: int = 0
     done: int = 0
@@ -118,7 +118,8 @@ async def run_due_steps(
     settings: Settings,
     now: datetime,
 ) -> StepCounts:
-    """Step a (submit due Pending jobs), then step b (finish due stops and deletions)."""
+    """Due submissions (submit due Pending jobs), then due removals (finish due stops and
+    deletions)."""
     counts = StepCounts()
     await _run_step(
         sessionmaker=sessionmaker,
@@ -143,7 +144,8 @@ async def finish_due_removals(
     now: datetime,
     counts: StepCounts,
 ) -> None:
-    """Step b alone: finish the stops and deletions that are due, adding to ``counts``."""
+    """The due removals alone: finish the stops and deletions that are due, adding to
+    ``counts``."""
     await _run_step(
         sessionmaker=sessionmaker,
         gateway=gateway,

@@ -1,4 +1,4 @@
-"""Steps d-g of a tick: turn a Karmada snapshot into row changes and write only those.
+"""The status sync of a tick: turn a Karmada snapshot into row changes and write only those.
 
 The sync keeps, per job, the resourceVersions and cluster readiness it last observed; a job
 whose template, binding and cluster readiness are unchanged skips ``observe`` and the database
@@ -26,7 +26,7 @@ from ml_platform.monitor.snapshot import Snapshot, Template
 
 log = structlog.get_logger()
 
-# Statuses whose workload the sync watches; Stopping/Deleting belong to step b.
+# Statuses whose workload the sync watches; Stopping/Deleting belong to the due removals.
 WATCHED_STATUSES = (JobStatus.SUBMITTED, JobStatus.RUNNING)
 
 # Our status for each observed phase; None keeps the current status (a submitted job whose
@@ -76,7 +76,7 @@ class SyncResult:
     observed: int = 0
     changed: int = 0
     transitions: int = 0
-    # Jobs past maxRuntimeSeconds, now Stopping: step b can remove them in the same tick.
+    # Jobs past maxRuntimeSeconds, now Stopping: the due removals take them in the same tick.
     stopping: int = 0
 
 
@@ -163,7 +163,7 @@ def _over_limit(status: str, started: datetime | None, limit: int | None, now: d
 
 
 def _over_runtime(row: Row[Any], change: _Change | None, now: datetime) -> _Change | None:
-    """Step f: a Running job past its maxRuntimeSeconds is asked to stop."""
+    """Max runtime: a Running job past its maxRuntimeSeconds is asked to stop."""
     status = change.status if change else row.status
     started = change.started_at if change else row.started_at
     limit = row.max_runtime_seconds
@@ -177,14 +177,14 @@ def _over_runtime(row: Row[Any], change: _Change | None, now: datetime) -> _Chan
         cluster_status=change.cluster_status if change else row.cluster_status,
         started_at=started,
         completed_at=row.completed_at,
-        next_karmada_attempt_at=now,  # step b, run again after the sync, removes the workload
+        next_karmada_attempt_at=now,  # due removals, run again after the sync, remove it
     )
 
 
 def _missing(
     row: Row[Any], state: SyncState, settings: MonitorSettings, now: datetime
 ) -> _Change | None:
-    """Step g: a submitted workload absent from Karmada beyond the grace period fails."""
+    """WorkloadMissing: a submitted workload absent from Karmada beyond the grace period fails."""
     first = state.missing_since.setdefault(row.id, now)
     grace = timedelta(seconds=settings.workload_missing_grace_seconds)
     since_submit = now - row.submitted_at if row.submitted_at else grace
@@ -371,7 +371,7 @@ async def sync_statuses(
     settings: MonitorSettings,
     now: datetime,
 ) -> SyncResult:
-    """Steps d-g inside the caller's transaction."""
+    """The status sync inside the caller's transaction."""
     brief = await repository.watched_jobs_brief(session=session, statuses=WATCHED_STATUSES)
     needed = needs_a_look(brief, snapshot, state, now)
     rows = await repository.watched_jobs(session=session, statuses=WATCHED_STATUSES, job_ids=needed)

@@ -1,4 +1,4 @@
-"""Step c from watch caches: one reflector per snapshot resource, read at each tick after a
+"""The snapshot from watch caches: one reflector per snapshot resource, read at each tick after a
 single cheap LIST that tells how current the caches must be.
 
 Correctness: the tick must see every change made before it started. The one-item LIST returns
@@ -47,23 +47,17 @@ class WatchedSnapshots:
         ]
 
     def start(self) -> None:
-        """Start every reflector's thread (each LISTs, then watches)."""
+        """Start every reflector's task (each LISTs, then watches)."""
         for reflector in self.reflectors:
             reflector.start()
 
     async def stop(self) -> None:
-        """End every reflector's thread (streams closed, threads joined)."""
-        for reflector in self.reflectors:
-            reflector.stop(timeout=0)  # close all streams first, then join each
-        await asyncio.to_thread(self._join)
-
-    def _join(self) -> None:
-        for reflector in self.reflectors:
-            reflector.stop()
+        """End every reflector's task (streams closed, their threads ended)."""
+        await asyncio.gather(*(reflector.stop() for reflector in self.reflectors))
 
     @property
     def alive(self) -> bool:
-        """Whether any reflector thread still runs."""
+        """Whether any reflector's task still runs."""
         return any(reflector.alive for reflector in self.reflectors)
 
     async def take(self) -> Snapshot:
