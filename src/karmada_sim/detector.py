@@ -184,26 +184,18 @@ class Detector:
         """The template is gone: drop what was remembered about it."""
         self._generations.pop(key, None)
 
-    def admit_policy(self, policy: dict[str, Any]) -> bool:
-        """What Karmada's PropagationPolicy mutating webhook adds to a new policy: the
-        permanent-id label and the finalizer that keeps a deleted policy until the detector
-        has released what it claimed. True when it changed the policy."""
-        meta = policy["metadata"]
-        labels = meta.get("labels") or {}
+    def admit(self, res: Resource, obj: dict[str, Any]) -> None:
+        """Karmada's PropagationPolicy mutating webhook on create: the permanent-id label and
+        the finalizer that keeps a deleted policy until the detector has released what it
+        claimed (pkg/webhook/propagationpolicy/mutating.go)."""
+        if res != PROPAGATION_POLICY:
+            return
+        meta = obj["metadata"]
+        meta["labels"] = {**(meta.get("labels") or {}), POLICY_ID_LABEL: str(uuid.uuid4())}
         finalizers = list(meta.get("finalizers") or [])
-        if POLICY_ID_LABEL in labels and POLICY_FINALIZER in finalizers:
-            return False
         if POLICY_FINALIZER not in finalizers:
             finalizers.append(POLICY_FINALIZER)
-        policy_id = labels.get(POLICY_ID_LABEL) or str(uuid.uuid4())
-        self.store.patch(
-            PROPAGATION_POLICY,
-            meta["namespace"],
-            meta["name"],
-            {"metadata": {"labels": {POLICY_ID_LABEL: policy_id}, "finalizers": finalizers}},
-            patch_type="merge",
-        )
-        return True
+        meta["finalizers"] = finalizers
 
     def release_policy(self, namespace: str, name: str) -> None:
         """A deleted policy: remove its claim (permanent-id label, name and namespace

@@ -74,6 +74,7 @@ class KarmadaController:
         self.distributor = DependenciesDistributor(store, self.queue)
         self.status = StatusController(store, members, clock, self.version)
         self.failover = Failover(store, clock, self.queue) if failover else None
+        store.add_admission(self.detector.admit)
         store.add_listener(self._on_event)
         for member in members.values():
             member.add_listener(self._on_member_event)
@@ -98,9 +99,8 @@ class KarmadaController:
     def _on_policy(self, event: str, policy: dict[str, Any]) -> None:
         policies = self.detector.policies
         meta = policy["metadata"]
-        if event == "ADDED" and self.detector.admit_policy(policy):
-            return  # the admitted version's own event indexes it
         if meta.get("deletionTimestamp"):
+            # Held by its finalizer: the detector releases it from the same queue.
             self.queue.mark((PROPAGATION_POLICY, meta["namespace"], meta["name"]))
         previous = policies.remove(meta["namespace"], meta["name"])
         if event != "DELETED":
