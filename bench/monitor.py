@@ -52,8 +52,8 @@ from ml_platform.jobs.models import TrainingJob
 from ml_platform.jobs.schemas import TrainingJobRequest
 from ml_platform.jobs.service import resolve_algorithm
 from ml_platform.jobs.workload import render_job
+from ml_platform.karmada.bindings import binding_ref
 from ml_platform.karmada.gateway import KarmadaGateway, ObjectRef
-from ml_platform.karmada.resources import RESOURCE_BINDING
 from ml_platform.karmada.status import JobPhase, observe
 from ml_platform.metrics import Metrics
 from ml_platform.monitor.service import StatusMonitor
@@ -308,13 +308,12 @@ async def running_app(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
 async def _finished_in_sim(gateway: KarmadaGateway, settings: Settings, job_id: str) -> bool:
     """Whether the simulator reports the sample's workload as finished (the ground truth)."""
     row = next(r for r in job_rows(int(job_id.split("-")[1]) + 1) if r["id"] == job_id)
-    workload = render_job(TrainingJob(**row), settings.workloads).workload
-    ref = ObjectRef.of(workload)
-    template = await gateway.get(ref)
-    binding_ref = ObjectRef(RESOURCE_BINDING, ref.namespace, f"{ref.name}-rayjob")
+    job = TrainingJob(**row)
+    template = await gateway.get(ObjectRef.of(render_job(job, settings.workloads).workload))
+    annotations = ((template or {}).get("metadata") or {}).get("annotations")
     observation = observe(
         "RayJob",
-        binding=await gateway.get(binding_ref),
+        binding=await gateway.get(binding_ref(job, annotations)),
         template_status=(template or {}).get("status"),
         cluster_ready={},
     )

@@ -149,7 +149,8 @@ async def test_stop_of_finished_job_is_409_over_http(app: FastAPI) -> None:
         assert response.status_code == 409
         body = response.json()
         assert set(body) == {"error", "details"}
-        assert body["details"] == {"status": "Succeeded", "requested": "Stopped"}
+        # It was submitted (entering Submitted set submittedAt): a stop would go via Stopping.
+        assert body["details"] == {"status": "Succeeded", "requested": "Stopping"}
         status = (await client.get(f"/api/v1/jobs/{job.id}/status")).json()
         assert status["phase"] == "Succeeded"
         assert status["startTime"] is not None

@@ -10,9 +10,9 @@ import structlog
 from ml_platform.clusters.directory import ClusterDirectory
 from ml_platform.errors import AppError
 from ml_platform.jobs.lifecycle import JobStatus
-from ml_platform.jobs.logs import binding_ref
 from ml_platform.jobs.models import TrainingJob
 from ml_platform.jobs.schemas import JobStatusResponse
+from ml_platform.karmada.bindings import binding_ref
 from ml_platform.karmada.gateway import KarmadaGateway, ObjectRef
 from ml_platform.karmada.status import observe
 from ml_platform.workloads.kinds import WORKLOAD_APIS
@@ -75,19 +75,24 @@ async def live_status(
         WORKLOAD_APIS[WorkloadKind(job.workload_kind)], job.namespace, job.workload_name
     )
     failure: AppError | None = None
+    guessed = binding_ref(job)
     try:
         # Independent reads: one round trip of latency instead of three.
         async with asyncio.TaskGroup() as group:
-            binding_read = group.create_task(gateway.get(binding_ref(job)))
+            binding_read = group.create_task(gateway.get(guessed))
             workload_read = group.create_task(gateway.get(workload_ref))
             clusters_read = group.create_task(directory.clusters(gateway))
+        binding, workload = binding_read.result(), workload_read.result()
+        # The template names its binding; read that one when it is not the one guessed.
+        named = binding_ref(job, ((workload or {}).get("metadata") or {}).get("annotations"))
+        if named != guessed:
+            binding = await gateway.get(named)
     except* AppError as errors:
         failure = next(e for e in errors.exceptions if isinstance(e, AppError))
     if failure is not None:
         log.warning("job.live_status_unavailable", job_id=job.id, error=failure.message)
         note = f"live status unavailable ({failure.message}); showing the stored status"
         return _stored(job, note)
-    binding, workload = binding_read.result(), workload_read.result()
     clusters = clusters_read.result()
     if binding is None:
         return _stored(job, "no ResourceBinding in Karmada; showing the stored status")

@@ -18,9 +18,10 @@ from ml_platform.jobs import repository
 from ml_platform.jobs.models import TrainingJob
 from ml_platform.jobs.schemas import JobLogsResponse
 from ml_platform.jobs.workload import render_job
+from ml_platform.karmada.bindings import binding_ref
 from ml_platform.karmada.errors import KarmadaRejected, KarmadaUnavailable
-from ml_platform.karmada.gateway import KarmadaGateway, ObjectRef
-from ml_platform.karmada.resources import POD, RESOURCE_BINDING
+from ml_platform.karmada.gateway import KarmadaGateway
+from ml_platform.karmada.resources import POD
 
 log = structlog.get_logger()
 
@@ -49,12 +50,6 @@ class DriverPod:
     cluster: str
     name: str
     container: str
-
-
-def binding_ref(job: TrainingJob) -> ObjectRef:
-    """Karmada's ResourceBinding of the job's workload: ``<name>-<kind lowercased>``."""
-    name = f"{job.workload_name or job.id}-{job.workload_kind.lower()}"
-    return ObjectRef(RESOURCE_BINDING, job.namespace, name)
 
 
 async def placed_clusters(*, gateway: KarmadaGateway, job: TrainingJob) -> list[str]:

@@ -12,7 +12,6 @@ import asyncio
 import contextlib
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any, cast
 
 import structlog
@@ -296,13 +295,6 @@ def _nothing_submitted(job: TrainingJob) -> bool:
     return job.submitted_at is None and job.workload_name is None and job.karmada_attempts == 0
 
 
-def _enter_cleanup(job: TrainingJob, now: datetime) -> None:
-    """Start counting attempts of the new pending Karmada step, due at once."""
-    job.karmada_attempts = 0
-    job.next_karmada_attempt_at = now
-    job.last_error = None
-
-
 async def stop_job(
     *,
     session: AsyncSession,
@@ -331,7 +323,6 @@ async def stop_job(
         )
         if target is JobStatus.STOPPED:
             return job
-        _enter_cleanup(job, now)
     if gateway is None:
         job.message = f"stop requested; {NOT_CONFIGURED_MESSAGE}"
         return job
@@ -367,7 +358,6 @@ async def delete_job(
             message="deletion requested",
             now=now,
         )
-        _enter_cleanup(job, now)
     if gateway is None:
         return f"job {job_id} is being deleted; {NOT_CONFIGURED_MESSAGE}"
     deleted = await submission.finish_delete(

@@ -42,21 +42,6 @@ def _gave_up(job: TrainingJob, policy: RetrySettings, now: datetime) -> bool:
     return job.karmada_attempts >= policy.max_attempts or too_old
 
 
-async def _settle(
-    session: AsyncSession,
-    job: TrainingJob,
-    to: JobStatus,
-    reason: str,
-    message: str,
-    now: datetime,
-) -> None:
-    """End the job's pending Karmada step with a transition (no further attempt is due)."""
-    job.next_karmada_attempt_at = None
-    await lifecycle.transition(
-        session=session, job=job, to=to, reason=reason, message=message, now=now
-    )
-
-
 async def submit(
     *,
     session: AsyncSession,
@@ -79,7 +64,14 @@ async def submit(
     except (WorkloadSpecError, ValidationError, KarmadaRejected) as exc:
         message = exc.message if isinstance(exc, KarmadaRejected) else str(exc)
         job.last_error = message
-        await _settle(session, job, JobStatus.FAILED, "SubmissionRejected", message, now)
+        await lifecycle.transition(
+            session=session,
+            job=job,
+            to=JobStatus.FAILED,
+            reason="SubmissionRejected",
+            message=message,
+            now=now,
+        )
         if isinstance(exc, KarmadaRejected):  # objects created before the refusal stay behind
             await _remove_leftovers(gateway=gateway, job=job, settings=settings)
         return
@@ -87,7 +79,14 @@ async def submit(
         job.last_error = exc.message
         if _gave_up(job, settings.retries, now):
             message = f"gave up after {job.karmada_attempts} attempts: {exc.message}"
-            await _settle(session, job, JobStatus.FAILED, "SubmissionFailed", message, now)
+            await lifecycle.transition(
+                session=session,
+                job=job,
+                to=JobStatus.FAILED,
+                reason="SubmissionFailed",
+                message=message,
+                now=now,
+            )
             return
         delay = backoff_delay(job.karmada_attempts, settings.retries)
         job.next_karmada_attempt_at = now + timedelta(seconds=delay)
@@ -98,10 +97,16 @@ async def submit(
         )
         return
     job.workload_name = rendered.workload["metadata"]["name"]
-    job.submitted_at = now
     job.last_error = None
     message = f"submitted to Karmada as {rendered.workload['kind']} {job.workload_name}"
-    await _settle(session, job, JobStatus.SUBMITTED, "Submitted", message, now)
+    await lifecycle.transition(
+        session=session,
+        job=job,
+        to=JobStatus.SUBMITTED,
+        reason="Submitted",
+        message=message,
+        now=now,
+    )
     log.info("job.submitted", job_id=job.id, kind=rendered.workload["kind"])
 
 
@@ -195,7 +200,9 @@ async def finish_stop(
     job.last_error = None
     reason = "StoppedByUser" if job.reason == "StopRequested" else (job.reason or "Stopped")
     message = "workload removed from the clusters; the record is kept"
-    await _settle(session, job, JobStatus.STOPPED, reason, message, now)
+    await lifecycle.transition(
+        session=session, job=job, to=JobStatus.STOPPED, reason=reason, message=message, now=now
+    )
     return True
 
 

@@ -15,13 +15,12 @@ from typing import Any, cast
 
 import orjson
 
+from ml_platform.karmada.bindings import binding_name
 from ml_platform.karmada.gateway import cluster_info
 from ml_platform.karmada.resources import CLUSTER, RESOURCE_BINDING, ApiResource
 from ml_platform.workloads.common import JOB_ID_LABEL, MANAGED_BY_LABEL, MANAGED_BY_VALUE
 from ml_platform.workloads.kinds import WORKLOAD_APIS
 
-# Karmada names a workload's binding "<workload>-<kind lower>" and notes it on the template.
-BINDING_NAME_ANNOTATION = "resourcebinding.karmada.io/name"
 OUR_SELECTOR = f"{MANAGED_BY_LABEL}={MANAGED_BY_VALUE}"
 
 
@@ -77,14 +76,13 @@ def template_entry(kind: str) -> Callable[[Mapping[str, Any]], Template | None]:
         name = metadata.get("name")
         if not job_id or not name:
             return None
-        annotations = metadata.get("annotations") or {}
         return Template(
             job_id=job_id,
             kind=kind,
             namespace=metadata.get("namespace") or "",
             name=name,
             resource_version=str(metadata.get("resourceVersion") or ""),
-            binding_name=annotations.get(BINDING_NAME_ANNOTATION) or f"{name}-{kind.lower()}",
+            binding_name=binding_name(name, kind, metadata.get("annotations")),
             status_json=orjson.dumps(item.get("status")),
         )
 
