@@ -89,6 +89,12 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
         help="enable Karmada's Failover feature gate: a NotReady cluster gets a NoExecute "
         "taint and its workloads move to another cluster (off by default, as in Karmada)",
     )
+    parser.add_argument(
+        "--state-file",
+        type=Path,
+        help="keep the Karmada control plane's objects and every resourceVersion counter in "
+        "this file across restarts (written atomically every few seconds and at shutdown)",
+    )
     parser.add_argument("--seed", type=int, help="seed for simulated randomness")
     parser.add_argument(
         "--gc-freeze-seconds",
@@ -134,6 +140,7 @@ def build_simulator(args: argparse.Namespace) -> Simulator:
         namespaces=[n.strip() for n in args.namespaces.split(",") if n.strip()],
         karmada_version=args.karmada_version,
         failover=args.failover,
+        state_file=args.state_file,
     )
 
 

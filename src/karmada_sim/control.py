@@ -1,8 +1,10 @@
-"""The simulator's control API under `/sim/v1/` (JSON): readiness, time, faults, counters."""
+"""The simulator's control API under `/sim/v1/` (JSON): readiness, time, faults, counters,
+Karmada snapshots and restore, saving the state file."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol, cast
 
 import orjson
 from starlette.requests import Request
@@ -72,6 +74,20 @@ async def handle_control(api: ApiServer, request: Request, path: list[str]) -> R
         return _json(
             {"now": backend.clock.timestamp(), "offsetSeconds": backend.clock.offset_seconds}
         )
+    if path == ["snapshots"] and method == "POST":
+        snapshot_id, resource_version = _recoverable(api).take_snapshot()
+        return _json({"id": snapshot_id, "resourceVersion": resource_version}, 201)
+    if path == ["restore"] and method == "POST":
+        (snapshot_id,) = _require(await _body(request), "snapshot")
+        if not isinstance(snapshot_id, int) or isinstance(snapshot_id, bool):
+            raise errors.bad_request("snapshot must be a snapshot id")
+        return _json({"resourceVersion": _recoverable(api).restore_snapshot(snapshot_id)})
+    if path == ["state"] and method == "POST":
+        recoverable = _recoverable(api)
+        if recoverable.state_file is None:
+            raise errors.bad_request("the simulator runs without --state-file")
+        recoverable.save_state()
+        return _json({"path": str(recoverable.state_file)})
     if path == ["faults"]:
         if method == "PUT":
             api.faults = Faults.from_json(await _body(request))
@@ -87,6 +103,24 @@ async def handle_control(api: ApiServer, request: Request, path: list[str]) -> R
             raise errors.method_not_allowed()
         return _json(api.stats.to_json())
     raise errors.path_not_found()
+
+
+class _Recoverable(Protocol):
+    """A backend that keeps snapshots and a state file (the `Simulator`)."""
+
+    state_file: Path | None
+
+    def take_snapshot(self) -> tuple[int, str]: ...
+
+    def restore_snapshot(self, snapshot_id: int) -> str: ...
+
+    def save_state(self) -> None: ...
+
+
+def _recoverable(api: ApiServer) -> _Recoverable:
+    if not hasattr(api.backend, "take_snapshot"):
+        raise errors.path_not_found()
+    return cast(_Recoverable, api.backend)
 
 
 def _known_cluster(api: ApiServer, name: str) -> None:

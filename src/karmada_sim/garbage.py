@@ -97,17 +97,21 @@ class GarbageCollector:
     def release_foreground_owners(self, removed: dict[str, Any]) -> None:
         """Finish owners deleting in the foreground once their last blocking dependent went."""
         for ref in removed["metadata"].get("ownerReferences") or []:
-            uid = str(ref.get("uid"))
-            if self.blocking_dependents(uid):
-                continue
-            owner = self._find_by_uid(uid)
-            if owner is None:
-                continue
-            res, meta = owner
-            if "foregroundDeletion" in (meta.get("finalizers") or []):
-                self.store.remove_finalizer(
-                    res, meta.get("namespace"), meta["name"], "foregroundDeletion"
-                )
+            owner = self._find_by_uid(str(ref.get("uid")))
+            if owner is not None:
+                self.finish_foreground(*owner)
+
+    def finish_foreground(self, res: Resource, meta: dict[str, Any]) -> None:
+        """Drop an owner's foregroundDeletion finalizer when no dependent with
+        blockOwnerDeletion is left (garbagecollector.processDeletingDependentsItem)."""
+        if "foregroundDeletion" not in (meta.get("finalizers") or []):
+            return
+        if self.store.find(res, meta.get("namespace"), meta["name"]) is None:
+            return
+        if not self.blocking_dependents(meta["uid"]):
+            self.store.remove_finalizer(
+                res, meta.get("namespace"), meta["name"], "foregroundDeletion"
+            )
 
     def _find_by_uid(self, uid: str) -> tuple[Resource, dict[str, Any]] | None:
         found = self._by_uid.get(uid)

@@ -381,12 +381,18 @@ class ApiServer:
         limit = parse_limit(query.get("limit"))
         version, match = list_version(query)
         exact = None
+        # resourceVersion "0" is served from the watch cache, possibly stale, and the cache
+        # cannot paginate: `limit` is ignored (cacher.shouldDelegateList, API concepts
+        # "Semantics for get and list").
+        any_version = query.get("resourceVersion") == "0" and not query.get("continue")
         if match == "Exact":
             exact = version
         elif version:
             # NotOlderThan (the default for a version other than "0"): served from the watch
             # cache once it has caught up; 504 when it does not within the wait.
             await target.store.watch_cache.wait_fresh(version)
+        if any_version:
+            limit = 0
         page = target.store.list(
             addr.res,
             namespace=addr.namespace,
@@ -395,6 +401,7 @@ class ApiServer:
             limit=limit,
             continue_token=query.get("continue", ""),
             exact_resource_version=exact,
+            from_cache=any_version,
         )
         meta: dict[str, Any] = {"resourceVersion": page.resource_version}
         if page.continue_token:
@@ -548,7 +555,10 @@ class ApiServer:
             propagation_policy=policy,
             preconditions=preconditions,
         )
-        if res == POD or target.store.find(res, addr.namespace, addr.name) is not None:
+        # A foreground delete answers the object marked with its finalizer, as the apiserver
+        # does before its garbage collector (here inside the request) removes it.
+        marked = policy == "Foreground"
+        if res == POD or marked or target.store.find(res, addr.namespace, addr.name) is not None:
             response = json_response(last)
         else:
             response = json_response(errors.success_status(res, addr.name, last["metadata"]["uid"]))

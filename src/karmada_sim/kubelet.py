@@ -2,7 +2,8 @@
 
 Rules of k8s.io/kubernetes third_party/forked/golang/expansion (documented in "Define
 dependent environment variables"): `$(NAME)` becomes NAME's value when NAME is defined
-earlier (else it stays as written), `$$` is a literal `$`, any other `$` stays.
+earlier (else it stays as written), `$$` is a literal `$`, any other `$` stays, and an
+unclosed `$(` stays while the rest of the text is still expanded.
 """
 
 from __future__ import annotations
@@ -28,8 +29,10 @@ def expand(text: str, env: Mapping[str, str]) -> str:
         elif following == "(":
             close = text.find(")", index + 2)
             if close == -1:
-                out.append(text[index:])
-                break
+                # An unclosed reference stays as written; what follows is still scanned.
+                out.append("$(")
+                index += 2
+                continue
             name = text[index + 2 : close]
             out.append(env[name] if name in env else text[index : close + 1])
             index = close + 1

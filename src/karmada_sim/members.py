@@ -118,6 +118,14 @@ class MemberCluster:
         meta = obj["metadata"]
         if res in self._controllers or res == resources.PVC:
             self.queue.mark((res, meta.get("namespace", ""), meta["name"]))
+        if (event == "ADDED" and res == resources.PVC) or (
+            event != "DELETED" and res in (resources.SECRET, resources.CONFIGMAP)
+        ):
+            # Pods waiting for this object (scheduler requeue, kubelet mount retry) try again.
+            namespace = meta.get("namespace", "")
+            for kind in self._controllers:
+                for name in self.store.names_in(kind, namespace):
+                    self.queue.mark((kind, namespace, name))
         elif res == resources.POD:
             if event == "DELETED":
                 self.logs.remove(meta.get("namespace", ""), meta["name"])

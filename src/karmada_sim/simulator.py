@@ -9,17 +9,18 @@ import random
 import time
 from collections.abc import Mapping, Sequence
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 import structlog
 
-from . import errors, resources
+from . import errors, resources, statefile
 from .clock import Clock
 from .karmada import KarmadaController
 from .members import ClusterSpec, MemberCluster
 from .resources import CLUSTER, NAMESPACE, Resource
 from .scheduler import NOT_READY_TAINT
-from .store import Store
+from .store import Snapshot, Store
 from .versions import CURRENT, KarmadaVersion
 from .watchcache import WatchCacheSettings
 from .workloads.common import Timings
@@ -29,6 +30,9 @@ __all__ = ["ClusterSpec", "Simulator", "Timings"]
 log = structlog.get_logger()
 
 KUBERNETES_VERSION = "v1.31.0"
+DEFAULT_SAVE_INTERVAL_SECONDS = 5.0
+# How far a restore moves the resourceVersion counter on (etcdutl's documented example).
+RESTORE_BUMP = 1_000_000_000
 # Bound the passes of one reconcile: each pass handles what the previous one changed.
 MAX_PASSES = 64
 # Objects one step of the background loop handles before letting HTTP requests in.
@@ -51,13 +55,17 @@ class Simulator:
         namespaces: Sequence[str] = (),
         karmada_version: str = CURRENT,
         failover: bool = False,
+        state_file: Path | None = None,
+        save_interval_seconds: float = DEFAULT_SAVE_INTERVAL_SECONDS,
     ) -> None:
         """`watch_cache` sets how far watches trail writes; `namespaces` are created at start
         (as an operator would before submitting work; others answer 404 on create);
         `karmada_version` is the Karmada release whose interpreters decide which kinds take
         their dependencies along and get status written back (e.g. "1.15", "v1.18.2");
         `failover` enables Karmada's Failover feature gate (off by default, as in Karmada):
-        a NotReady cluster's workloads are evicted and scheduled elsewhere."""
+        a NotReady cluster's workloads are evicted and scheduled elsewhere.
+        `state_file`, when given, is loaded at start and written every
+        `save_interval_seconds` (wall time) and when the loop stops (see `statefile`)."""
         if not clusters:
             raise ValueError("the simulator needs at least one member cluster")
         names = [c.name for c in clusters]
@@ -96,6 +104,55 @@ class Simulator:
         self._summary_at = 0.0
         self._wake: asyncio.Event | None = None
         self.clock.on_advance(self._on_advance)
+        self.state_file = state_file
+        self._save_interval = save_interval_seconds
+        self._snapshots: list[Snapshot] = []
+        if state_file is not None:
+            self._load_state(state_file, namespaces)
+
+    # -- state file, snapshots ------------------------------------------------------------
+
+    def _load_state(self, path: Path, namespaces: Sequence[str]) -> None:
+        state = statefile.read(path)
+        if state is None:
+            return
+        self.karmada.restore(state.karmada)
+        for name, resource_version in state.member_versions.items():
+            if name in self._members:
+                self._members[name].store.continue_from(resource_version)
+        for namespace in namespaces:
+            self.karmada.namespaces.ensure(namespace)
+        log.info(
+            "sim.state.loaded",
+            path=str(path),
+            objects=len(state.karmada.objects),
+            resource_version=state.karmada.resource_version,
+        )
+
+    def save_state(self) -> None:
+        """Write the state file now (nothing without one)."""
+        if self.state_file is None:
+            return
+        versions = {name: int(m.store.resource_version) for name, m in self._members.items()}
+        statefile.write(self.state_file, statefile.State(self.karmada.snapshot(), versions))
+
+    def take_snapshot(self) -> tuple[int, str]:
+        """Remember the Karmada control plane's state; returns (snapshot id, its
+        resourceVersion)."""
+        snapshot = self.karmada.snapshot()
+        self._snapshots.append(snapshot)
+        return len(self._snapshots), str(snapshot.resource_version)
+
+    def restore_snapshot(self, snapshot_id: int) -> str:
+        """Roll the Karmada control plane back to a snapshot, as an etcd restore would (the
+        member clusters keep their own state); returns the new resourceVersion."""
+        if not 1 <= snapshot_id <= len(self._snapshots):
+            raise errors.ApiError(
+                404, "NotFound", f'snapshot "{snapshot_id}" not found', {"kind": "snapshots"}
+            )
+        self.karmada.restore(self._snapshots[snapshot_id - 1], bump=RESTORE_BUMP)
+        self._on_advance()
+        return self.karmada.resource_version
 
     def _sync_namespace(self, kind: str, res: Resource, obj: dict[str, Any]) -> None:
         """Karmada's namespace-sync controller: a namespace made on Karmada appears in every
@@ -118,8 +175,12 @@ class Simulator:
         """Reconcile every `interval` wall seconds (and right after time advances) until
         cancelled."""
         self._wake = asyncio.Event()
+        save_at = time.monotonic() + self._save_interval
         try:
             while True:
+                if self.state_file is not None and time.monotonic() >= save_at:
+                    self._save_quietly()
+                    save_at = time.monotonic() + self._save_interval
                 busy = False
                 try:
                     busy = self.reconcile(budget=STEP_BUDGET) >= STEP_BUDGET
@@ -135,6 +196,14 @@ class Simulator:
                     await asyncio.wait_for(self._wake.wait(), timeout=interval)
         finally:
             self._wake = None
+            self._save_quietly()
+
+    def _save_quietly(self) -> None:
+        try:
+            self.save_state()
+        except OSError:
+            # A full disk must not stop the simulator; the previous file stays intact.
+            log.exception("sim.state.save_failed", path=str(self.state_file))
 
     def _on_advance(self) -> None:
         if self._wake is not None:

@@ -99,6 +99,14 @@ class Entry:
         return loaded
 
 
+@dataclass(frozen=True)
+class Snapshot:
+    """A store's objects and resourceVersion counter at one moment."""
+
+    resource_version: int
+    objects: tuple[tuple[Resource, dict[str, Any]], ...]
+
+
 @dataclass
 class ListPage:
     """One page of a LIST: the items, the list resourceVersion and the continue token."""
@@ -241,11 +249,14 @@ class Store:
         limit: int = 0,
         continue_token: str = "",
         exact_resource_version: int | None = None,
+        from_cache: bool = False,
     ) -> ListPage:
         """LIST with selectors and `limit`/`continue` pagination in (namespace, name) order.
 
         Every page of a paginated list, and a list at an exact resourceVersion, shows the
         objects as they were at that version (etcd's MVCC read), rebuilt from the history.
+        `from_cache` answers from the watch cache: the objects as of the last write it has
+        delivered, which may trail storage.
         """
         labels = parse_label_selector(label_selector)
         fields = parse_field_selector(field_selector, self.field_selectors(res))
@@ -254,6 +265,8 @@ class Store:
         )
         if exact_resource_version is not None and not continue_token:
             list_rv = self._check_exact(exact_resource_version)
+        elif from_cache and not continue_token:
+            list_rv = self.watch_cache.resource_version
         table = self.table(res) if list_rv == self._rv else self._table_at(res, list_rv)
         if namespace is not None and res.namespaced:
             # One namespace is a contiguous run of the sorted (namespace, name) keys.
@@ -607,11 +620,9 @@ class Store:
         if policy == "Orphan":
             self.gc.orphan(meta["uid"])
         finalizers = list(meta.get("finalizers") or [])
-        if (
-            policy == "Foreground"
-            and self.gc.blocking_dependents(meta["uid"])
-            and "foregroundDeletion" not in finalizers
-        ):
+        if policy == "Foreground" and "foregroundDeletion" not in finalizers:
+            # The apiserver always adds the finalizer (rest.deletionFinalizersForGarbage-
+            # Collection); the garbage collector removes it once no blocking dependent is left.
             finalizers.append("foregroundDeletion")
         if meta.get("deletionTimestamp"):
             if finalizers != list(meta.get("finalizers") or []):
@@ -640,6 +651,7 @@ class Store:
         marked = self.table(res).entries[key].copy()
         if policy == "Foreground":
             self.gc.collect(marked["metadata"]["uid"])
+            self.gc.finish_foreground(res, marked["metadata"])
         return marked
 
     def remove_finalizer(
@@ -667,6 +679,54 @@ class Store:
     def compact(self) -> None:
         """Forget all history: older continue tokens expire and older watches get 410."""
         self.watch_cache.compact()
+
+    # ------------------------------------------------------------- snapshot and restore
+
+    def snapshot(self) -> Snapshot:
+        """Every object and the resourceVersion counter, as they are now (cheap: stored
+        objects are never mutated, so the snapshot shares them)."""
+        objects = tuple(
+            (res, entry.obj)
+            for res, table in self._tables.items()
+            for entry in table.entries.values()
+        )
+        return Snapshot(self._rv, objects)
+
+    def continue_from(self, resource_version: int) -> None:
+        """Hand out resourceVersions above `resource_version` from now on (after a restart)."""
+        if resource_version > self._rv:
+            self._rv = resource_version
+            self.watch_cache.reset(resource_version)
+
+    def restore(self, snapshot: Snapshot, *, bump: int = 0) -> None:
+        """Replace every object with the snapshot's, as after an etcd restore and an apiserver
+        restart: the revision counter never goes back (`bump` above the highest either side
+        has seen, etcdutl `--bump-revision`), the watch history is gone (`--mark-compacted`:
+        every resume and open watch gets 410 Gone, so clients re-list), and in-process
+        controllers hear of each difference as their informers' re-list would show it."""
+        self.watch_cache.flush()
+        before = {
+            (res, key): entry.obj
+            for res, table in self._tables.items()
+            for key, entry in table.entries.items()
+        }
+        self._tables = {}
+        self.gc = GarbageCollector(self)
+        after: dict[tuple[Resource, Key], dict[str, Any]] = {}
+        for res, obj in snapshot.objects:
+            key = self.key(res, obj["metadata"].get("namespace"), obj["metadata"]["name"])
+            self.table(res).put(key, Entry(obj))
+            self.gc.track(res, key, None, obj)
+            after[(res, key)] = obj
+        self._rv = max(self._rv, snapshot.resource_version) + bump
+        self.watch_cache.reset(self._rv)
+        for (res, key), obj in before.items():
+            if (res, key) not in after:
+                self._notify("DELETED", res, obj)
+        for (res, key), obj in after.items():
+            old = before.get((res, key))
+            if old is not obj:
+                self._notify("ADDED" if old is None else "MODIFIED", res, obj)
 
     def namespaced_resources(self) -> builtins.list[Resource]:
         """The namespaced resources that have (or had) objects here."""
@@ -724,6 +784,9 @@ class Store:
         self.watch_cache.record(
             Event(rv, kind, res, obj, old, view(res, obj), view(res, old) if old else None)
         )
+        self._notify(kind, res, obj)
+
+    def _notify(self, kind: str, res: Resource, obj: dict[str, Any]) -> None:
         for listener in list(self._listeners):
             try:
                 listener(kind, res, obj)

@@ -209,13 +209,18 @@ class WatchCache:
         self.compacted_rv = self.resource_version
 
     def reset(self, resource_version: int) -> None:
-        """Start over at `resource_version` with no history (after a restore)."""
+        """Start over at `resource_version` with no history (after a restore): open watches
+        end with 410 Gone, as a restarted apiserver drops them and their resume is too old."""
         if self._timer is not None:
             self._timer.cancel()
             self._timer = None
         self._pending.clear()
         self.history.clear()
         self.resource_version = self.compacted_rv = resource_version
+        status = errors.gone(f"too old resource version: restored at {resource_version}")
+        for watcher in self._watchers:
+            watcher.queue.put_nowait(("ERROR", status.status()))
+        self._watchers.clear()
 
     # ------------------------------------------------------------------------ watching
 

@@ -84,15 +84,40 @@ def test_created_claim_follows_the_workload_as_a_dependency(
 ) -> None:
     # Selected on its own, the PVC would get its own binding and could be scheduled to
     # another candidate than the workload; as a dependency it goes where the workload goes.
-    # MPIJob's Karmada interpreter declares no dependencies, so its PVC must be selected.
-    rendered = render(dataclasses.replace(spec_for(kind), volume_size_gb=10), settings)
+    # MPIJob's Karmada interpreter declares no dependencies: its PVC has a policy of its own
+    # that puts it on every candidate, so it is there wherever the MPIJob lands.
+    spec = dataclasses.replace(spec_for(kind), volume_size_gb=10, target_clusters=("a", "b"))
+    rendered = render(spec, settings)
     assert rendered.volume_claim is not None
     selected = [s["kind"] for s in rendered.policy["spec"]["resourceSelectors"]]
-    expected = [rendered.workload["kind"]]
-    if kind is WorkloadKind.MPI_JOB:
-        expected.append("PersistentVolumeClaim")
-    assert selected == expected
+    assert selected == [rendered.workload["kind"]]
     assert rendered.policy["spec"]["propagateDeps"] is True
+    if kind is not WorkloadKind.MPI_JOB:
+        assert rendered.claim_policy is None
+        assert rendered.objects == (rendered.policy, rendered.volume_claim, rendered.workload)
+        return
+    claim_policy = rendered.claim_policy
+    assert claim_policy is not None
+    assert claim_policy["spec"] == {
+        "resourceSelectors": [
+            {
+                "apiVersion": "v1",
+                "kind": "PersistentVolumeClaim",
+                "namespace": spec.namespace,
+                "name": rendered.volume_claim["metadata"]["name"],
+            }
+        ],
+        "placement": {
+            "clusterAffinity": {"clusterNames": ["a", "b"]},
+            "replicaScheduling": {"replicaSchedulingType": "Duplicated"},
+        },
+    }
+    assert rendered.objects == (
+        rendered.policy,
+        claim_policy,
+        rendered.volume_claim,
+        rendered.workload,
+    )
 
 
 @pytest.mark.parametrize("priority", [-5, 0, 1000])

@@ -56,8 +56,10 @@ def test_objects_are_in_creation_order(kind: WorkloadKind, settings: WorkloadSet
     with_claim = render(spec_for(kind), settings)
     without_claim = render(spec_for(kind, volume_size_gb=0), settings)
 
+    # An MPIJob's PVC has a policy of its own (its kind declares no dependencies).
+    policies = ["PropagationPolicy"] * (2 if kind is WorkloadKind.MPI_JOB else 1)
     assert [o["kind"] for o in with_claim.objects] == [
-        "PropagationPolicy",
+        *policies,
         "PersistentVolumeClaim",
         with_claim.workload["kind"],
     ]

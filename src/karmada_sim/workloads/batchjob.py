@@ -20,7 +20,7 @@ from .common import (
     write_status,
 )
 from .logs import LogScript
-from .pods import create_pod, delete_pod, finish_pod, start_pod
+from .pods import blocked, create_pod, delete_pod, finish_pod, postpone, start_pod
 
 BACKOFF_BASE_SECONDS = 10.0
 BACKOFF_MAX_SECONDS = 360.0
@@ -36,6 +36,8 @@ class _Wave:
     pods: list[tuple[str, int | None, str]] = field(default_factory=list)
     """(pod name, completion index or None, pod IP)."""
     started: bool = False
+    held: bool = False
+    """Its pods waited for a missing claim, Secret or ConfigMap."""
 
 
 @dataclass
@@ -113,6 +115,17 @@ class BatchJobController:
             run.wave = self._new_wave(obj, run, max(now, run.next_wave_at))
         wave = run.wave
         if now >= wave.running_at and not wave.started:
+            names = [pod for pod, _, _ in wave.pods]
+            if blocked(ctx, namespace, names):
+                # The Job stays active with its pods Pending until the object appears.
+                wave.held = True
+                self._write(obj, self._counters(status, run, spec))
+                return deadline_at
+            if wave.held:
+                waited = now - wave.running_at
+                wave.running_at += waited
+                wave.end_at += waited
+                postpone(ctx, namespace, names, waited)
             for pod, _, ip in wave.pods:
                 start_pod(ctx, namespace, pod, at=wave.running_at, ip=ip)
             wave.started = True

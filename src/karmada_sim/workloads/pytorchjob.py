@@ -26,7 +26,7 @@ from .common import (
     write_status,
 )
 from .logs import LogScript
-from .pods import create_pod, delete_pod, finish_pod, start_pod
+from .pods import blocked, create_pod, delete_pod, finish_pod, postpone, start_pod
 
 log = structlog.get_logger()
 
@@ -86,6 +86,8 @@ class _Run:
     pods: list[tuple[str, str, str]] = field(default_factory=list)
     """(replica type, pod name, pod IP)."""
     restarts: int = 0
+    held: bool = False
+    """Its pods waited for a missing claim, Secret or ConfigMap."""
 
 
 class KubeflowJobController:
@@ -142,6 +144,18 @@ class KubeflowJobController:
             return self._finish(obj, status, run, succeeded=False, at=deadline_at, deadline=True)
         if now < run.running_at:
             return earliest(run.running_at, deadline_at)
+        if not condition_true(status, "Running"):
+            names = [pod for _, pod, _ in run.pods]
+            if blocked(ctx, namespace, names):
+                # The job stays Created while its pods wait for the missing object.
+                run.held = True
+                return deadline_at
+            if run.held:
+                waited = now - run.running_at
+                run.running_at += waited
+                run.end_at += waited
+                run.held = False
+                postpone(ctx, namespace, names, waited)
         if now < run.end_at:
             if not condition_true(status, "Running"):
                 self._start(obj, status, run)
@@ -288,9 +302,12 @@ class KubeflowJobController:
         status["replicaStatuses"] = self._replica_statuses(
             run, "succeeded" if succeeded else "failed"
         )
-        clean = _run_policy(obj).get("cleanPodPolicy")
-        if clean in ("All", "Running"):
+        if deadline:
+            # The operator deletes every pod of a job past its limits before it marks it
+            # Failed, so cleanPodPolicy (read only for finished jobs) does not apply.
             self._delete_pods(namespace, run)
+        else:
+            self._clean_pods(namespace, run, _run_policy(obj).get("cleanPodPolicy") or "None")
         self._write(obj, status)
         log.debug(
             "sim.kubeflow.finished",
@@ -420,6 +437,24 @@ class KubeflowJobController:
             entry = result.setdefault(replica_type, {})
             entry[counter] = entry.get(counter, 0) + 1
         return result
+
+    def _clean_pods(self, namespace: str, run: _Run, policy: str) -> None:
+        """runPolicy.cleanPodPolicy of a finished job (training-operator
+        `DeletePodsAndServices`, mpi-operator `deleteWorkerPods`): None keeps every pod,
+        Running deletes the pods still Pending or Running, All deletes them all. The
+        MPIJob launcher pod belongs to its batch Job and is never cleaned."""
+        if policy not in ("Running", "All"):
+            return
+        for replica_type, pod, _ip in run.pods:
+            if self.flavor.launcher_is_job and replica_type == "Launcher":
+                continue
+            if policy == "Running":
+                phase = (
+                    (self.ctx.store.find(resources.POD, namespace, pod) or {}).get("status") or {}
+                ).get("phase")
+                if phase not in ("Pending", "Running"):
+                    continue
+            delete_pod(self.ctx, namespace, pod, at=self.ctx.now())
 
     def _delete_pods(self, namespace: str, run: _Run) -> None:
         for _, pod, _ip in run.pods:

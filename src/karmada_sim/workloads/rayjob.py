@@ -28,7 +28,7 @@ from .common import (
     write_status,
 )
 from .logs import LogScript
-from .pods import create_pod, delete_pod, finish_pod, start_pod
+from .pods import blocked, create_pod, delete_pod, finish_pod, postpone, start_pod
 
 log = structlog.get_logger()
 
@@ -61,6 +61,8 @@ class _Attempt:
     submitter_pod: str | None = None
     submitter_ip: str = ""
     cluster_deleted: bool = False
+    held: bool = False
+    """Its pods waited for a missing claim, Secret or ConfigMap."""
     # Why `ray job submit` refuses this job (Ray's runtime-env check), if it does.
     submit_error: str | None = None
 
@@ -282,6 +284,16 @@ class RayJobController:
         if ctx.now() < attempt.ready_at:
             return attempt.ready_at
         namespace, name = obj["metadata"]["namespace"], obj["metadata"]["name"]
+        names = [attempt.head_pod, *(pod for pod, _ in attempt.worker_pods)]
+        if blocked(ctx, namespace, names):
+            # The RayCluster is not ready while its pods wait: the RayJob stays Initializing.
+            attempt.held = True
+            return None
+        if attempt.held:
+            waited = ctx.now() - attempt.ready_at
+            attempt.ready_at += waited
+            attempt.held = False
+            postpone(ctx, namespace, names, waited)
         spec = obj.get("spec") or {}
         start_pod(ctx, namespace, attempt.head_pod, at=attempt.ready_at, ip=attempt.head_ip)
         for pod, ip in attempt.worker_pods:

@@ -15,7 +15,10 @@ Decisions, each tested in tests/workloads:
   `optional: true` by default (jobs on public buckets start without the Secret).
 - Results volume: the named PVC, else the created `<job>-results`, else an emptyDir; mounted
   at `settings.results_mount_path` in every training container.
-- Creation order (`RenderedJob.objects`): policy, PVC, workload; delete in reverse.
+- Placement: the workload's policy picks one candidate cluster; the PVC follows as a
+  dependency, except for MPIJob (no dependencies interpreter), whose PVC has a policy of its
+  own that puts it on every candidate cluster.
+- Creation order (`RenderedJob.objects`): policies, PVC, workload; delete in reverse.
 """
 
 from ml_platform.workloads.environment import reserved_env_names, training_environment

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from ml_platform.workloads.batchjob import batchjob_driver, render_batchjob
 from ml_platform.workloads.common import Manifest
 from ml_platform.workloads.mpijob import mpijob_driver, render_mpijob
-from ml_platform.workloads.policy import render_policy
+from ml_platform.workloads.policy import render_claim_policy, render_policy
 from ml_platform.workloads.pytorchjob import pytorchjob_driver, render_pytorchjob
 from ml_platform.workloads.rayjob import rayjob_driver, render_rayjob
 from ml_platform.workloads.rendered import DriverLocator, RenderedJob
@@ -29,7 +29,7 @@ _RENDERERS: dict[WorkloadKind, tuple[Renderer, DriverFinder]] = {
 
 
 def render(spec: WorkloadSpec, settings: WorkloadSettings) -> RenderedJob:
-    """Render the workload of `spec.kind`, its PVC when one is needed, and its policy.
+    """Render the workload of `spec.kind`, its PVC when one is needed, and their policies.
 
     Pure: no I/O, same output for the same input. Raises WorkloadSpecError for specs that
     cannot become valid objects (e.g. a Ray algorithm without any entrypoint).
@@ -39,7 +39,8 @@ def render(spec: WorkloadSpec, settings: WorkloadSettings) -> RenderedJob:
     volume_claim = render_volume_claim(spec, settings)
     return RenderedJob(
         workload=workload,
-        policy=render_policy(spec, workload=workload, volume_claim=volume_claim),
+        policy=render_policy(spec, workload=workload),
         volume_claim=volume_claim,
+        claim_policy=render_claim_policy(spec, volume_claim=volume_claim),
         driver=find_driver(spec),
     )
