@@ -5,14 +5,14 @@ a deep keyset page, a filtered page, a rare search) and a trivial endpoint on th
 
     python bench/api.py --jobs 100000 --seconds 4 --concurrency 1,2,4 --workers 1,2
 
-Prints p50/p99 latency and requests/s per endpoint, and each read's ratio to the ceiling. The
-ceiling is measured in slices interleaved with each endpoint's, so that a change in the load
-of a shared machine shifts both sides of the ratio alike. It also prints the server processes'
-CPU time per request and the "cpu ratio" (ceiling's CPU per request / the endpoint's): the
-throughput ratio when the server's CPU is what limits both, which is steadier than req/s on a
-shared machine (it leaves out Postgres' and the client's CPU). The database
-``ml_platform_bench_<pid>`` is created and dropped by the script; ``--database NAME`` keeps a
-seeded database between runs instead (seeded when it does not hold ``--jobs`` jobs).
+Prints p50/p99 latency and requests/s per endpoint and of its ceiling, and each read's ratio
+to the ceiling. The ceiling is measured in slices interleaved with each endpoint's, so that a
+change in the load of a shared machine shifts both sides of the ratio alike. It also prints
+the server processes' CPU time per request and the "cpu ratio" (ceiling's CPU per request /
+the endpoint's): the throughput ratio when the server's CPU is what limits both, which is
+steadier than req/s on a shared machine (it leaves out Postgres' and the client's CPU). The
+database ``ml_platform_bench_<pid>`` is created and dropped by the script; ``--database NAME``
+keeps a seeded database between runs instead (seeded when it does not hold ``--jobs`` jobs).
 """
 
 from __future__ import annotations
@@ -25,7 +25,6 @@ import os
 import random
 import secrets
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -39,12 +38,14 @@ import psycopg
 
 from ml_platform.jobs.cursor import encode_cursor
 from ml_platform.jobs.repository import Position
+from ml_platform.readiness import free_port, wait_ready
 
 ADMIN_DSN = "host=127.0.0.1 port=5432 user=postgres dbname=postgres"
 CLI = str(Path(sys.executable).parent / "ml-platform")
 # Measured as deployed: every request authenticates with an API token.
 BENCH_TOKEN = secrets.token_urlsafe(32)
 BENCH_TOKENS = json.dumps([{"name": "bench", "role": "viewer", "token": BENCH_TOKEN}])
+READY_SECONDS = 60
 STATUSES = ("Pending", "Running", "Succeeded", "Failed", "Stopped")
 NAMESPACES = tuple(f"team-{i}" for i in range(10))
 # What the UI sends for an XGBoost job (the example request), as each stored row carries it.
@@ -110,13 +111,6 @@ def admin(sql: str) -> None:
         connection.execute(sql)  # type: ignore[arg-type]
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
 def seed(dsn: str, count: int) -> list[tuple[datetime, str]]:
     """COPY ``count`` jobs (and one event each) into the migrated database."""
     rng = random.Random(7)
@@ -131,16 +125,27 @@ def seed(dsn: str, count: int) -> list[tuple[datetime, str]]:
         namespace = NAMESPACES[i % len(NAMESPACES)]
         request = dict(REQUEST_TEMPLATE, jobName=name, namespace=namespace)
         stamp = created.isoformat()
+        status = STATUSES[i % len(STATUSES)]
+        # What the monitor stores once a job reached a cluster (monitor/sync.cluster_status).
+        on_cluster = {
+            "member1": {
+                "phase": status, "reason": None, "message": "job is running on the cluster",
+                "active": 1, "succeeded": 0, "failed": 0, "ready": True,
+            }
+        }  # fmt: skip
+        seen = status != "Pending"
         row = [
-            job_id, name, namespace, "xgboost", "100", STATUSES[i % len(STATUSES)], "Created",
-            json.dumps(request), "RayJob", json.dumps(["member1"]), "14400", "0", stamp, stamp,
+            job_id, name, namespace, "xgboost", "100", status, "Created", json.dumps(request),
+            "RayJob", json.dumps(["member1"]), json.dumps(on_cluster) if seen else "\\N",
+            stamp if seen else "\\N", stamp if seen else "\\N", "14400", "0", stamp, stamp,
         ]  # fmt: skip
         jobs.write("\t".join(row) + "\n")
         events.write(f"{job_id}\t{stamp}\tPending\tCreated\n")
         keys.append((created, job_id))
     columns = (
         "id, job_name, namespace, algorithm, priority, status, reason, request, workload_kind,"
-        " target_clusters, max_runtime_seconds, karmada_attempts, created_at, updated_at"
+        " target_clusters, cluster_status, submitted_at, observed_at, max_runtime_seconds,"
+        " karmada_attempts, created_at, updated_at"
     )
     with psycopg.connect(dsn) as connection, connection.cursor() as cursor:
         with cursor.copy(f"COPY training_job ({columns}) FROM STDIN") as copy:  # type: ignore[arg-type]
@@ -182,20 +187,6 @@ async def drive(
     await asyncio.gather(*(worker(i) for i in range(concurrency)))
     into.seconds += time.perf_counter() - began
     into.server_cpu_seconds += cpu_seconds(pids) - cpu_before
-
-
-def wait_ready(base: str, process: subprocess.Popen[bytes]) -> None:
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise SystemExit(f"server exited with {process.returncode}")
-        try:
-            if httpx.get(f"{base}/ready", timeout=1).status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        time.sleep(0.2)
-    raise SystemExit("server did not become ready within 60 s")
 
 
 # Endpoint and ceiling alternate in slices of this length.
@@ -263,14 +254,16 @@ def report(pairs: list[tuple[Result, Result]], jobs: int, concurrency: int, work
     """One table: each endpoint with its interleaved ceiling and their ratio."""
     print(f"\n{jobs} jobs in Postgres, {concurrency} concurrent client(s), {workers} worker(s)")
     print(
-        f"{'endpoint':56} {'p50 ms':>7} {'p99 ms':>7} {'req/s':>6} {'err':>4}"
-        f" {'ceil req/s':>10} {'ratio':>6} {'cpu ms':>7} {'ceil cpu':>8} {'cpu ratio':>9}"
+        f"{'endpoint':56} {'p50 ms':>7} {'p99 ms':>7} {'req/s':>6} {'err':>4} {'ceil p50':>8}"
+        f" {'ceil p99':>8} {'ceil req/s':>10} {'ratio':>6} {'cpu ms':>7} {'ceil cpu':>8}"
+        f" {'cpu ratio':>9}"
     )
     for result, ceiling in pairs:
         print(
             f"{result.name:56} {result.p50:7.2f} {result.p99:7.2f} {result.rps:6.0f}"
-            f" {result.errors:4d} {ceiling.rps:10.0f} {result.rps / ceiling.rps:6.2f}"
-            f" {result.cpu_ms:7.2f} {ceiling.cpu_ms:8.2f} {ceiling.cpu_ms / result.cpu_ms:9.2f}"
+            f" {result.errors:4d} {ceiling.p50:8.2f} {ceiling.p99:8.2f} {ceiling.rps:10.0f}"
+            f" {result.rps / ceiling.rps:6.2f} {result.cpu_ms:7.2f} {ceiling.cpu_ms:8.2f}"
+            f" {ceiling.cpu_ms / result.cpu_ms:9.2f}"
         )
 
 
@@ -303,7 +296,7 @@ def serve(url: str, workers: int) -> tuple[subprocess.Popen[bytes], str]:
         env={**os.environ, "ML_PLATFORM_AUTH__TOKENS": BENCH_TOKENS},
     )
     base = f"http://127.0.0.1:{port}"
-    wait_ready(base, process)
+    wait_ready(base, process, READY_SECONDS)
     return process, base
 
 

@@ -16,7 +16,8 @@ import psycopg
 import pytest
 
 from ml_platform.monitor.leader import MONITOR_LOCK_KEY
-from tests_support import KUBECONFIG, free_port, wait_ready
+from ml_platform.readiness import free_port, wait_ready
+from tests_support import KUBECONFIG
 
 CLI = str(Path(sys.executable).parent / "ml-platform")
 

@@ -4,15 +4,13 @@ from __future__ import annotations
 
 import io
 import json
-import socket
-import subprocess
-import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 from fastapi import FastAPI
 
 KUBECONFIG = """
@@ -29,36 +27,29 @@ users: [{name: admin, user: {}}]
 AppFactory = Callable[..., AbstractAsyncContextManager[FastAPI]]
 
 
+def app_fixture(settings_fixture: str) -> Any:
+    """A fixture: the app started by ``app_factory`` with the settings that the (synchronous)
+    fixture named ``settings_fixture`` gives, e.g. ``live_app = app_fixture("live_settings")``
+    in a conftest. That fixture must build on ``settings``, the test database's."""
+
+    @pytest.fixture
+    async def started_app(
+        request: pytest.FixtureRequest, app_factory: AppFactory, settings: Any
+    ) -> AsyncIterator[FastAPI]:
+        # ``settings`` is named so that pytest sees the dependency on the test database and
+        # runs the tests once per backend; the named fixture is looked up only at run time.
+        async with app_factory(request.getfixturevalue(settings_fixture)) as app:
+            yield app
+
+    return started_app
+
+
 @asynccontextmanager
 async def app_client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
     """An async HTTP client talking to ``app`` in-process."""
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
         yield client
-
-
-def free_port() -> int:
-    """A TCP port on 127.0.0.1 that is free right now."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-def wait_ready(base: str, process: subprocess.Popen[Any], deadline_s: float) -> None:
-    """Return once the server at ``base`` answers /ready; fail if ``process`` exits first or
-    ``deadline_s`` passes (a busy machine may need tens of seconds to start it)."""
-    deadline = time.monotonic() + deadline_s
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise AssertionError(f"server exited early: {process.returncode}")
-        try:
-            if httpx.get(f"{base}/ready", timeout=1).status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        time.sleep(0.1)
-    raise AssertionError("server did not become ready")
 
 
 # The exact request of ui-contract.md, kept as the user-facing example.

@@ -11,8 +11,11 @@ ENV PIP_NO_CACHE_DIR=1 \
 WORKDIR /src
 RUN python -m venv /opt/venv
 COPY constraints.txt pyproject.toml ./
+# The service's dependencies, plus kubernetes-validate (a dev extra): it ships the official
+# Kubernetes schemas the simulator decodes requests with.
 RUN /opt/venv/bin/python -c "import tomllib; print('\\n'.join(tomllib.load(open('pyproject.toml', 'rb'))['project']['dependencies']))" > /tmp/requirements.txt \
- && /opt/venv/bin/pip install -c constraints.txt -r /tmp/requirements.txt
+ && /opt/venv/bin/pip install -c constraints.txt -r /tmp/requirements.txt \
+ && /opt/venv/bin/pip install -c constraints.txt kubernetes-validate
 COPY README.md ./
 COPY src ./src
 RUN /opt/venv/bin/pip wheel --no-deps --wheel-dir /tmp/wheels . \

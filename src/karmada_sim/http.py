@@ -20,7 +20,7 @@ from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 from starlette.types import Receive, Scope, Send
 
-from karmada_sim import discovery, errors, tables
+from karmada_sim import decoding, discovery, errors, openapi, tables
 from karmada_sim.clock import Clock
 from karmada_sim.control import handle_control
 from karmada_sim.faults import Faults, RequestStats
@@ -238,11 +238,11 @@ class ApiServer:
         if head == "openapi" and segments[1:2] == ["v3"]:
             self.stats.record("discovery", "openapi")
             if len(segments) == 2:
-                return json_response(discovery.openapi_v3_root())
-            doc = discovery.openapi_v3_group_version("/".join(segments[2:]))
-            if doc is None:
+                return json_response(openapi.root())
+            document = openapi.group_version("/".join(segments[2:]))
+            if document is None:
                 raise errors.path_not_found()
-            return json_response(doc)
+            return json_response(document)
         if head in ("healthz", "readyz", "livez") and len(segments) == 1:
             return Response(b"ok", media_type="text/plain")
         if head == "api":
@@ -295,9 +295,6 @@ class ApiServer:
         """CRUD, watch and subresources on one resource path."""
         method = request.method
         res = addr.res
-        if method != "GET" and request.query_params.get("dryRun"):
-            # Refused rather than ignored: ignoring it would persist what the client only tried.
-            raise errors.bad_request("dryRun is not supported by the ml-platform simulator")
         if addr.subresource is not None:
             return await self.serve_subresource(request, addr, target)
         if addr.name is None:
@@ -494,19 +491,25 @@ class ApiServer:
         return StreamingResponse(events(), media_type=JSON)
 
     async def create(self, request: Request, addr: Address, target: Target) -> Response:
-        """POST on a collection: 201 with the stored object."""
+        """POST on a collection: 201 with the object as stored (or as it would be, dryRun)."""
+        dry_run, directive = write_options(request)
         obj = await read_object(request)
         res = addr.res
         check_type(obj, res)
+        decoded = decoding.decode(res, obj, directive=directive)
+        obj = decoded.obj
         if res.status_subresource:
             obj.pop("status", None)
-        created = target.store.create(res, obj, namespace=addr.namespace)
-        return json_response(created, 201)
+        created = target.store.create(res, obj, namespace=addr.namespace, dry_run=dry_run)
+        return with_warnings(json_response(created, 201), decoded.warnings)
 
     async def replace(self, request: Request, addr: Address, target: Target) -> Response:
         """PUT an object or its status."""
+        dry_run, directive = write_options(request)
         obj = await read_object(request)
         check_type(obj, addr.res)
+        decoded = decoding.decode(addr.res, obj, directive=directive)
+        obj = decoded.obj
         meta = obj.setdefault("metadata", {})
         if not isinstance(meta, dict):
             raise errors.bad_request("metadata must be an object")
@@ -523,7 +526,10 @@ class ApiServer:
                     "the request"
                 )
             meta["namespace"] = addr.namespace
-        return json_response(target.store.replace(addr.res, obj, subresource=addr.subresource))
+        replaced = target.store.replace(
+            addr.res, obj, subresource=addr.subresource, dry_run=dry_run
+        )
+        return with_warnings(json_response(replaced), decoded.warnings)
 
     async def patch(self, request: Request, addr: Address, target: Target) -> Response:
         """PATCH with merge, JSON or (built-in kinds) strategic-merge semantics."""
@@ -531,8 +537,16 @@ class ApiServer:
         patch_type = _PATCH_TYPES.get(content_type)
         if patch_type is None or (patch_type == "strategic" and addr.res.custom):
             raise errors.unsupported_media_type(strategic=not addr.res.custom)
+        dry_run, directive = write_options(request)
         body = await read_json(request)
         assert addr.name is not None
+        warnings: list[str] = []
+
+        def admit(patched: dict[str, Any]) -> dict[str, Any]:
+            decoded = decoding.decode(addr.res, patched, directive=directive, patched=True)
+            warnings.extend(decoded.warnings)
+            return decoded.obj
+
         patched = target.store.patch(
             addr.res,
             addr.namespace,
@@ -540,13 +554,15 @@ class ApiServer:
             body,
             patch_type=patch_type,
             subresource=addr.subresource,
+            dry_run=dry_run,
+            admit=admit,
         )
-        return json_response(patched)
+        return with_warnings(json_response(patched), warnings)
 
     async def delete(self, request: Request, addr: Address, target: Target) -> Response:
         """DELETE one object: the object while finalizers hold it, else Status Success."""
         assert addr.name is not None
-        policy, preconditions = await delete_options(request)
+        policy, preconditions, dry_run = await delete_options(request)
         res = addr.res
         last = target.store.delete(
             res,
@@ -554,11 +570,17 @@ class ApiServer:
             addr.name,
             propagation_policy=policy,
             preconditions=preconditions,
+            dry_run=dry_run,
         )
         # A foreground delete answers the object marked with its finalizer, as the apiserver
         # does before its garbage collector (here inside the request) removes it.
         marked = policy == "Foreground"
-        if res == POD or marked or target.store.find(res, addr.namespace, addr.name) is not None:
+        remains = (
+            bool(last["metadata"].get("finalizers"))
+            if dry_run
+            else target.store.find(res, addr.namespace, addr.name) is not None
+        )
+        if res == POD or marked or remains:
             response = json_response(last)
         else:
             response = json_response(errors.success_status(res, addr.name, last["metadata"]["uid"]))
@@ -568,7 +590,7 @@ class ApiServer:
 
     async def delete_collection(self, request: Request, addr: Address, target: Target) -> Response:
         """DELETE on a collection: delete every selected object; answer with their list."""
-        policy, _ = await delete_options(request)
+        policy, _, dry_run = await delete_options(request)
         query = request.query_params
         res = addr.res
         page = target.store.list(
@@ -582,7 +604,11 @@ class ApiServer:
             meta = obj["metadata"]
             deleted.append(
                 target.store.delete(
-                    res, meta.get("namespace"), meta["name"], propagation_policy=policy
+                    res,
+                    meta.get("namespace"),
+                    meta["name"],
+                    propagation_policy=policy,
+                    dry_run=dry_run,
                 )
             )
         return json_response(
@@ -759,12 +785,31 @@ def check_type(obj: dict[str, Any], res: Resource) -> None:
         )
 
 
-async def delete_options(request: Request) -> tuple[str | None, dict[str, Any] | None]:
-    """propagationPolicy and preconditions from the DeleteOptions body or the query."""
+async def delete_options(
+    request: Request,
+) -> tuple[str | None, dict[str, Any] | None, bool]:
+    """propagationPolicy, preconditions and dryRun from the DeleteOptions body or the query."""
     body = await read_json(request)
     options = body if isinstance(body, dict) else {}
     policy = request.query_params.get("propagationPolicy") or options.get("propagationPolicy")
     preconditions = options.get("preconditions")
     if preconditions is not None and not isinstance(preconditions, dict):
         raise errors.bad_request("preconditions must be an object")
-    return policy, preconditions
+    dry_run = request.query_params.getlist("dryRun") or list(options.get("dryRun") or [])
+    return policy, preconditions, decoding.dry_run(dry_run)
+
+
+def write_options(request: Request) -> tuple[bool, str]:
+    """`dryRun` and `fieldValidation` of a create, update or patch."""
+    query = request.query_params
+    return decoding.dry_run(query.getlist("dryRun")), decoding.field_validation(
+        query.get("fieldValidation")
+    )
+
+
+def with_warnings(response: Response, warnings: list[str]) -> Response:
+    """One `Warning: 299 - "..."` header per warning, as the apiserver sends them."""
+    for text in warnings:
+        escaped = text.replace("\\", "\\\\").replace('"', '\\"')
+        response.headers.append("Warning", f'299 - "{escaped}"')
+    return response

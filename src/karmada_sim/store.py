@@ -359,9 +359,17 @@ class Store:
     # ---------------------------------------------------------------------------- writes
 
     def create(
-        self, res: Resource, obj: dict[str, Any], *, namespace: str | None = None
+        self,
+        res: Resource,
+        obj: dict[str, Any],
+        *,
+        namespace: str | None = None,
+        dry_run: bool = False,
     ) -> dict[str, Any]:
-        """Create an object and return a copy as stored (uid, timestamps, versions set)."""
+        """Create an object and return a copy as stored (uid, timestamps, versions set).
+
+        With `dry_run` every check runs but nothing is stored: the answer has no
+        resourceVersion, as the apiserver's dry run answers."""
         obj = clone(obj)
         meta = _meta(obj)
         if res.namespaced:
@@ -398,6 +406,8 @@ class Store:
         meta.pop("deletionTimestamp", None)
         meta.pop("deletionGracePeriodSeconds", None)
         meta.pop("resourceVersion", None)
+        if dry_run:
+            return clone(obj)
         self.write(res, key, obj, None, "ADDED")
         return self._entry(res, namespace, name).copy()
 
@@ -424,7 +434,12 @@ class Store:
             )
 
     def replace(
-        self, res: Resource, obj: dict[str, Any], *, subresource: str | None = None
+        self,
+        res: Resource,
+        obj: dict[str, Any],
+        *,
+        subresource: str | None = None,
+        dry_run: bool = False,
     ) -> dict[str, Any]:
         """PUT: replace an object (or only its status with `subresource="status"`)."""
         meta = _meta(obj)
@@ -449,7 +464,7 @@ class Store:
                     )
                 ],
             )
-        return self._update(res, entry, clone(obj), subresource=subresource)
+        return self._update(res, entry, clone(obj), subresource=subresource, dry_run=dry_run)
 
     def update_status(
         self, res: Resource, namespace: str | None, name: str, status: dict[str, Any]
@@ -469,8 +484,11 @@ class Store:
         *,
         patch_type: str,
         subresource: str | None = None,
+        dry_run: bool = False,
+        admit: Callable[[dict[str, Any]], dict[str, Any]] | None = None,
     ) -> dict[str, Any]:
-        """PATCH with `merge`, `json` or `strategic` (built-in kinds only) semantics."""
+        """PATCH with `merge`, `json` or `strategic` (built-in kinds only) semantics; `admit`
+        decodes the patched object (pruning, validation) before it is stored."""
         entry = self._entry(res, namespace, name)
         current = entry.copy()
         try:
@@ -497,6 +515,8 @@ class Store:
             ) from exc
         if not isinstance(patched, dict):
             raise errors.bad_request("the patch result is not an object")
+        if admit is not None:
+            patched = admit(patched)
         meta = _meta(patched)
         sent_rv = meta.get("resourceVersion")
         if sent_rv and str(sent_rv) != entry.obj["metadata"]["resourceVersion"]:
@@ -515,10 +535,16 @@ class Store:
                         )
                     ],
                 )
-        return self._update(res, entry, patched, subresource=subresource)
+        return self._update(res, entry, patched, subresource=subresource, dry_run=dry_run)
 
     def _update(
-        self, res: Resource, entry: Entry, new: dict[str, Any], *, subresource: str | None
+        self,
+        res: Resource,
+        entry: Entry,
+        new: dict[str, Any],
+        *,
+        subresource: str | None,
+        dry_run: bool = False,
     ) -> dict[str, Any]:
         old = entry.obj
         old_meta = old["metadata"]
@@ -558,6 +584,8 @@ class Store:
                 new_meta["generation"] = old_meta["generation"] + 1
         if new == old:
             return entry.copy()
+        if dry_run:
+            return clone(new)
         meta = new["metadata"]
         key = self.key(res, meta.get("namespace"), meta["name"])
         if meta.get("deletionTimestamp") and not meta.get("finalizers"):
@@ -574,16 +602,18 @@ class Store:
         *,
         propagation_policy: str | None = None,
         preconditions: dict[str, Any] | None = None,
+        dry_run: bool = False,
     ) -> dict[str, Any]:
         """DELETE: remove now, or mark with deletionTimestamp while finalizers remain.
 
         Returns the object's last state; it still exists exactly when it has a
-        deletionTimestamp and `find` returns it.
+        deletionTimestamp and `find` returns it. With `dry_run` the checks run and the state
+        it would have is returned; nothing changes.
         """
         entry = self._entry(res, namespace, name)
         obj = entry.obj
         meta = obj["metadata"]
-        if res == NAMESPACE and not preconditions:
+        if res == NAMESPACE and not preconditions and not dry_run:
             return self.namespaces.terminate(name)
         if preconditions:
             want_uid = preconditions.get("uid")
@@ -617,6 +647,17 @@ class Store:
                 ],
             )
         key = self.key(res, namespace, name)
+        if dry_run:
+            would = clone(obj)
+            would["metadata"].setdefault("deletionTimestamp", self.clock.timestamp())
+            if policy == "Foreground" and "foregroundDeletion" not in would["metadata"].get(
+                "finalizers", []
+            ):
+                would["metadata"]["finalizers"] = [
+                    *would["metadata"].get("finalizers", []),
+                    "foregroundDeletion",
+                ]
+            return would
         if policy == "Orphan":
             self.gc.orphan(meta["uid"])
         finalizers = list(meta.get("finalizers") or [])

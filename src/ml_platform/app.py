@@ -24,6 +24,7 @@ from ml_platform.clusters.directory import ClusterDirectory
 from ml_platform.clusters.router import router as clusters_router
 from ml_platform.config import Settings
 from ml_platform.db.engine import build_engine, build_read_sessionmaker, build_sessionmaker
+from ml_platform.db.readpool import build_read_pool
 from ml_platform.errors import install_exception_handlers
 from ml_platform.jobs.logs import Capture, StreamSlots, capture_driver_log
 from ml_platform.jobs.models import TrainingJob
@@ -121,6 +122,9 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     app.state.engine = engine
     app.state.sessionmaker = build_sessionmaker(engine)
     app.state.read_sessionmaker = build_read_sessionmaker(engine)
+    read_pool = app.state.read_pool = build_read_pool(engine, settings.database)
+    if read_pool is not None:
+        await read_pool.open()
     gateway = app.state.gateway = build_gateway(settings)
     app.state.background_services = build_background_services(app)
     started: list[BackgroundService] = []
@@ -134,6 +138,8 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await stop_services(started, settings.shutdown_timeout_seconds * SERVICE_STOP_SHARE)
         if gateway is not None:
             await gateway.close()
+        if read_pool is not None:
+            await read_pool.close()
         await engine.dispose()
         log.info("app.stopped")
 
@@ -161,6 +167,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.state.metrics = Metrics()
     app.state.background_services = []
     app.state.gateway = None
+    app.state.read_pool = None
     app.state.cluster_directory = ClusterDirectory()
     app.state.log_streams = StreamSlots(settings.http.max_log_streams)
     app.state.monitor = None

@@ -30,6 +30,7 @@ from uvicorn.config import STARTUP_FAILURE
 from uvicorn.supervisors import Multiprocess
 
 from ml_platform.app import REQUEST_DRAIN_SHARE, create_app, freeze_startup_objects
+from ml_platform.auth.authenticator import build_authenticator
 from ml_platform.auth.tokens import AuthConfigError
 from ml_platform.config import (
     Environment,
@@ -196,7 +197,11 @@ def _serve(settings: Settings) -> int:
     then serve in this process or in ``settings.workers``."""
     try:
         # Before anything else, so a service nobody has to sign in to never starts by accident.
-        app = create_app(settings)
+        build_authenticator(
+            auth=settings.auth,
+            oidc=settings.oidc,
+            allow_unauthenticated=settings.allow_unauthenticated,
+        )
     except AuthConfigError as exc:
         sys.stderr.write(f"ml-platform: refusing to start: {exc}\n")
         return EXIT_USAGE
@@ -209,7 +214,7 @@ def _serve(settings: Settings) -> int:
             return EXIT_DATABASE_UNAVAILABLE
     if settings.workers > 1:
         return _serve_workers(settings)  # each worker builds its own app
-    return asyncio.run(_serve_here(app, settings))
+    return asyncio.run(_serve_here(create_app(settings), settings))
 
 
 async def _serve_here(app: FastAPI, settings: Settings) -> int:

@@ -124,6 +124,13 @@ class DatabaseSettings(BaseModel):
         description="Extra connections opened under load. Keep replicas x (pool_size + "
         "max_overflow) below Postgres' max_connections minus its reserved connections.",
     )
+    read_pool_size: int = Field(
+        default=4,
+        ge=1,
+        le=1000,
+        description="Postgres connections kept for the job list and single-job reads, besides "
+        "pool_size + max_overflow (they bypass the ORM for speed).",
+    )
     pool_recycle_seconds: int = Field(
         default=3600, ge=1, description="Connections older than this are replaced."
     )

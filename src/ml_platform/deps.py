@@ -9,7 +9,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from ml_platform.clusters.directory import ClusterDirectory
 from ml_platform.config import Settings
-from ml_platform.db.session import get_read_session, get_session, get_write_session
+from ml_platform.db.readpool import ReadPool
+from ml_platform.db.session import get_document_reader, get_session, get_write_session
 from ml_platform.karmada.errors import KarmadaUnavailable
 from ml_platform.karmada.gateway import KarmadaGateway
 
@@ -47,7 +48,10 @@ def get_cluster_directory(request: Request) -> ClusterDirectory:
 SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
 # For the routes that change a job's state: serialized with other writers on SQLite.
 WriteSessionDep = Annotated[AsyncSession, Depends(get_write_session, scope="function")]
-ReadSessionDep = Annotated[AsyncSession, Depends(get_read_session, scope="function")]
+# For the job document reads (GET /jobs, GET /jobs/{id}): nothing to commit.
+DocumentReaderDep = Annotated[
+    ReadPool | AsyncSession, Depends(get_document_reader, scope="function")
+]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 GatewayDep = Annotated[KarmadaGateway, Depends(get_gateway)]
 OptionalGatewayDep = Annotated[KarmadaGateway | None, Depends(get_optional_gateway)]

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import psycopg
 import structlog
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -142,8 +143,10 @@ async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
 
 
 def _is_unavailable(exc: Exception) -> bool:
-    """Pool wait timeouts and lost/refused connections, as opposed to bugs in a statement."""
-    if isinstance(exc, sa_exc.TimeoutError):
+    """Pool wait timeouts and lost/refused connections, as opposed to bugs in a statement
+    (through SQLAlchemy, or psycopg's own on the read pool)."""
+    # psycopg_pool.PoolTimeout is an OperationalError.
+    if isinstance(exc, sa_exc.TimeoutError | psycopg.OperationalError):
         return True
     if isinstance(exc, sa_exc.DBAPIError):
         return exc.connection_invalidated or isinstance(
@@ -183,5 +186,6 @@ def install_exception_handlers(app: FastAPI) -> None:
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(sa_exc.SQLAlchemyError, _database_error)
+    app.add_exception_handler(psycopg.Error, _database_error)
     app.add_exception_handler(StaleDataError, _stale_error)
     app.add_exception_handler(Exception, _unexpected_error)

@@ -14,7 +14,7 @@ from auth.callers import OTHER_TEAM, TEAM, Tokens, token_entries
 from ml_platform.auth.settings import AuthSettings
 from ml_platform.config import Settings
 from ml_platform.policy.settings import PolicySettings
-from tests_support import AppFactory, app_client
+from tests_support import app_client, app_fixture
 
 
 @pytest.fixture
@@ -41,11 +41,8 @@ def auth_settings(karmada_settings: Settings, tokens: Tokens) -> Settings:
     return with_auth(karmada_settings, tokens)
 
 
-@pytest.fixture
-async def auth_app(auth_settings: Settings, app_factory: AppFactory) -> AsyncIterator[FastAPI]:
-    """The app with authentication on."""
-    async with app_factory(auth_settings) as app:
-        yield app
+# The app with authentication on.
+auth_app = app_fixture("auth_settings")
 
 
 @pytest.fixture

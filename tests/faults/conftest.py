@@ -13,7 +13,7 @@ from fastapi import FastAPI
 from karmada_sim.server import SimulatorServer
 from karmada_sim.simulator import ClusterSpec, Simulator, Timings
 from ml_platform.config import Settings
-from tests_support import AppFactory, app_client
+from tests_support import app_client, app_fixture
 
 from .support import FAULT_CLUSTERS, Scale, fault_settings
 
@@ -45,11 +45,8 @@ def live_settings(settings: Settings, fault_simulator: SimulatorServer, tmp_path
     return fault_settings(settings, kubeconfig)
 
 
-@pytest.fixture
-async def live_app(live_settings: Settings, app_factory: AppFactory) -> AsyncIterator[FastAPI]:
-    """The app with its monitor running."""
-    async with app_factory(live_settings) as app:
-        yield app
+# The app with its monitor running.
+live_app = app_fixture("live_settings")
 
 
 @pytest.fixture

@@ -13,7 +13,7 @@ from typing import Any
 
 import httpx
 
-from tests_support import free_port, wait_ready
+from ml_platform.readiness import free_port, wait_ready
 
 CLI = str(Path(sys.executable).parent / "ml-platform")
 START_SECONDS = 90  # the suite may run on a busy machine

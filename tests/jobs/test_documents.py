@@ -70,7 +70,14 @@ async def test_reads_write_the_bytes_of_the_response_model(
                 observed_at=datetime(2026, 3, 1, 12, 0, 1, 250, tzinfo=UTC),
                 completed_at=datetime(2026, 3, 1, 13, 30, 0, 999999, tzinfo=UTC),
                 target_clusters=["member1", "member2"],
+                cluster_status={"member2": {"phase": "Running"}, "member10": {}, "a": None},
             )
+        )
+        # A message with every kind of character, and a status stored as JSON null.
+        await connection.execute(
+            update(TrainingJob)
+            .where(TrainingJob.id == second["id"])
+            .values(message=ODD_VALUES["TEXT"] + ODD_VALUES["CONTROL"], cluster_status=None)
         )
 
     jobs = await _stored_jobs(app)

@@ -195,6 +195,7 @@ async def test_list_is_newest_first_and_filters(client: httpx.AsyncClient) -> No
     assert await ids(q=b["id"][-8:]) == [b["id"]]
     assert await ids(q="%") == []
     assert await ids(q="_") == []
+    assert await ids(q="\\") == []  # the LIKE escape character itself
     assert await ids(namespace="nobody") == []
     # A listed job is the very document GET /jobs/{id} returns.
     listed = (await client.get(JOBS, params={"q": a["id"]})).json()

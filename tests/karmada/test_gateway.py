@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import re
 from pathlib import Path
 
 import pytest
@@ -38,6 +39,19 @@ async def test_create_refuses_a_name_owned_by_someone_else(gateway: KarmadaGatew
     await gateway.create(_policy("p2", None))
     with pytest.raises(KarmadaRejected, match="does not own"):
         await gateway.create(_policy("p2", "job-2"))
+
+
+async def test_create_refuses_fields_the_api_server_does_not_know(
+    gateway: KarmadaGateway,
+) -> None:
+    """Creates are strict: an unknown field fails the create instead of being pruned away."""
+    policy = _policy("p-strict", "job-strict")
+    policy["spec"] = {"resourceSelectors": [{"apiVersion": "v1", "kind": "Pod"}], "placment": {}}
+    with pytest.raises(
+        KarmadaRejected, match=re.escape('strict decoding error: unknown field "spec.placment"')
+    ):
+        await gateway.create(policy)
+    assert await gateway.get(ObjectRef.of(policy)) is None
 
 
 async def test_delete_reports_gone_and_tolerates_missing(gateway: KarmadaGateway) -> None:

@@ -3,7 +3,6 @@
 import json
 import os
 import shutil
-import socket
 import stat
 import subprocess
 import sys
@@ -15,6 +14,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
+from ml_platform.readiness import free_port
 
 BASH = shutil.which("bash") or "/bin/bash"
 
@@ -164,13 +165,6 @@ def test_nginx_conf_content(repo_root: Path) -> None:
         "Content-Security-Policy",
     ):
         assert conf.count(f"add_header {header} ") == locations, header
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 def fetch(url: str) -> tuple[int, dict[str, str], bytes]:

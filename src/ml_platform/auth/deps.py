@@ -12,7 +12,7 @@ from fastapi import Depends, Request
 from ml_platform.auth.authenticator import Authenticator
 from ml_platform.auth.caller import Caller, Role
 from ml_platform.auth.context import set_actor
-from ml_platform.deps import SessionDep
+from ml_platform.db.session import read_session
 from ml_platform.errors import NotFoundError
 from ml_platform.jobs import repository
 
@@ -43,17 +43,18 @@ def require(role: Role) -> Callable[[Caller], Awaitable[Caller]]:
     return check
 
 
-async def job_access(request: Request, caller: CallerDep, session: SessionDep) -> Caller:
+async def job_access(request: Request, caller: CallerDep) -> Caller:
     """Router guard of the jobs API: viewer reads, editor changes; a route naming a job also
     needs the job's namespace in the caller's scope (403; 404 for no such job)."""
     caller.require_role(Role.EDITOR if request.method in MUTATING_METHODS else Role.VIEWER)
     job_id = request.path_params.get("job_id")
     if job_id is None or caller.namespaces is None:
         return caller
-    # Only scoped callers pay for this lookup; the session is the request's own (cached).
+    # Only scoped callers pay for this lookup (the others open no session at all).
     namespace = None
     if len(job_id) <= MAX_JOB_ID_LENGTH and "\x00" not in job_id:
-        namespace = await repository.job_namespace(session=session, job_id=job_id)
+        async with read_session(request) as session:
+            namespace = await repository.job_namespace(session=session, job_id=job_id)
     if namespace is None:
         raise NotFoundError(f"job {job_id[:80]!r} not found", {"id": job_id[:80]})
     caller.require_namespace(namespace)

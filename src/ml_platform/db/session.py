@@ -1,5 +1,5 @@
 """Request-scoped database sessions: one that commits on success and rolls back on error, and
-one for single-statement reads."""
+one for single-statement reads; and the connection of the job document reads."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from fastapi import Request
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from ml_platform.db.engine import WRITE_OPTION
+from ml_platform.db.readpool import ReadPool
 
 
 async def begin_write(session: AsyncSession) -> None:
@@ -49,8 +50,17 @@ async def get_write_session(request: Request) -> AsyncIterator[AsyncSession]:
         yield session
 
 
-async def get_read_session(request: Request) -> AsyncIterator[AsyncSession]:
-    """Yield an autocommit session for a request that reads with one statement."""
+def read_session(request: Request) -> AsyncSession:
+    """An autocommit session for reads of one statement each (``async with``)."""
     sessionmaker: async_sessionmaker[AsyncSession] = request.app.state.read_sessionmaker
-    async with sessionmaker() as session:
+    return sessionmaker()
+
+
+async def get_document_reader(request: Request) -> AsyncIterator[ReadPool | AsyncSession]:
+    """The read pool (Postgres), else a read session (SQLite)."""
+    pool: ReadPool | None = request.app.state.read_pool
+    if pool is not None:
+        yield pool
+        return
+    async with read_session(request) as session:
         yield session

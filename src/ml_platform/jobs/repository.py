@@ -8,13 +8,17 @@ from datetime import datetime
 from typing import Any, TypeVar, cast
 
 from sqlalchemy import (
+    JSON,
+    ColumnElement,
     Row,
     Select,
     Table,
+    Text,
     bindparam,
     delete,
     func,
     insert,
+    literal_column,
     or_,
     select,
     text,
@@ -25,6 +29,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ml_platform.auth.context import current_actor
+from ml_platform.db.readpool import ReadPool
 from ml_platform.jobs.models import JobEvent, JobLog, TrainingJob
 
 _S = TypeVar("_S", bound=Select[*tuple[Any, ...]])
@@ -97,39 +102,104 @@ async def get_job_by_idempotency_key(*, session: AsyncSession, key: str) -> Trai
     return (await session.scalars(statement)).one_or_none()
 
 
-# What the API shows of a job (documents.job_document): the list and the single read fetch
-# these table columns, not ORM objects, whose loading cost more than the query.
-_JOB_TABLE = cast(Table, TrainingJob.__table__)
-DOCUMENT_COLUMNS = tuple(
-    _JOB_TABLE.c[name]
-    for name in (
-        "id", "job_name", "namespace", "algorithm", "priority", "request", "status", "reason",
-        "message", "target_clusters", "cluster_status", "workload_kind", "created_by",
-        "created_at", "updated_at", "submitted_at", "started_at", "completed_at", "observed_at",
-    )
+# What the API shows of a job (documents.job_document), in this order: table columns, except
+# that ``request`` is the stored JSON's text (see documents.compact_json) and ``clusters`` is
+# the JSON list of ``cluster_status``'s keys, built by the database (the whole per-cluster
+# status is not needed for its names).
+DOCUMENT_FIELDS = (
+    "id", "job_name", "namespace", "algorithm", "priority", "request", "status", "reason",
+    "message", "target_clusters", "clusters", "workload_kind", "created_by", "created_at",
+    "updated_at", "submitted_at", "started_at", "completed_at", "observed_at",
 )  # fmt: skip
+DOCUMENT_ID = DOCUMENT_FIELDS.index("id")
+DOCUMENT_CREATED_AT = DOCUMENT_FIELDS.index("created_at")
+_CLUSTER_NAMES = {
+    "postgresql": "CASE jsonb_typeof(cluster_status) WHEN 'object' THEN"
+    " (SELECT jsonb_agg(k) FROM jsonb_object_keys(cluster_status) AS k) END",
+    "sqlite": "CASE json_type(cluster_status) WHEN 'object' THEN"
+    " (SELECT json_group_array(key) FROM json_each(cluster_status)) END",
+}
+_JOB_TABLE = cast(Table, TrainingJob.__table__)
 
 
-async def get_job_document_row(*, session: AsyncSession, job_id: str) -> Row[Any] | None:
-    """The ``DOCUMENT_COLUMNS`` of the job with this id."""
-    statement = select(*DOCUMENT_COLUMNS).where(_JOB_TABLE.c.id == job_id)
-    return (await session.execute(statement)).one_or_none()
+def _document_columns(dialect: str) -> list[ColumnElement[Any]]:
+    # Table columns, not ORM attributes: one ORM attribute would route the statement through
+    # the ORM, whose loading cost more than the query.
+    special: dict[str, ColumnElement[Any]] = {
+        "request": _JOB_TABLE.c.request.cast(Text).label("request"),
+        "clusters": literal_column(_CLUSTER_NAMES[dialect], JSON()).label("clusters"),
+    }
+    return [special[name] if name in special else _JOB_TABLE.c[name] for name in DOCUMENT_FIELDS]
+
+
+# The same read on the read pool (Postgres), as plain SQL: building and compiling a statement
+# cost more than running it.
+_PG_SPECIAL = {"request": "request::text", "clusters": _CLUSTER_NAMES["postgresql"]}
+_PG_DOCUMENT_COLUMNS = ", ".join(_PG_SPECIAL.get(name, name) for name in DOCUMENT_FIELDS)
+_PG_DOCUMENT_SELECT = f"SELECT {_PG_DOCUMENT_COLUMNS} FROM training_job"
+
+# A document read's connection: the read pool on Postgres, else a read session.
+DocumentReader = ReadPool | AsyncSession
+DocumentRow = Sequence[Any]
+
+
+async def get_job_document_row(*, reader: DocumentReader, job_id: str) -> DocumentRow | None:
+    """The ``DOCUMENT_FIELDS`` of the job with this id."""
+    if isinstance(reader, ReadPool):
+        rows = await reader.fetch(f"{_PG_DOCUMENT_SELECT} WHERE id = %s", (job_id,))
+        return rows[0] if rows else None
+    columns = _document_columns(reader.get_bind().dialect.name)
+    statement = select(*columns).where(_JOB_TABLE.c.id == job_id)
+    return (await reader.execute(statement)).one_or_none()
 
 
 async def list_jobs(
-    *, session: AsyncSession, filters: JobFilters, after: Position | None, limit: int
-) -> list[Row[Any]]:
-    """The ``DOCUMENT_COLUMNS`` of up to ``limit`` jobs, newest first, strictly after ``after``.
-
-    Table columns throughout: one ORM attribute would route the statement through the ORM."""
+    *, reader: DocumentReader, filters: JobFilters, after: Position | None, limit: int
+) -> list[DocumentRow]:
+    """The ``DOCUMENT_FIELDS`` of up to ``limit`` jobs, newest first, strictly after ``after``."""
+    if isinstance(reader, ReadPool):
+        query, params = _pg_list_query(filters, after, limit)
+        return list(await reader.fetch(query, params))
     job = _JOB_TABLE.c
-    statement = _filtered(select(*DOCUMENT_COLUMNS), filters)
+    columns = _document_columns(reader.get_bind().dialect.name)
+    statement = _filtered(select(*columns), filters)
     if after is not None:
         statement = statement.where(
             tuple_(job.created_at, job.id) < tuple_(after.created_at, after.id)
         )
     statement = statement.order_by(job.created_at.desc(), job.id.desc())
-    return list((await session.execute(statement.limit(limit))).all())
+    return list((await reader.execute(statement.limit(limit))).all())
+
+
+def _pg_list_query(
+    filters: JobFilters, after: Position | None, limit: int
+) -> tuple[str, dict[str, Any]]:
+    """``list_jobs`` as SQL with named parameters: the conditions of ``_filtered``."""
+    conditions: list[str] = []
+    params: dict[str, Any] = {"limit": limit}
+    for column in ("namespace", "status", "algorithm"):
+        value = getattr(filters, column)
+        if value is not None:
+            conditions.append(f"{column} = %({column})s")
+            params[column] = value
+    if filters.namespaces is not None:
+        conditions.append("namespace = ANY(%(namespaces)s)")
+        params["namespaces"] = sorted(filters.namespaces)
+    if filters.q:
+        conditions.append("lower(id) LIKE %(q)s ESCAPE '\\'")
+        params["q"] = _like_pattern(filters.q)
+    if after is not None:
+        conditions.append("(created_at, id) < (%(after_created_at)s, %(after_id)s)")
+        params.update(after_created_at=after.created_at, after_id=after.id)
+    where = f" WHERE {' AND '.join(conditions)}" if conditions else ""
+    order = " ORDER BY created_at DESC, id DESC LIMIT %(limit)s"
+    return f"{_PG_DOCUMENT_SELECT}{where}{order}", params
+
+
+def _like_pattern(q: str) -> str:
+    # Ids are "<jobName>-<hex>" and always lowercase, so one LIKE on id covers both; it is on
+    # lower(id), the expression the trigram index (Postgres) is built on.
+    return f"%{_escape_like(q.lower())}%"
 
 
 def _filtered(statement: _S, filters: JobFilters) -> _S:
@@ -143,10 +213,7 @@ def _filtered(statement: _S, filters: JobFilters) -> _S:
     if filters.algorithm is not None:
         statement = statement.where(job.algorithm == filters.algorithm)
     if filters.q:
-        # Ids are "<jobName>-<hex>" and always lowercase, so one LIKE on id covers both; it
-        # is on lower(id), the expression the trigram index (Postgres) is built on.
-        pattern = f"%{_escape_like(filters.q.lower())}%"
-        statement = statement.where(func.lower(job.id).like(pattern, escape="\\"))
+        statement = statement.where(func.lower(job.id).like(_like_pattern(filters.q), escape="\\"))
     return statement
 
 

@@ -12,9 +12,9 @@ from ml_platform.api import API_PREFIX
 from ml_platform.auth.deps import CallerDep
 from ml_platform.deps import (
     ClusterDirectoryDep,
+    DocumentReaderDep,
     GatewayDep,
     OptionalGatewayDep,
-    ReadSessionDep,
     SessionDep,
     SettingsDep,
     WriteSessionDep,
@@ -148,7 +148,7 @@ async def create_job(
 async def list_jobs(
     request: Request,
     caller: CallerDep,
-    session: ReadSessionDep,
+    reader: DocumentReaderDep,
     namespace: Annotated[str | None, Query(max_length=63, pattern=NO_NUL)] = None,
     status_: Annotated[str | None, Query(alias="status", max_length=16, pattern=NO_NUL)] = None,
     algorithm: Annotated[str | None, Query(max_length=63, pattern=NO_NUL)] = None,
@@ -170,7 +170,7 @@ async def list_jobs(
         q=q,
     )
     page = await service.list_jobs(
-        session=session,
+        reader=reader,
         filters=filters,
         cursor=cursor,
         limit=limit,
@@ -204,10 +204,10 @@ async def count_jobs(
 
 
 @router.get("/{job_id}", response_model=TrainingJobResponse, responses=_NOT_FOUND)
-async def get_job(job_id: str, session: ReadSessionDep) -> JobDocumentResponse:
+async def get_job(job_id: str, reader: DocumentReaderDep) -> JobDocumentResponse:
     """One job."""
     structlog.contextvars.bind_contextvars(job_id=job_id)
-    return JobDocumentResponse.one(await service.read_job(session=session, job_id=job_id))
+    return JobDocumentResponse.one(await service.read_job(reader=reader, job_id=job_id))
 
 
 @router.delete("/{job_id}", response_model=MessageResponse, responses=_NOT_FOUND)

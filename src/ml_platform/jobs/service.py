@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any, cast
 
 import structlog
-from sqlalchemy import Row, Table
+from sqlalchemy import Table
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ml_platform.algorithms import (
@@ -72,7 +72,7 @@ class CreatedJob:
 class JobPage:
     """One page of the job list and the cursor of the next page (None on the last page)."""
 
-    jobs: list[Row[Any]]  # repository.DOCUMENT_COLUMNS
+    jobs: list[repository.DocumentRow]  # repository.DOCUMENT_FIELDS
     next_cursor: str | None
 
 
@@ -262,27 +262,26 @@ async def get_job(*, session: AsyncSession, job_id: str, for_update: bool = Fals
     return job
 
 
-async def read_job(*, session: AsyncSession, job_id: str) -> Row[Any]:
-    """What ``GET /jobs/{id}`` shows of the job (``repository.DOCUMENT_COLUMNS``), or 404."""
+async def read_job(*, reader: repository.DocumentReader, job_id: str) -> repository.DocumentRow:
+    """What ``GET /jobs/{id}`` shows of the job (``repository.DOCUMENT_FIELDS``), or 404."""
     _check_job_id(job_id)
-    row = await repository.get_job_document_row(session=session, job_id=job_id)
+    row = await repository.get_job_document_row(reader=reader, job_id=job_id)
     if row is None:
         raise _not_found(job_id)
     return row
 
 
 async def list_jobs(
-    *, session: AsyncSession, filters: JobFilters, cursor: str | None, limit: int
+    *, reader: repository.DocumentReader, filters: JobFilters, cursor: str | None, limit: int
 ) -> JobPage:
     """One page of jobs, newest first."""
     after = decode_cursor(cursor) if cursor else None
-    rows = await repository.list_jobs(
-        session=session, filters=filters, after=after, limit=limit + 1
-    )
+    rows = await repository.list_jobs(reader=reader, filters=filters, after=after, limit=limit + 1)
     if len(rows) <= limit:
         return JobPage(rows, None)
     last = rows[limit - 1]
-    return JobPage(rows[:limit], encode_cursor(Position(last.created_at, last.id)))
+    position = Position(last[repository.DOCUMENT_CREATED_AT], last[repository.DOCUMENT_ID])
+    return JobPage(rows[:limit], encode_cursor(position))
 
 
 async def count_jobs(*, session: AsyncSession, filters: JobFilters) -> dict[str, int]:

@@ -41,6 +41,11 @@ CLUSTER_PROXY_PATH = "/apis/cluster.karmada.io/v1alpha1/clusters/{cluster}/proxy
 LIST_PAGE_SIZE = 500
 
 
+# Creates ask the API server to refuse fields it does not know (an older CRD, a typo) rather
+# than silently drop them: a job never runs with part of its manifest cut away.
+_STRICT = (("fieldValidation", "Strict"),)
+
+
 def _list_query(label_selector: str, token: str) -> list[tuple[str, Any]]:
     """Query of one LIST page: page size, optional selector, the ``continue`` token if any."""
     query: list[tuple[str, Any]] = [("limit", LIST_PAGE_SIZE)]
@@ -222,12 +227,18 @@ class KarmadaGateway:
         """Create ``manifest``; an existing object carrying the same job-id label counts as done.
 
         Returns the object as stored. Raises ``KarmadaRejected`` when the name is taken by an
-        object that is not ours, or the API server refuses the object for good.
+        object that is not ours, or the API server refuses the object for good (including a
+        field its schema does not know: creates are sent with ``fieldValidation=Strict``).
         """
         ref = ObjectRef.of(manifest)
         try:
             created = await self._call(
-                f"create {ref}", self._json, "POST", ref.resource.path(ref.namespace), (), manifest
+                f"create {ref}",
+                self._json,
+                "POST",
+                ref.resource.path(ref.namespace),
+                _STRICT,
+                manifest,
             )
         except KarmadaRejected as exc:
             if _reason(exc) != "AlreadyExists":
