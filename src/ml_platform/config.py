@@ -205,8 +205,9 @@ class HttpSettings(BaseModel):
         default=100,
         ge=1,
         le=10000,
-        description="Most driver-log streams (GET /jobs/{id}/logs/stream) followed at once; "
-        "each holds a thread and a connection to a member cluster. More are answered 503.",
+        description="Most driver-log streams (GET /jobs/{id}/logs/stream) at once, each counted "
+        "until its thread and its connection to a member cluster are gone (for a member that has "
+        "not answered yet, until its request times out). More are answered 503.",
     )
 
     ui_dir: Path | None = Field(

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import asyncio
 import threading
+from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -19,9 +21,13 @@ from ml_platform.jobs.logs import (
     StreamSlots,
     capture_driver_log,
     driver_log_events,
+    find_driver,
+    follow_driver_log,
     log_tail,
 )
 from ml_platform.jobs.models import JobLog
+from ml_platform.karmada import stream as stream_module
+from ml_platform.karmada.gateway import KarmadaGateway
 
 JOBS = "/api/v1/jobs"
 
@@ -219,6 +225,68 @@ async def test_a_stream_past_the_limit_is_503(
     slots.give_back()
     # A job with no driver left gets its stored log or a notice: no slot is needed.
     assert (await karmada_client.get(f"{JOBS}/no-such-job/logs/stream")).status_code == 404
+
+
+async def test_a_followed_logs_slot_is_held_until_its_thread_has_ended(
+    karmada_client: httpx.AsyncClient,
+    karmada_app: FastAPI,
+    simulator: SimulatorServer,
+    ui_request: dict[str, Any],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Leaving a stream waits briefly for its thread; this one's thread outlasts the wait.
+    monkeypatch.setattr(stream_module, "CLOSE_WAIT_SECONDS", 0.1)
+    job = (await karmada_client.post(JOBS, json=ui_request)).json()
+    advance(simulator, 60)
+    async with karmada_app.state.sessionmaker() as session:
+        stored = await repository.get_job(session=session, job_id=job["id"])
+        assert stored is not None
+        driver = await find_driver(
+            gateway=karmada_app.state.gateway, job=stored, settings=karmada_app.state.settings
+        )
+    assert driver is not None
+    kubeconfig = simulator.write_kubeconfig(tmp_path / "short.kubeconfig")
+    gateway = KarmadaGateway.from_kubeconfig(str(kubeconfig), timeout_seconds=1.5)
+    slots = StreamSlots(limit=1)
+
+    def follow() -> AsyncIterator[str]:
+        return follow_driver_log(
+            gateway=gateway, driver=driver, namespace="default", tail_lines=3, slots=slots
+        )
+
+    # A member slow to answer (a hung one never does): the request waits for its headers.
+    simulator.set_faults(
+        latency_seconds=4.0, paths=("/apis/cluster.karmada.io/v1alpha1/clusters/",)
+    )
+    try:
+        first = follow()
+        assert (await anext(first)).startswith("event: open")
+        await first.aclose()  # the client leaves before the member answered
+        # Its thread still waits for the member: the slot is still taken, a second is refused.
+        assert slots.open == 1
+        assert len(_follower_threads()) == 1
+        second = follow()
+        assert (await anext(second)).startswith("event: error")
+        # The request times out, the thread ends, and only then is the slot free.
+        for _ in range(300):
+            if slots.open == 0:
+                break
+            await asyncio.sleep(0.01)
+        assert slots.open == 0
+        assert _follower_threads() == []
+    finally:
+        simulator.set_faults()
+        await gateway.close()
+    third = follow()
+    assert (await anext(third)).startswith("event: open")
+    assert (await anext(third)).startswith("data: ")  # the member answers again
+    await third.aclose()
+    for _ in range(300):
+        if slots.open == 0:
+            break
+        await asyncio.sleep(0.01)
+    assert slots.open == 0
 
 
 def _follower_threads() -> list[threading.Thread]:

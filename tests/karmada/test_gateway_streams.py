@@ -18,7 +18,7 @@ from karmada_support import advance
 from ml_platform.jobs import repository
 from ml_platform.jobs.logs import DriverPod, find_driver
 from ml_platform.karmada import stream as stream_module
-from ml_platform.karmada.errors import KarmadaRejected
+from ml_platform.karmada.errors import KarmadaRejected, KarmadaUnavailable
 from ml_platform.karmada.gateway import KarmadaGateway, ObjectRef, WatchEvent
 from ml_platform.karmada.resources import CLUSTER, ApiResource
 from ml_platform.karmada.stream import split_lines
@@ -234,3 +234,86 @@ async def test_followed_logs_hold_one_thread_each_until_their_consumers_stop(
         task.cancel()
     await asyncio.wait(tasks)
     assert stream_threads() == []
+
+
+MEMBER_PROXY = ("/apis/cluster.karmada.io/v1alpha1/clusters/",)
+
+
+async def test_a_followed_log_waits_for_a_members_answer_no_longer_than_the_timeout(
+    karmada_client: httpx.AsyncClient,
+    karmada_app: FastAPI,
+    simulator: SimulatorServer,
+    ui_request: dict[str, Any],
+    tmp_path: Any,
+) -> None:
+    (driver,) = await _running_drivers(karmada_app, karmada_client, simulator, ui_request, 1)
+    kubeconfig = simulator.write_kubeconfig(tmp_path / "short.kubeconfig")
+    gateway = KarmadaGateway.from_kubeconfig(str(kubeconfig), timeout_seconds=1.0)
+    simulator.set_faults(latency_seconds=4.0, paths=MEMBER_PROXY)  # a member slow to answer
+    try:
+        started = time.monotonic()
+        async with gateway.follow_pod_log(
+            driver.cluster, namespace="default", pod=driver.name, container=driver.container
+        ) as lines:
+            with pytest.raises(KarmadaUnavailable):
+                await lines.open()
+        # The thread waited for the response's headers only as long as the request timeout.
+        assert time.monotonic() - started < 3.0
+        await wait_until(lambda: stream_threads() == [])
+    finally:
+        simulator.set_faults()
+        await gateway.close()
+
+
+async def test_a_followed_log_may_stay_silent_longer_than_the_timeout(
+    karmada_client: httpx.AsyncClient,
+    karmada_app: FastAPI,
+    simulator: SimulatorServer,
+    ui_request: dict[str, Any],
+    tmp_path: Any,
+) -> None:
+    (driver,) = await _running_drivers(karmada_app, karmada_client, simulator, ui_request, 1)
+    kubeconfig = simulator.write_kubeconfig(tmp_path / "short.kubeconfig")
+    gateway = KarmadaGateway.from_kubeconfig(str(kubeconfig), timeout_seconds=1.0)
+    try:
+        async with gateway.follow_pod_log(
+            driver.cluster,
+            namespace="default",
+            pod=driver.name,
+            container=driver.container,
+            tail_lines=0,
+        ) as lines:
+            await lines.open()
+            # The driver prints nothing: the read waits past the request timeout, and no
+            # line (nor an error, nor the end) comes.
+            waiting = asyncio.ensure_future(anext(lines))
+            done, _ = await asyncio.wait([waiting], timeout=2.5)
+            assert not done
+            assert [t.name for t in stream_threads()] == [f"karmada-log-{driver.name}"]
+            waiting.cancel()
+    finally:
+        await gateway.close()
+    assert stream_threads() == []
+
+
+def test_a_reader_whose_event_loop_closed_stops_reading(
+    simulator: SimulatorServer, tmp_path: Any
+) -> None:
+    kubeconfig = simulator.write_kubeconfig(tmp_path / "karmada.kubeconfig")
+    gateway = KarmadaGateway.from_kubeconfig(str(kubeconfig), timeout_seconds=5.0)
+
+    async def open_watch() -> None:
+        version = await gateway.current_resource_version(POLICIES)
+        await gateway.watch(POLICIES, resource_version=version, timeout_seconds=60).open()
+
+    loop = asyncio.new_event_loop()
+    loop.run_until_complete(open_watch())
+    loop.close()  # the process is ending: the stream is left open, nobody listens any more
+    assert len(stream_threads()) == 1
+    # An event comes: the reader cannot hand it over, and must not block for the next one.
+    asyncio.run(gateway.create(policy("after-the-loop")))
+    deadline = time.monotonic() + 5.0
+    while stream_threads() and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert stream_threads() == []
+    asyncio.run(gateway.close())

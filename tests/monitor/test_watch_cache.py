@@ -8,11 +8,12 @@ import asyncio
 import dataclasses
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import pytest
 from fastapi import FastAPI
+from structlog.testing import capture_logs
 
 from karmada_sim.server import SimulatorServer
 from ml_platform.karmada.gateway import JOB_ID_LABEL, KarmadaGateway, ObjectRef
@@ -129,6 +130,56 @@ async def test_a_server_behind_what_the_cache_saw_makes_it_list_again(
         assert {t.job_id for t in rayjobs.items()} == {"restored"}
     finally:
         await caches.stop()
+
+
+async def test_an_unexpected_error_is_logged_and_the_cache_lists_again(
+    gateway: KarmadaGateway,
+) -> None:
+    poisoned = {"poison"}  # the entry maker fails on this object once (a defect met in prod)
+
+    def picky(item: Mapping[str, Any]) -> Any:
+        name = item["metadata"]["name"]
+        if name in poisoned:
+            poisoned.discard(name)
+            raise TypeError("an entry maker met an object it did not expect")
+        return item
+
+    reflector = Reflector(gateway, RAYJOBS, entry=picky)
+    with capture_logs() as logs:
+        reflector.start()
+        try:
+            await wait_for(lambda: reflector.connected)
+            await gateway.create(rayjob("poison"))
+            await wait_for(lambda: reflector.lists == 2 and reflector.connected)
+            await gateway.create(rayjob("later"))
+            await wait_for(lambda: names(reflector) == {"poison", "later"})
+            assert reflector.alive
+        finally:
+            await reflector.stop()
+    (crash,) = [e for e in logs if e["event"] == "monitor.reflector.crashed"]
+    assert crash["log_level"] == "error"
+    assert crash["resource"] == RAYJOBS.plural
+    assert crash["exc_info"] is True  # the traceback goes with it
+
+
+async def test_a_relist_requested_while_the_watch_opens_is_not_lost(
+    gateway: KarmadaGateway, simulator: SimulatorServer
+) -> None:
+    reflector = Reflector(gateway, RAYJOBS)
+    reflector.start()
+    try:
+        await wait_for(lambda: reflector.connected)
+        simulator.set_faults(latency_seconds=1.0, paths=(RAYJOBS.path(None),))
+        reflector.request_relist("first")
+        await wait_for(lambda: reflector.lists == 2)  # listed; the watch is opening (slowly)
+        assert reflector._stream is None
+        reflector.request_relist("second, while the watch opens")
+        await wait_for(lambda: reflector.lists == 3, seconds=10.0)
+        simulator.set_faults()
+        await wait_for(lambda: reflector.connected)
+    finally:
+        simulator.set_faults()
+        await reflector.stop()
 
 
 async def test_stopping_the_caches_ends_every_thread_promptly(gateway: KarmadaGateway) -> None:

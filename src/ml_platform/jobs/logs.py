@@ -258,9 +258,9 @@ def sse_event(data: str, *, event: str | None = None) -> str:
 
 
 class StreamSlots:
-    """Counts the driver-log streams being followed, each of which holds a gateway thread and
-    a connection to a member cluster, and refuses new ones past ``limit`` (503). Used from the
-    event loop only."""
+    """Counts the driver-log streams whose gateway thread (and connection to a member cluster)
+    has not ended yet, and refuses new ones past ``limit`` (503). Used from the event loop
+    only."""
 
     def __init__(self, limit: int) -> None:
         self.limit = limit
@@ -268,7 +268,7 @@ class StreamSlots:
 
     @property
     def open(self) -> int:
-        """Streams being followed now."""
+        """Streams whose thread has not ended yet."""
         return self._open
 
     def check(self) -> None:
@@ -300,7 +300,9 @@ async def follow_driver_log(
     """SSE events, one per log line, until the pod's log ends or the consumer stops reading.
 
     When the consumer goes away the gateway's stream is closed, which ends its thread at once
-    (a silent driver would otherwise hold it until its next line). The slot is held until then.
+    (a silent driver would otherwise hold it until its next line); a thread still waiting for
+    the member's answer ends when its request times out. The slot is held until the thread
+    has ended, so the slots bound the threads.
     """
     try:
         # Taken here, not before the response: a stream that never starts must not hold one.
@@ -309,26 +311,29 @@ async def follow_driver_log(
         yield sse_event(exc.message, event="error")
         return
     try:
-        # Entered before the first event is sent: the request is on its way meanwhile.
-        async with gateway.follow_pod_log(
+        stream = gateway.follow_pod_log(
             driver.cluster,
             namespace=namespace,
             pod=driver.name,
             container=driver.container,
             tail_lines=tail_lines,
-        ) as lines:
-            yield sse_event(
-                f"following {driver.cluster}/{driver.name}/{driver.container}", event="open"
-            )
-            try:
-                async for line in lines:
-                    yield sse_event(line)
-            except Exception as exc:  # reported to the consumer as an error event
-                message = exc.message if isinstance(exc, AppError) else str(exc)
-                yield sse_event(message, event="error")
-        yield sse_event("end of log", event="end")
-    finally:
+        )
+    except BaseException:
         slots.give_back()
+        raise
+    stream.when_ended(slots.give_back)
+    # Entered before the first event is sent: the request is on its way meanwhile.
+    async with stream as lines:
+        yield sse_event(
+            f"following {driver.cluster}/{driver.name}/{driver.container}", event="open"
+        )
+        try:
+            async for line in lines:
+                yield sse_event(line)
+        except Exception as exc:  # reported to the consumer as an error event
+            message = exc.message if isinstance(exc, AppError) else str(exc)
+            yield sse_event(message, event="error")
+    yield sse_event("end of log", event="end")
 
 
 async def _static_events(lines: list[str], notice: str) -> AsyncIterator[str]:

@@ -160,10 +160,12 @@ class KarmadaGateway:
 
     async def close(self) -> None:
         """End the open streams, release the connection pools and the worker threads."""
-        await asyncio.gather(*(stream.aclose() for stream in list(self._streams)))
-        self._executor.shutdown(wait=False, cancel_futures=True)
-        for api in (self._api, *self._members.values()):
-            api.close()
+        try:
+            await asyncio.gather(*(stream.aclose() for stream in list(self._streams)))
+        finally:  # a stream that failed to close must not keep the pools and threads
+            self._executor.shutdown(wait=False, cancel_futures=True)
+            for api in (self._api, *self._members.values()):
+                api.close()
 
     async def _call(self, action: str, fn: Callable[..., T], *args: Any) -> T:
         """Run one blocking call in the pool, bounded by the timeout, errors translated."""
@@ -488,15 +490,18 @@ class KarmadaGateway:
 
         def opener() -> urllib3.BaseHTTPResponse:
             self._count_call()
-            # No read timeout: a driver may print nothing for hours.
-            return _open_stream(
+            # A member that never answers must not hold the thread: the headers have a timeout.
+            response = _open_stream(
                 api,
                 POD.path(namespace, pod) + "/log",
                 query,
                 accept="*/*",
-                timeout=(5.0, None),
+                timeout=(min(self._timeout, 5.0), self._timeout),
                 action=action,
             )
+            # The log itself has none: a driver may print nothing for hours.
+            _clear_read_timeout(response)
+            return response
 
         return self._stream(f"karmada-log-{pod}", opener, _log_lines, 4096, action)
 
@@ -527,6 +532,13 @@ def _open_stream(
         response.response.release_conn()
         raise translate(ApiException(http_resp=response), action=action)
     return response.response
+
+
+def _clear_read_timeout(response: urllib3.BaseHTTPResponse) -> None:
+    """Let reads of the response's body wait as long as the server stays silent."""
+    connection = response.connection if isinstance(response, urllib3.HTTPResponse) else None
+    if connection is not None and connection.sock is not None:
+        connection.sock.settimeout(None)
 
 
 @dataclass(frozen=True)

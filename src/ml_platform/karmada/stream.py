@@ -3,9 +3,11 @@
 The ``kubernetes`` client is synchronous, and a WATCH or a followed log blocks in a read for as
 long as the server is silent (hours, for a quiet driver): a pool thread would be lost to it. So
 each stream has one thread, started when the stream is entered and ended when it is closed:
-closing shuts the socket down, which makes a blocked read return at once. The thread hands the
-decoded items to the event loop in batches (one per chunk read), at most ``READ_AHEAD_BATCHES``
-ahead of the consumer: a slow consumer slows the read instead of filling memory.
+closing shuts the socket down, which makes a blocked read return at once. (A thread still
+waiting for the response's headers ends when they come or the opener's timeout runs out.)
+The thread hands the decoded items to the event loop in batches (one per chunk read), at most
+``READ_AHEAD_BATCHES`` ahead of the consumer: a slow consumer slows the read instead of
+filling memory.
 """
 
 from __future__ import annotations
@@ -30,8 +32,9 @@ Opener = Callable[[], urllib3.BaseHTTPResponse]
 Decoder = Callable[[Iterator[bytes]], Iterator[list[T]]]
 
 READ_AHEAD_BATCHES = 64
-# Closing waits this long for the thread: one still connecting cannot be interrupted, and ends
-# by itself once the connection attempt returns.
+# ``aclose`` waits this long for the thread. One still waiting for the server's answer cannot be
+# interrupted: it ends by itself when the answer comes or the opener's timeouts run out (so a
+# caller that must know when the thread is gone uses ``when_ended``).
 CLOSE_WAIT_SECONDS = 2.0
 
 _OPENED = object()
@@ -56,7 +59,7 @@ class Stream(Generic[T]):
     Entering starts the request in the stream's thread; ``open()`` (or the first item) waits
     for the server's answer and raises its domain error. Leaving the block, ``aclose()`` or
     cancelling a consumer waiting for an item ends the thread; ``close()`` asks for the end
-    without waiting, from the event loop.
+    without waiting. ``when_ended`` runs a callback once the thread has really ended.
     """
 
     def __init__(
@@ -77,7 +80,9 @@ class Stream(Generic[T]):
         self._space = threading.Semaphore(READ_AHEAD_BATCHES)
         self._raw: urllib3.BaseHTTPResponse | None = None
         self._closed = False
+        self._started = False
         self._thread: threading.Thread | None = None
+        self._on_end: list[Callable[[], None]] = []
         self._loop: asyncio.AbstractEventLoop | None = None
         self._queue: asyncio.Queue[Any] = asyncio.Queue()
         self._ended = asyncio.Event()
@@ -92,11 +97,23 @@ class Stream(Generic[T]):
 
     def start(self) -> None:
         """Start the thread, which sends the request (idempotent)."""
-        if self._thread is not None:
+        if self._started:
             return
+        self._started = True
         self._loop = asyncio.get_running_loop()
+        if self._closed:  # closed before it started: send nothing, end at once
+            self._arrive(_END)
+            return
         self._thread = threading.Thread(target=self._read, name=self.name, daemon=True)
         self._thread.start()
+
+    def when_ended(self, callback: Callable[[], None]) -> None:
+        """Call ``callback`` on the event loop once the thread has ended: at once if it has,
+        or if the stream was closed before it started (then no thread ever runs)."""
+        if self._ended.is_set() or (self._closed and not self._started):
+            callback()
+        else:
+            self._on_end.append(callback)
 
     async def open(self) -> None:
         """Wait until the server answered; raises the domain error of a failed request."""
@@ -138,7 +155,8 @@ class Stream(Generic[T]):
             raise
 
     def close(self) -> None:
-        """End the stream soon (idempotent, never waits): a blocked read returns at once."""
+        """End the stream soon (idempotent, never waits, from any thread): a blocked read
+        returns at once."""
         with self._lock:
             if self._closed:
                 return
@@ -147,11 +165,13 @@ class Stream(Generic[T]):
         self._space.release()  # a thread waiting for the consumer wakes and sees the close
         if raw is not None:
             _interrupt(raw)
+        if not self._started:
+            self._run_end_callbacks()
 
     async def aclose(self) -> None:
         """Close, then wait (briefly) until the thread has ended."""
         self.close()
-        if self._thread is None or self._ended.is_set():
+        if self._thread is None or self._ended.is_set() or not self._thread.is_alive():
             return
         try:
             async with asyncio.timeout(CLOSE_WAIT_SECONDS):
@@ -214,12 +234,18 @@ class Stream(Generic[T]):
         try:
             self._loop.call_soon_threadsafe(self._arrive, item)
         except RuntimeError:  # the event loop is closed: nobody is listening any more
-            self._closed = True
+            self.close()  # and a read that would block for the next item returns at once
 
     def _arrive(self, item: Any) -> None:
+        self._queue.put_nowait(item)
         if item is _END:
             self._ended.set()
-        self._queue.put_nowait(item)
+            self._run_end_callbacks()
+
+    def _run_end_callbacks(self) -> None:
+        callbacks, self._on_end = self._on_end, []
+        for callback in callbacks:
+            callback()
 
 
 def _interrupt(raw: urllib3.BaseHTTPResponse) -> None:

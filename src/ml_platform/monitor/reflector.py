@@ -12,7 +12,8 @@ never say 410: a watch from a resourceVersion it does not have just stays silent
 cache is also rebuilt by a LIST when resuming the watch fails, when the server shows a
 resourceVersion older than one already seen (a bookmark or event, or ``request_relist`` from
 a reader that compared), and after any loss of the stream longer than
-``RELIST_AFTER_SECONDS``.
+``RELIST_AFTER_SECONDS``. Any other error (a defect) is logged with its traceback and also
+re-LISTs, after a backoff: the task never ends on its own.
 """
 
 from __future__ import annotations
@@ -173,6 +174,14 @@ class Reflector(Generic[T]):
                 # A short break resumes from the last version; see _relist_due for the rest.
                 await asyncio.sleep(backoff * random.uniform(0.5, 1.0))
                 backoff = min(backoff * 2, BACKOFF_MAX_SECONDS)
+            except Exception:
+                # A defect (an entry maker, a decoder): the task must not die with the cache
+                # silently stale. Say so loudly, back off, and trust nothing seen: re-LIST.
+                log.exception("monitor.reflector.crashed", resource=self.resource.plural)
+                self.connected = self.syncing = False
+                listed = False
+                await asyncio.sleep(backoff * random.uniform(0.5, 1.0))
+                backoff = min(backoff * 2, BACKOFF_MAX_SECONDS)
 
     async def _relist(self) -> None:
         entries: dict[tuple[str, str], T] = {}
@@ -206,6 +215,8 @@ class Reflector(Generic[T]):
                 # The server may not have our resourceVersion any more: never resume blindly.
                 self._relist_reason = "resuming the watch failed"
                 raise
+            if self._relist_reason is not None:
+                return  # requested while the watch was opening: LIST first
             self._lost_at = None
             self._stream = stream
             # Events queued before the (re)open arrive just after it: quiet counts from here.
