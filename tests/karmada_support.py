@@ -122,6 +122,21 @@ async def run_step_until_done(app: FastAPI, job_id: str, step: JobStep) -> None:
             await asyncio.sleep(0.02)
 
 
+async def names_once_settled(
+    simulator: SimulatorServer, path: str, expected: list[str]
+) -> list[str]:
+    """Names at ``path`` once they are ``expected`` (or as they are after 10 s): Karmada's
+    finalizers hold deleted objects a moment (a PropagationPolicy until its detector has
+    released it)."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + 10
+    while True:
+        found = names(simulator, path)
+        if found == expected or loop.time() >= deadline:
+            return found
+        await asyncio.sleep(0.02)
+
+
 def create_object(simulator: SimulatorServer, path: str, body: dict[str, Any]) -> dict[str, Any]:
     """POST an object straight to the simulator (as someone other than ml-platform would)."""
     response = httpx.post(simulator.url + path, json=body, timeout=10.0)

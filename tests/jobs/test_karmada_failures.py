@@ -18,6 +18,7 @@ from karmada_support import (
     leftovers,
     locked_job,
     names,
+    names_once_settled,
     run_step,
     run_step_until_done,
 )
@@ -165,7 +166,8 @@ async def test_a_refused_workload_leaves_none_of_the_jobs_objects_behind(
     await run_step(karmada_app, job["id"], submission.submit)
     stored = (await karmada_client.get(f"{JOBS}/{job['id']}")).json()
     assert (stored["status"], stored["reason"]) == ("Failed", "SubmissionRejected")
-    assert names(simulator, POLICIES) == []  # the policy it had created is gone again
+    # the policy it had created is gone again (once Karmada's finalizer lets it go)
+    assert await names_once_settled(simulator, POLICIES, []) == []
     assert names(simulator, RAYJOBS) == [job["id"]]  # the other owner's RayJob stays
     assert items(simulator, RAYJOBS)[0]["spec"]["entrypoint"] == "python other.py"
 
