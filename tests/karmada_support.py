@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import Any
@@ -105,6 +106,35 @@ async def run_step(app: FastAPI, job_id: str, step: JobStep) -> Any:
             settings=app.state.settings,
             now=utcnow(),
         )
+
+
+async def run_step_until_done(app: FastAPI, job_id: str, step: JobStep) -> None:
+    """Run ``step`` (see ``run_step``) until it reports done, as the monitor retries it
+    (a deleted job's row being gone counts as done): Karmada's finalizers hold deleted
+    objects for a moment (a PropagationPolicy's until the detector released its claims)."""
+    async with asyncio.timeout(10):
+        while True:
+            async with app.state.sessionmaker() as session:
+                if await repository.get_job(session=session, job_id=job_id) is None:
+                    return
+            if await run_step(app, job_id, step) is True:
+                return
+            await asyncio.sleep(0.02)
+
+
+async def names_once_settled(
+    simulator: SimulatorServer, path: str, expected: list[str]
+) -> list[str]:
+    """Names at ``path`` once they are ``expected`` (or as they are after 10 s): Karmada's
+    finalizers hold deleted objects a moment (a PropagationPolicy until its detector has
+    released it)."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + 10
+    while True:
+        found = names(simulator, path)
+        if found == expected or loop.time() >= deadline:
+            return found
+        await asyncio.sleep(0.02)
 
 
 def create_object(simulator: SimulatorServer, path: str, body: dict[str, Any]) -> dict[str, Any]:

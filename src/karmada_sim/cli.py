@@ -13,6 +13,7 @@ from types import FrameType
 
 import structlog
 
+from karmada_sim import versions
 from karmada_sim.members import ClusterSpec
 from karmada_sim.server import SimulatorServer
 from karmada_sim.simulator import Simulator
@@ -76,6 +77,19 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
         f"(default {WatchCacheSettings.window_seconds:g})",
     )
     parser.add_argument(
+        "--karmada-version",
+        default=versions.CURRENT,
+        help="Karmada release to behave as; from 1.16 RayJob, PyTorchJob and TFJob take "
+        "their dependencies along and every training kind gets status written back "
+        f"(default {versions.CURRENT})",
+    )
+    parser.add_argument(
+        "--failover",
+        action="store_true",
+        help="enable Karmada's Failover feature gate: a NotReady cluster gets a NoExecute "
+        "taint and its workloads move to another cluster (off by default, as in Karmada)",
+    )
+    parser.add_argument(
         "--state-file",
         type=Path,
         help="keep the Karmada control plane's objects and every resourceVersion counter in "
@@ -124,6 +138,8 @@ def build_simulator(args: argparse.Namespace) -> Simulator:
         seed=args.seed,
         watch_cache=watch_cache,
         namespaces=[n.strip() for n in args.namespaces.split(",") if n.strip()],
+        karmada_version=args.karmada_version,
+        failover=args.failover,
         state_file=args.state_file,
     )
 

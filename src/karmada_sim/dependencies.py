@@ -1,23 +1,29 @@
 """What a workload needs in its namespace (Karmada's dependency interpreters): ConfigMaps,
 Secrets and PersistentVolumeClaims named by its pod templates. With `propagateDeps: true`
-they follow the workload to its clusters."""
+they follow the workload to its clusters — only for kinds whose interpreter declares
+dependencies in the simulated Karmada release (see `versions`).
+
+The replica types read are the interpreters' own: PyTorchJob Master and Worker, TFJob PS,
+Worker, Chief, Master and Evaluator (a pod template under another key names nothing), RayJob
+head, worker groups and submitterPodTemplate, a Job its pod template."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from typing import Any
 
-from .resources import CONFIGMAP, JOB, MPIJOB, PVC, PYTORCHJOB, RAYJOB, SECRET, TFJOB, Resource
+from .resources import CONFIGMAP, JOB, PVC, PYTORCHJOB, RAYJOB, SECRET, TFJOB, Resource
+from .versions import KarmadaVersion, declares_dependencies
 
+# (replica specs field, replica types the interpreter's GetDependencies walks)
 _REPLICA_SPECS = {
-    PYTORCHJOB: "pytorchReplicaSpecs",
-    TFJOB: "tfReplicaSpecs",
-    MPIJOB: "mpiReplicaSpecs",
+    PYTORCHJOB: ("pytorchReplicaSpecs", ("Master", "Worker")),
+    TFJOB: ("tfReplicaSpecs", ("PS", "Worker", "Chief", "Master", "Evaluator")),
 }
 
 
 def pod_templates(res: Resource, template: dict[str, Any]) -> Iterator[dict[str, Any]]:
-    """The pod template specs inside a workload."""
+    """The pod template specs inside a workload that its dependency interpreter reads."""
     spec = template.get("spec") or {}
     found: list[dict[str, Any] | None] = []
     if res == RAYJOB:
@@ -26,8 +32,9 @@ def pod_templates(res: Resource, template: dict[str, Any]) -> Iterator[dict[str,
         found.extend(group.get("template") for group in cluster.get("workerGroupSpecs") or [])
         found.append(spec.get("submitterPodTemplate"))
     elif res in _REPLICA_SPECS:
-        replicas = spec.get(_REPLICA_SPECS[res]) or {}
-        found.extend((replica or {}).get("template") for replica in replicas.values())
+        field, types = _REPLICA_SPECS[res]
+        replicas = spec.get(field) or {}
+        found.extend((replicas.get(kind) or {}).get("template") for kind in types)
     elif res == JOB:
         found.append(spec.get("template"))
     for pod_template in found:
@@ -35,9 +42,14 @@ def pod_templates(res: Resource, template: dict[str, Any]) -> Iterator[dict[str,
             yield pod_template["spec"]
 
 
-def dependencies(res: Resource, template: dict[str, Any]) -> set[tuple[Resource, str]]:
-    """(kind, name) of every ConfigMap, Secret and PVC the workload's pods reference."""
+def dependencies(
+    res: Resource, template: dict[str, Any], version: KarmadaVersion
+) -> set[tuple[Resource, str]]:
+    """(kind, name) of every ConfigMap, Secret and PVC the workload's pods reference, as
+    `version`'s interpreter for `res` declares them (none when it declares nothing)."""
     result: set[tuple[Resource, str]] = set()
+    if not declares_dependencies(res, version):
+        return result
     for pod in pod_templates(res, template):
         for ref in pod.get("imagePullSecrets") or []:
             _add(result, SECRET, ref.get("name"))

@@ -1,14 +1,30 @@
-"""Karmada's scheduler for one binding: filter clusters by taints and affinity, then select
-by spread constraints. Pure: placement and Cluster objects in, chosen cluster names out."""
+"""Karmada's scheduler for one binding: filter clusters by taints and affinity, score them,
+then select by spread constraints. Pure: placement and Cluster objects in, chosen cluster
+names out.
+
+Facts from karmada-io/karmada v1.18.2 pkg/scheduler: the in-tree plugins are APIEnablement,
+TaintToleration, ClusterAffinity, SpreadConstraint, ClusterLocality and ClusterEviction; of
+the scorers ClusterAffinity always gives 0 and ClusterLocality gives 100 to a cluster the
+binding is already on (when it is on any), and scores add up. Candidates are ordered by score
+(descending), then available replicas (descending), then name (core/spreadconstraint
+sortClusters). Available replicas come from the general estimator: without replica
+requirements, the pods a cluster can still take by its resourceSummary (allocatable -
+allocated - allocating; none without a summary).
+"""
 
 from __future__ import annotations
 
+import itertools
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 NOT_READY_TAINT = "cluster.karmada.io/not-ready"
+MAX_CLUSTER_SCORE = 100
+# Karmada weighs a region group's feasible cluster count above its clusters' average score.
+GROUP_WEIGHT_UNIT = 1000
+EVICTED = "cluster(s) had been evicted"
 AFFINITY_MISMATCH = "cluster(s) did not match the placement cluster affinity constraint"
 
 
@@ -84,7 +100,10 @@ def affinity_matches(term: Mapping[str, Any], cluster: Mapping[str, Any]) -> boo
     return True
 
 
-def _tolerated(taint: Mapping[str, Any], tolerations: Sequence[Mapping[str, Any]]) -> bool:
+def toleration_for(
+    taint: Mapping[str, Any], tolerations: Sequence[Mapping[str, Any]]
+) -> Mapping[str, Any] | None:
+    """The first toleration that tolerates `taint`, or None."""
     for toleration in tolerations:
         effect = toleration.get("effect")
         if effect and effect != taint.get("effect"):
@@ -92,10 +111,10 @@ def _tolerated(taint: Mapping[str, Any], tolerations: Sequence[Mapping[str, Any]
         key = toleration.get("key")
         if toleration.get("operator") == "Exists":
             if not key or key == taint.get("key"):
-                return True
+                return toleration
         elif key == taint.get("key") and toleration.get("value", "") == taint.get("value", ""):
-            return True
-    return False
+            return toleration
+    return None
 
 
 def _untolerated_taint(
@@ -104,11 +123,36 @@ def _untolerated_taint(
     for taint in (cluster.get("spec") or {}).get("taints") or []:
         if taint.get("effect") not in ("NoSchedule", "NoExecute"):
             continue
-        if not _tolerated(taint, tolerations):
+        if toleration_for(taint, tolerations) is None:
             value = f"={taint['value']}" if taint.get("value") else ""
             text = f"{taint.get('key')}{value}:{taint.get('effect')}"
             return f"cluster(s) had untolerated taint {{{text}}}"
     return None
+
+
+def available_replicas(cluster: Mapping[str, Any]) -> int:
+    """Pods the cluster can still take, as Karmada's general estimator counts them for a
+    binding without replica requirements (0 without a resourceSummary)."""
+    summary = (cluster.get("status") or {}).get("resourceSummary")
+    if not summary:
+        return 0
+
+    def pods(part: str) -> int:
+        return int(float(str((summary.get(part) or {}).get("pods") or 0)))
+
+    return max(0, pods("allocatable") - pods("allocated") - pods("allocating"))
+
+
+@dataclass(frozen=True)
+class _Candidate:
+    name: str
+    region: str
+    score: int
+    available: int
+
+    @property
+    def order(self) -> tuple[int, int, str]:
+        return (-self.score, -self.available, self.name)
 
 
 def schedule(
@@ -116,16 +160,17 @@ def schedule(
     clusters: Sequence[Mapping[str, Any]],
     *,
     current: Sequence[str] = (),
-    load: Mapping[str, int] | None = None,
+    replicas: int = 0,
+    evicted: Sequence[str] = (),
 ) -> ScheduleResult:
-    """Choose clusters for a binding.
+    """Choose clusters for a binding currently on `current` that wants `replicas` each.
 
     Affinity terms are tried in order (`clusterAffinities` fallbacks, else `clusterAffinity`);
     taints (a NotReady cluster carries `cluster.karmada.io/not-ready:NoSchedule`) filter first.
-    Ties between feasible clusters go to clusters already holding the workload, then to the
-    least loaded, then by name.
+    Clusters the binding is being evicted from are filtered out (ClusterEviction plugin).
+    Feasible clusters are ordered by score, available replicas and name; spread constraints
+    then pick from that order.
     """
-    load = load or {}
     tolerations = placement.get("clusterTolerations") or []
     terms = [
         term for term in placement.get("clusterAffinities") or [] if isinstance(term, Mapping)
@@ -136,6 +181,8 @@ def schedule(
         feasible, reasons = [], Counter()
         for cluster in clusters:
             why = _untolerated_taint(cluster, tolerations)
+            if why is None and cluster["metadata"]["name"] in evicted:
+                why = EVICTED
             if why is None and not affinity_matches(term, cluster):
                 why = AFFINITY_MISMATCH
             if why is None:
@@ -149,37 +196,77 @@ def schedule(
         return ScheduleResult(
             (), "NoClusterFit", f"0/{len(clusters)} clusters are available: {histogram}."
         )
-
-    def score(cluster: Mapping[str, Any]) -> tuple[int, int, str]:
-        name = cluster["metadata"]["name"]
-        return (0 if name in current else 1, load.get(name, 0), name)
-
-    feasible.sort(key=score)
-    by_field = {c.get("spreadByField"): c for c in placement.get("spreadConstraints") or []}
-    chosen = feasible
-    region = by_field.get("region")
-    if region is not None:
-        regions: list[str] = []
-        for cluster in feasible:
-            value = (cluster.get("spec") or {}).get("region") or ""
-            if value not in regions:
-                regions.append(value)
-        if len(regions) < int(region.get("minGroups") or 1):
-            return ScheduleResult(
-                (),
-                "SchedulerError",
-                "the number of feasible region is less than spreadConstraint.MinGroups",
+    candidates = sorted(
+        (
+            _Candidate(
+                name=c["metadata"]["name"],
+                region=(c.get("spec") or {}).get("region") or "",
+                score=MAX_CLUSTER_SCORE if c["metadata"]["name"] in current else 0,
+                available=available_replicas(c),
             )
-        keep = set(regions[: int(region.get("maxGroups") or len(regions))])
-        chosen = [c for c in chosen if ((c.get("spec") or {}).get("region") or "") in keep]
-    cluster_spread = by_field.get("cluster")
-    if cluster_spread is not None:
-        if len(chosen) < int(cluster_spread.get("minGroups") or 1):
+            for c in feasible
+        ),
+        key=lambda c: c.order,
+    )
+    by_field = {c.get("spreadByField"): c for c in placement.get("spreadConstraints") or []}
+    if "region" in by_field:
+        chosen = _by_region(candidates, by_field["region"], by_field.get("cluster") or {}, replicas)
+        if isinstance(chosen, str):
+            return ScheduleResult((), "SchedulerError", chosen)
+    elif "cluster" in by_field:
+        spread = by_field["cluster"]
+        if len(candidates) < int(spread.get("minGroups") or 1):
             return ScheduleResult(
                 (),
                 "SchedulerError",
                 "the number of feasible clusters is less than spreadConstraint.MinGroups",
             )
-        chosen = chosen[: int(cluster_spread.get("maxGroups") or len(chosen))]
-    names = tuple(sorted(c["metadata"]["name"] for c in chosen))
+        chosen = candidates[: int(spread.get("maxGroups") or len(candidates))]
+    else:
+        chosen = candidates
+    names = tuple(sorted(c.name for c in chosen))
     return ScheduleResult(names, "Success", "Binding has been scheduled successfully.")
+
+
+def _by_region(
+    candidates: list[_Candidate],
+    region_spread: Mapping[str, Any],
+    cluster_spread: Mapping[str, Any],
+    replicas: int,
+) -> list[_Candidate] | str:
+    """Karmada's selectBestClustersByRegion: the fewest regions (from minGroups up to
+    maxGroups) with the best total group score that hold enough clusters for the cluster
+    constraint's minGroups; the best cluster of each, then the best of the rest up to the
+    cluster constraint's maxGroups. Returns the clusters or the scheduler's error."""
+    regions: dict[str, list[_Candidate]] = {}
+    for candidate in candidates:
+        regions.setdefault(candidate.region, []).append(candidate)
+    min_regions = int(region_spread.get("minGroups") or 1)
+    if len(regions) < min_regions:
+        return "the number of feasible region is less than spreadConstraint.MinGroups"
+
+    def group_score(members: list[_Candidate]) -> int:
+        valid = [c for c in members if c.available >= replicas]
+        if not valid:
+            return 0
+        return len(valid) * GROUP_WEIGHT_UNIT + sum(c.score for c in valid) // len(valid)
+
+    ranked = sorted(regions, key=lambda r: (-group_score(regions[r]), r))
+    max_regions = min(int(region_spread.get("maxGroups") or len(ranked)), len(ranked))
+    need_clusters = int(cluster_spread.get("minGroups") or 0)
+    selected: tuple[str, ...] = ()
+    for count in range(min_regions, max_regions + 1):
+        fitting = [
+            combo
+            for combo in itertools.combinations(ranked, count)
+            if sum(len(regions[r]) for r in combo) >= need_clusters
+        ]
+        if fitting:
+            selected = max(fitting, key=lambda combo: sum(group_score(regions[r]) for r in combo))
+            break
+    if not selected:
+        return "the number of clusters is less than the cluster spreadConstraint.MinGroups"
+    chosen = [regions[r][0] for r in selected]
+    rest = sorted((c for r in selected for c in regions[r][1:]), key=lambda c: c.order)
+    wanted = min(len(chosen) + len(rest), int(cluster_spread.get("maxGroups") or 0))
+    return chosen + rest[: max(0, wanted - len(chosen))]

@@ -21,6 +21,7 @@ from .members import ClusterSpec, MemberCluster
 from .resources import CLUSTER, NAMESPACE, Resource
 from .scheduler import NOT_READY_TAINT
 from .store import Snapshot, Store
+from .versions import CURRENT, KarmadaVersion
 from .watchcache import WatchCacheSettings
 from .workloads.common import Timings
 
@@ -52,11 +53,17 @@ class Simulator:
         seed: int | None = None,
         watch_cache: WatchCacheSettings | None = None,
         namespaces: Sequence[str] = (),
+        karmada_version: str = CURRENT,
+        failover: bool = False,
         state_file: Path | None = None,
         save_interval_seconds: float = DEFAULT_SAVE_INTERVAL_SECONDS,
     ) -> None:
         """`watch_cache` sets how far watches trail writes; `namespaces` are created at start
-        (as an operator would before submitting work; others answer 404 on create).
+        (as an operator would before submitting work; others answer 404 on create);
+        `karmada_version` is the Karmada release whose interpreters decide which kinds take
+        their dependencies along and get status written back (e.g. "1.15", "v1.18.2");
+        `failover` enables Karmada's Failover feature gate (off by default, as in Karmada):
+        a NotReady cluster's workloads are evicted and scheduled elsewhere.
         `state_file`, when given, is loaded at start and written every
         `save_interval_seconds` (wall time) and when the loop stops (see `statefile`)."""
         if not clusters:
@@ -81,7 +88,14 @@ class Simulator:
         self.karmada.add_listener(self._sync_namespace)
         for namespace in namespaces:
             self.karmada.namespaces.ensure(namespace)
-        self.controller = KarmadaController(self.karmada, self._members, clock=self.clock)
+        self.controller = KarmadaController(
+            self.karmada,
+            self._members,
+            clock=self.clock,
+            version=KarmadaVersion.parse(karmada_version),
+            failover=failover,
+        )
+        self.failover = failover
         for spec in clusters:
             cluster = self._cluster_object(spec)
             status = cluster.pop("status")
@@ -238,7 +252,9 @@ class Simulator:
         NotReady: the Cluster gets Ready=False/ClusterNotReady and the
         `cluster.karmada.io/not-ready:NoSchedule` taint, so new bindings avoid it; its
         workloads keep running but Karmada neither updates them nor collects their status
-        until it is Ready again (and the cluster proxy answers 503).
+        until it is Ready again (and the cluster proxy answers 503). With failover on it
+        also gets `cluster.karmada.io/not-ready:NoExecute` (as a ClusterTaintPolicy for
+        Ready!=True adds it), and the taint manager moves its workloads elsewhere.
         """
         member = self._member(name)
         member.ready = ready
@@ -246,12 +262,10 @@ class Simulator:
         spec = dict(cluster.get("spec") or {})
         taints = [t for t in spec.get("taints") or [] if t.get("key") != NOT_READY_TAINT]
         if not ready:
-            taints.append(
-                {
-                    "key": NOT_READY_TAINT,
-                    "effect": "NoSchedule",
-                    "timeAdded": self.clock.timestamp(),
-                }
+            effects = ("NoSchedule", "NoExecute") if self.failover else ("NoSchedule",)
+            taints.extend(
+                {"key": NOT_READY_TAINT, "effect": effect, "timeAdded": self.clock.timestamp()}
+                for effect in effects
             )
         if taints:
             spec["taints"] = taints

@@ -44,6 +44,8 @@ from karmada_sim.watchcache import (
 log = structlog.get_logger()
 
 Listener = Callable[[str, Resource, dict[str, Any]], None]
+# A mutating admission webhook for creates: may change the object before it is stored.
+Admission = Callable[[Resource, dict[str, Any]], None]
 Key = tuple[str, str]  # (namespace or "", name)
 
 _SUFFIX_ALPHABET = string.ascii_lowercase + string.digits
@@ -178,6 +180,7 @@ class Store:
         self._tables: dict[Resource, _Table] = {}
         self._rv = 0
         self._listeners: list[Listener] = []
+        self._admission: list[Admission] = []
         self.watch_cache = WatchCache(clock=clock, settings=watch_cache or WatchCacheSettings())
         self.gc = GarbageCollector(self)
         self.namespaces = NamespaceLifecycle(self)
@@ -392,6 +395,8 @@ class Store:
             raise errors.already_exists(res, name)
         if namespace is not None:
             self.namespaces.admit(namespace)
+        for admit in self._admission:
+            admit(res, obj)
         obj["apiVersion"] = res.api_version
         obj["kind"] = res.kind
         meta["uid"] = str(uuid.uuid4())
@@ -830,6 +835,10 @@ class Store:
                 log.exception("sim.store.listener_failed", store=self.name, kind=res.kind)
 
     # ------------------------------------------------------------------ listeners, watch
+
+    def add_admission(self, admit: Admission) -> None:
+        """Call `admit(res, obj)` on every create before it is stored (mutating admission)."""
+        self._admission.append(admit)
 
     def add_listener(self, listener: Listener) -> None:
         """Call `listener(type, res, obj)` synchronously after every write."""

@@ -14,8 +14,8 @@ import pytest
 from fastapi import FastAPI
 
 from karmada_sim.server import SimulatorServer
-from karmada_support import advance, locked_job
-from ml_platform.jobs import repository
+from karmada_support import advance, locked_job, run_step_until_done
+from ml_platform.jobs import repository, submission
 from ml_platform.jobs.logs import (
     STORED_LOG_BYTES,
     StreamSlots,
@@ -91,7 +91,10 @@ async def test_stop_stores_the_driver_log_before_removing_the_workload(
     advance(simulator, 60)
     before = (await karmada_client.get(f"{JOBS}/{job['id']}/logs")).json()
     assert before["source"] == "live"
-    assert (await karmada_client.post(f"{JOBS}/{job['id']}/stop")).json()["status"] == "Stopped"
+    assert (await karmada_client.post(f"{JOBS}/{job['id']}/stop")).status_code == 200
+    # Karmada's finalizer holds the policy a moment; the monitor finishes the stop.
+    await run_step_until_done(karmada_app, job["id"], submission.finish_stop)
+    assert (await karmada_client.get(f"{JOBS}/{job['id']}")).json()["status"] == "Stopped"
     # Karmada removes the member objects asynchronously, as a real control plane does.
     advance(simulator, 0)
     after = (await karmada_client.get(f"{JOBS}/{job['id']}/logs")).json()

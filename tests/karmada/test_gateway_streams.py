@@ -64,7 +64,8 @@ async def test_a_watch_yields_typed_events_after_its_resource_version(
     async with gateway.watch(POLICIES, resource_version=version, timeout_seconds=30) as events:
         await events.open()
         await gateway.create(policy("added"))
-        assert await gateway.delete(ObjectRef.of(policy("added")))
+        # Karmada's finalizer holds the deleted policy until its detector releases it.
+        await gateway.delete(ObjectRef.of(policy("added")))
         seen: list[WatchEvent] = []
         async with asyncio.timeout(5):
             async for event in events:
@@ -73,9 +74,11 @@ async def test_a_watch_yields_typed_events_after_its_resource_version(
                     break
     assert [(e.type, e.object["metadata"]["name"]) for e in seen] == [
         ("ADDED", "added"),
+        ("MODIFIED", "added"),  # deletionTimestamp set
         ("DELETED", "added"),
     ]
-    assert int(seen[1].object["metadata"]["resourceVersion"]) > int(version)
+    assert seen[1].object["metadata"]["deletionTimestamp"]
+    assert int(seen[2].object["metadata"]["resourceVersion"]) > int(version)
     await wait_until(lambda: stream_threads() == [])
 
 

@@ -141,12 +141,26 @@ def test_batch_job_aggregation_like_parsing_job_status() -> None:
 
 
 def cluster(
-    name: str, *, region: str = "", labels: dict[str, str] | None = None, ready: bool = True
+    name: str,
+    *,
+    region: str = "",
+    labels: dict[str, str] | None = None,
+    ready: bool = True,
+    free_pods: int | None = None,
 ) -> dict[str, Any]:
     spec: dict[str, Any] = {"region": region, "zones": ["a"]}
     if not ready:
         spec["taints"] = [{"key": "cluster.karmada.io/not-ready", "effect": "NoSchedule"}]
-    return {"metadata": {"name": name, "labels": labels or {}}, "spec": spec}
+    obj: dict[str, Any] = {"metadata": {"name": name, "labels": labels or {}}, "spec": spec}
+    if free_pods is not None:
+        obj["status"] = {
+            "resourceSummary": {
+                "allocatable": {"pods": "110"},
+                "allocated": {"pods": str(110 - free_pods)},
+                "allocating": {"pods": "0"},
+            }
+        }
+    return obj
 
 
 def test_label_selector_grammar() -> None:
@@ -169,11 +183,25 @@ def test_schedule_spread_affinities_and_tolerations() -> None:
     clusters = [cluster("a", region="eu"), cluster("b", region="eu"), cluster("c", region="us")]
     assert schedule({}, clusters).clusters == ("a", "b", "c")
     one = {"spreadConstraints": [{"spreadByField": "cluster", "maxGroups": 1, "minGroups": 1}]}
-    assert schedule(one, clusters).clusters == ("a",)
-    assert schedule(one, clusters, load={"a": 3, "b": 1}).clusters == ("c",)
-    assert schedule(one, clusters, current=["b"], load={"b": 9}).clusters == ("b",)
+    assert schedule(one, clusters).clusters == ("a",)  # a tie: by name
+    loaded = [
+        cluster("a", region="eu", free_pods=10),
+        cluster("b", region="eu", free_pods=50),
+        cluster("c", region="us", free_pods=30),
+    ]
+    assert schedule(one, loaded).clusters == ("b",)  # most available replicas
+    assert schedule(one, loaded, current=["a"]).clusters == ("a",)  # locality scores first
+    # Regions: the one with more feasible clusters; its best cluster, none else without a
+    # cluster constraint, up to the cluster constraint's maxGroups with one.
     region = {"spreadConstraints": [{"spreadByField": "region", "maxGroups": 1}]}
-    assert schedule(region, clusters, load={"a": 5, "b": 5}).clusters == ("c",)
+    assert schedule(region, loaded).clusters == ("b",)
+    both = {
+        "spreadConstraints": [
+            {"spreadByField": "region", "minGroups": 2, "maxGroups": 2},
+            {"spreadByField": "cluster", "minGroups": 2, "maxGroups": 2},
+        ]
+    }
+    assert schedule(both, loaded).clusters == ("b", "c")
     too_many = {"spreadConstraints": [{"spreadByField": "cluster", "minGroups": 4}]}
     assert schedule(too_many, clusters).reason == "SchedulerError"
     fallback = {
