@@ -27,6 +27,7 @@ from sqlalchemy import text
 
 from karmada_sim.server import SimulatorServer
 from karmada_sim.simulator import ClusterSpec, Simulator, Timings
+from karmada_sim.watchcache import WatchCacheSettings
 from ml_platform.app import create_app
 from ml_platform.config import LogFormat, Settings
 from ml_platform.db.engine import build_engine
@@ -203,12 +204,15 @@ SIM_NAMESPACES = ("default", "team", "team-a", "team-b")
 
 
 @pytest.fixture
-def simulator() -> Iterator[SimulatorServer]:
-    """A fresh Karmada simulator with two ready member clusters on a free port."""
+def simulator(request: pytest.FixtureRequest) -> Iterator[SimulatorServer]:
+    """A fresh Karmada simulator with two ready member clusters on a free port; a test marked
+    ``watch_lag(seconds)`` gets watches that deliver every write that much later."""
+    lag = request.node.get_closest_marker("watch_lag")
     sim = Simulator(
         [ClusterSpec.parse(text) for text in SIM_CLUSTERS],
         timings=SIM_TIMINGS,
         namespaces=SIM_NAMESPACES,
+        watch_cache=WatchCacheSettings(lag_seconds=lag.args[0]) if lag else None,
     )
     with SimulatorServer(sim) as server:
         yield server

@@ -259,6 +259,14 @@ class MonitorSettings(BaseModel):
         description="How often an unchanged job's observed_at is refreshed (spread over the "
         "ticks of this period).",
     )
+    event_window_seconds: float = Field(
+        default=0.02,
+        ge=0,
+        le=5,
+        description="Between ticks, watch events of the jobs' workloads and bindings are "
+        "written in batches gathered over this many seconds; 0 leaves status changes to the "
+        "ticks.",
+    )
 
 
 class RetrySettings(BaseModel):

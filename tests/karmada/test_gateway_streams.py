@@ -60,7 +60,7 @@ async def test_a_watch_yields_typed_events_after_its_resource_version(
     gateway: KarmadaGateway,
 ) -> None:
     await gateway.create(policy("before"))
-    version = await gateway.current_resource_version(POLICIES)
+    _, version = await gateway.list_with_version(POLICIES)
     async with gateway.watch(POLICIES, resource_version=version, timeout_seconds=30) as events:
         await events.open()
         await gateway.create(policy("added"))
@@ -85,7 +85,7 @@ async def test_a_watch_yields_typed_events_after_its_resource_version(
 async def test_a_watch_from_a_forgotten_version_yields_an_error_event(
     gateway: KarmadaGateway, simulator: SimulatorServer
 ) -> None:
-    version = await gateway.current_resource_version(POLICIES)
+    _, version = await gateway.list_with_version(POLICIES)
     await gateway.create(policy("later"))
     simulator.call(simulator.simulator.karmada.compact)
     async with gateway.watch(POLICIES, resource_version=version) as events:
@@ -99,7 +99,7 @@ async def test_a_consumer_that_falls_behind_holds_the_reader_back_and_loses_noth
     gateway: KarmadaGateway, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(stream_module, "READ_AHEAD_BATCHES", 1)
-    version = await gateway.current_resource_version(POLICIES)
+    _, version = await gateway.list_with_version(POLICIES)
     async with gateway.watch(POLICIES, resource_version=version) as events:
         await events.open()
         for index in range(5):  # one write, one chunk, one batch each
@@ -119,7 +119,7 @@ async def test_a_consumer_that_falls_behind_holds_the_reader_back_and_loses_noth
 async def test_cancelling_the_consumer_of_a_silent_watch_ends_its_thread(
     gateway: KarmadaGateway,
 ) -> None:
-    version = await gateway.current_resource_version(CLUSTER)
+    _, version = await gateway.list_with_version(CLUSTER)
     opened = asyncio.Event()
 
     async def consume() -> None:
@@ -146,7 +146,7 @@ async def test_closing_the_gateway_ends_every_open_stream(
     kubeconfig = simulator.write_kubeconfig(tmp_path / "karmada.kubeconfig")
     gateway = KarmadaGateway.from_kubeconfig(str(kubeconfig), timeout_seconds=5.0)
     before = threading.active_count()
-    version = await gateway.current_resource_version(CLUSTER)
+    _, version = await gateway.list_with_version(CLUSTER)
     pool = [t for t in threading.enumerate() if t.name.startswith("karmada_")]
     streams = [gateway.watch(CLUSTER, resource_version=version) for _ in range(5)]
     for stream in streams:
@@ -303,7 +303,7 @@ def test_a_reader_whose_event_loop_closed_stops_reading(
     gateway = KarmadaGateway.from_kubeconfig(str(kubeconfig), timeout_seconds=5.0)
 
     async def open_watch() -> None:
-        version = await gateway.current_resource_version(POLICIES)
+        _, version = await gateway.list_with_version(POLICIES)
         await gateway.watch(POLICIES, resource_version=version, timeout_seconds=60).open()
 
     loop = asyncio.new_event_loop()

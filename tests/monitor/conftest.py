@@ -3,8 +3,10 @@ at a time on a clock it moves by hand."""
 
 from __future__ import annotations
 
+import asyncio
 import copy
-from collections.abc import AsyncIterator
+import time
+from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -23,6 +25,8 @@ from ml_platform.jobs.models import TrainingJob
 from ml_platform.jobs.workload import render_job
 from ml_platform.karmada.gateway import KarmadaGateway
 from ml_platform.monitor.service import StatusMonitor, TerminalHook
+from ml_platform.workloads.common import MANAGED_BY_LABEL, MANAGED_BY_VALUE
+from ml_platform.workloads.kinds import WORKLOAD_APIS
 from tests_support import AppFactory, app_client
 
 
@@ -40,24 +44,81 @@ class ManualClock:
         self.offset += timedelta(seconds=seconds)
 
 
+# The simulator of the running test, if it has one (set by ``_current_simulator``).
+_SIMULATOR: list[SimulatorServer] = []
+
+
+@pytest.fixture(autouse=True)
+def _current_simulator(request: pytest.FixtureRequest) -> Iterator[None]:
+    if "simulator" in request.fixturenames:
+        _SIMULATOR.append(request.getfixturevalue("simulator"))
+    try:
+        yield
+    finally:
+        _SIMULATOR.clear()
+
+
+def _latest_writes(simulator: SimulatorServer) -> dict[tuple[str, str], int]:
+    """Per (group, plural): the resourceVersion of Karmada's latest write that our watch caches
+    see (all of a kind, or only our labelled workloads), delivered to watches or not."""
+
+    def read() -> dict[tuple[str, str], int]:
+        latest: dict[tuple[str, str], int] = {}
+        for event in simulator.simulator.karmada.watch_cache.events_after(0):
+            labels = (event.obj.get("metadata") or {}).get("labels") or {}
+            workload = event.res.kind in {r.kind for r in WORKLOAD_APIS.values()}
+            if workload and labels.get(MANAGED_BY_LABEL) != MANAGED_BY_VALUE:
+                continue
+            latest[(event.res.group, event.res.plural)] = event.rv
+        return latest
+
+    return simulator.call(read)
+
+
+class CaughtUpMonitor(StatusMonitor):
+    """A monitor whose ticks first let its watch caches take in every write the simulator made
+    so far. A test changes Karmada, then ticks, and expects that tick to see the change; the
+    monitor itself promises only that an event or a later tick will (see ``watched``)."""
+
+    wait_for_caches = True
+
+    async def run_once(self) -> None:
+        if self.wait_for_caches and self.snapshots is not None and _SIMULATOR:
+            latest = _latest_writes(_SIMULATOR[0])
+            reflectors = self.snapshots.reflectors
+            await wait_for(
+                lambda: all(
+                    not r.connected
+                    or r.resource_version >= latest.get((r.resource.group, r.resource.plural), 0)
+                    for r in reflectors
+                )
+            )
+        await super().run_once()
+
+
 def build_monitor(
     app: FastAPI,
     clock: ManualClock,
     *,
     settings: Settings | None = None,
     on_terminal: TerminalHook | None = None,
+    wait_for_caches: bool = True,
     **overrides: Any,
-) -> StatusMonitor:
+) -> CaughtUpMonitor:
     """A monitor for ``app`` (not started: tests call ``run_once``), with the app's settings
     unless ``settings`` is given, ``on_terminal`` as its hook for finished jobs, and
-    ``overrides`` of its monitor settings."""
+    ``overrides`` of its monitor settings. Its event path is off unless an override sets
+    ``event_window_seconds``: a test of what one tick does must not race it. Each tick first
+    waits for the watch caches to hold the simulator's writes, unless ``wait_for_caches`` is
+    False (a test of lagging caches)."""
+    overrides.setdefault("event_window_seconds", 0.0)
     if settings is None:
         settings = app.state.settings
     if overrides:
         settings = settings.model_copy(
             update={"monitor": settings.monitor.model_copy(update=overrides)}
         )
-    return StatusMonitor(
+    monitor = CaughtUpMonitor(
         engine=app.state.engine,
         sessionmaker=app.state.sessionmaker,
         gateway=app.state.gateway,
@@ -66,6 +127,23 @@ def build_monitor(
         on_terminal=on_terminal,
         clock=clock,
     )
+    monitor.wait_for_caches = wait_for_caches
+    return monitor
+
+
+async def wait_for(condition: Callable[[], bool], *, seconds: float = 5.0) -> None:
+    """Poll ``condition`` until it holds; fail after ``seconds``."""
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, "condition not reached in time"
+        await asyncio.sleep(0.01)
+
+
+def cached_job_ids(monitor: StatusMonitor) -> set[str]:
+    """The jobs whose workload the monitor's watch caches hold now."""
+    assert monitor.snapshots is not None
+    *templates, _bindings = monitor.snapshots.reflectors
+    return {template.job_id for reflector in templates for template in reflector.items()}
 
 
 @pytest.fixture

@@ -3,6 +3,7 @@ takes over when the leader stops or loses its connection."""
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -11,13 +12,22 @@ import httpx
 from fastapi import FastAPI
 from sqlalchemy import text
 
+from karmada_sim.server import SimulatorServer
 from karmada_support import store_pending_job
 from ml_platform.config import Settings
 from ml_platform.monitor.leader import MONITOR_LOCK_KEY
 from ml_platform.monitor.service import StatusMonitor
 from tests_support import AppFactory
 
-from .conftest import ManualClock, build_monitor, create_job, load_job
+from .conftest import (
+    ManualClock,
+    build_monitor,
+    create_job,
+    load_job,
+    members_finished,
+    running_job,
+    wait_for,
+)
 
 
 @asynccontextmanager
@@ -100,3 +110,54 @@ async def test_a_leader_that_loses_its_connection_is_replaced(
         assert await _status(second_app, job_id) == "Submitted"
         await first.run_once()
         assert not first.is_leader  # noticed, and the lock is taken
+
+
+async def test_a_new_leader_starts_from_the_stored_keys_and_observes_only_what_moved(
+    postgres_karmada_app: FastAPI,
+    postgres_karmada_client: httpx.AsyncClient,
+    postgres_karmada_settings: Settings,
+    app_factory: AppFactory,
+    simulator: SimulatorServer,
+    clock: ManualClock,
+    ui_request: dict[str, Any],
+) -> None:
+    async with two_replicas(
+        postgres_karmada_app, postgres_karmada_settings, app_factory, clock
+    ) as (second_app, first, second):
+        steady = await running_job(postgres_karmada_client, first, simulator, ui_request)
+        stored = await load_job(postgres_karmada_app, steady)
+        assert stored.status == "Running"
+        assert stored.observed_key is not None
+        await second.run_once()  # standing by: its caches follow Karmada meanwhile
+        assert second.snapshots is not None
+        reflectors = second.snapshots.reflectors
+        await wait_for(lambda: all(r.connected for r in reflectors))
+
+        # The standby's caches lag what the leader read: they show the workload as it was.
+        rayjobs = reflectors[0]
+        key = (stored.namespace, stored.workload_name or "")
+        current = rayjobs._items[key]
+        rayjobs._items[key] = dataclasses.replace(
+            current, resource_version="1", status_json=b"null"
+        )
+
+        await first.stop()
+        await second.run_once()
+        assert second.is_leader
+        assert second.last is not None
+        assert second.last.sync is not None
+        assert second.last.sync.observed == 0  # unchanged since stored, or older: not observed
+        assert second.last.sync.changed == 0
+        assert (await load_job(second_app, steady)).version == stored.version
+
+        rayjobs._items[key] = current
+        members_finished(simulator)
+        await wait_for(lambda: _cached_phase_moved(second, key, current.resource_version))
+        await second.run_once()
+        assert await _status(second_app, steady) == "Succeeded"
+
+
+def _cached_phase_moved(monitor: StatusMonitor, key: tuple[str, str], version: str) -> bool:
+    assert monitor.snapshots is not None
+    template = monitor.snapshots.reflectors[0].get(key)
+    return template is not None and int(template.resource_version) > int(version)

@@ -22,11 +22,13 @@ from ml_platform.workloads.kinds import WORKLOAD_APIS, WorkloadKind
 from .conftest import (
     ManualClock,
     build_monitor,
+    cached_job_ids,
     create_job,
     get_job,
     load_job,
     running_job,
     submit_failing,
+    wait_for,
 )
 
 
@@ -46,9 +48,14 @@ async def test_a_vanished_workload_fails_after_the_grace_period(
 
     await monitor.run_once()
     assert (await get_job(karmada_client, job_id))["status"] == "Running"  # within the grace
+    assert monitor.snapshots is not None
+    await wait_for(lambda: job_id not in cached_job_ids(monitor))
+    await monitor.run_once()  # the absence is noticed here at the latest
 
     clock.advance(31)
-    await monitor.run_once()
+    await monitor.run_once()  # past the grace: queued for a consistent read
+    assert (await get_job(karmada_client, job_id))["status"] == "Running"
+    await monitor.run_once()  # the GET finds nothing: now it fails
     stored = await load_job(karmada_app, job_id)
     assert (stored.status, stored.reason) == ("Failed", "WorkloadMissing")
     assert stored.completed_at is not None

@@ -9,7 +9,15 @@ from itertools import pairwise
 from ml_platform.config import MonitorSettings
 from ml_platform.jobs.repository import BriefRow
 from ml_platform.monitor.snapshot import Binding, Snapshot, Template
-from ml_platform.monitor.sync import SyncState, _cache_key, needs_a_look, stale_observations
+from ml_platform.monitor.sync import (
+    SyncState,
+    _cache_key,
+    decode_key,
+    encode_key,
+    needs_a_look,
+    older,
+    stale_observations,
+)
 
 NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
 
@@ -28,14 +36,16 @@ def template(job_id: str, version: str = "1") -> Template:
 
 def snapshot(*templates: Template, binding_version: str = "7") -> Snapshot:
     bindings = {
-        (t.namespace, t.binding_name): Binding(t.namespace, t.binding_name, binding_version, b"{}")
+        (t.namespace, t.binding_name): Binding(
+            t.namespace, t.binding_name, binding_version, "RayJob", t.name, b"{}"
+        )
         for t in templates
     }
     return Snapshot(templates={t.job_id: t for t in templates}, bindings=bindings, cluster_ready={})
 
 
 def running(job_id: str, started: datetime | None = None, limit: int | None = None) -> BriefRow:
-    return (job_id, "Running", started, limit)
+    return (job_id, "Running", started, limit, None)
 
 
 def remember(state: SyncState, shot: Snapshot) -> None:
@@ -97,3 +107,35 @@ def test_observed_at_is_refreshed_a_slice_per_tick_and_every_job_once_per_period
         assert ticks, "every present job is refreshed"
         gaps = [later - earlier for earlier, later in pairwise(ticks)]
         assert all(10 <= gap <= 11 for gap in gaps)  # once per period, not more often
+
+
+def test_an_observation_older_than_the_last_one_is_recognised() -> None:
+    last = ("20", "30", frozenset[str]())
+    assert not older(("20", "30", frozenset()), last)
+    assert not older(("21", "31", frozenset({"member1"})), last)
+    assert older(("19", "31", frozenset()), last)  # the template went back
+    assert older(("21", "29", frozenset()), last)  # the binding went back
+    assert not older(("19", "30", frozenset()), None)  # nothing written yet
+    assert not older(("21", "", frozenset()), last)  # the binding is gone: not comparable
+
+
+def test_a_stored_key_reads_back_as_the_key() -> None:
+    key = ("12", "34", frozenset({"member2", "member1"}))
+    assert encode_key(key) == "12/34/member1,member2"
+    assert decode_key(encode_key(key)) == key
+    assert decode_key(encode_key(("12", "", frozenset()))) == ("12", "", frozenset())
+    assert decode_key(None) is None
+    assert decode_key("not a key") is None
+
+
+def test_a_new_leader_looks_only_at_jobs_that_moved_since_the_stored_keys() -> None:
+    shot = snapshot(template("same", "5"), template("moved", "6"))
+    stored = encode_key(("5", "7", frozenset()))
+    brief = [
+        ("same", "Running", None, None, stored),
+        ("moved", "Running", None, None, stored),
+        ("new", "Running", None, None, None),
+    ]
+    state = SyncState()
+    assert needs_a_look(brief, shot, state, NOW) == ["moved", "new"]
+    assert state.seen["same"] == ("5", "7", frozenset())

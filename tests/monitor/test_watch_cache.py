@@ -4,11 +4,10 @@ gateway thread that read a watch."""
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 import pytest
@@ -23,7 +22,7 @@ from ml_platform.monitor.watched import WatchedSnapshots
 from ml_platform.workloads.common import MANAGED_BY_LABEL, MANAGED_BY_VALUE
 from ml_platform.workloads.kinds import WORKLOAD_APIS, WorkloadKind
 
-from .conftest import ManualClock, build_monitor
+from .conftest import ManualClock, build_monitor, wait_for
 
 RAYJOBS = WORKLOAD_APIS[WorkloadKind.RAY_JOB]
 JOBS = WORKLOAD_APIS[WorkloadKind.JOB]
@@ -45,14 +44,6 @@ def batch_job(name: str) -> dict[str, Any]:
         "metadata": {"name": name, "namespace": "default"},
         "spec": {"template": {"spec": {"containers": [{"name": "main", "image": "busybox"}]}}},
     }
-
-
-async def wait_for(condition: Callable[[], bool], *, seconds: float = 5.0) -> None:
-    """Poll ``condition`` until it holds; fail after ``seconds``."""
-    deadline = time.monotonic() + seconds
-    while not condition():
-        assert time.monotonic() < deadline, "condition not reached in time"
-        await asyncio.sleep(0.01)
 
 
 def names(reflector: Reflector) -> set[str]:

@@ -37,6 +37,8 @@ class TrainingJob(Base):
     started_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     completed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     observed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    # The Karmada versions the status was last written from (see monitor/sync.py).
+    observed_key: Mapped[str | None] = mapped_column(String(400))
     karmada_attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_karmada_attempt_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     last_error: Mapped[str | None] = mapped_column(Text)

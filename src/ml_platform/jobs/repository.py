@@ -365,6 +365,7 @@ WATCHED_COLUMNS = (
     TrainingJob.max_runtime_seconds,
     TrainingJob.version,
     TrainingJob.log_capture_due_at,
+    TrainingJob.observed_key,
 )
 
 
@@ -375,11 +376,12 @@ BRIEF_COLUMNS = (
     _JOB_TABLE.c.status,
     _JOB_TABLE.c.started_at,
     _JOB_TABLE.c.max_runtime_seconds,
+    _JOB_TABLE.c.observed_key,
 )
 
 
 # id, status, started_at, max_runtime_seconds
-BriefRow = tuple[str, str, datetime | None, int | None]
+BriefRow = tuple[str, str, datetime | None, int | None, str | None]
 
 
 async def watched_jobs_brief(*, session: AsyncSession, statuses: Sequence[str]) -> list[BriefRow]:
@@ -403,12 +405,16 @@ async def watched_jobs(
 
 
 async def lock_versions(*, session: AsyncSession, job_ids: Sequence[str]) -> dict[str, int]:
-    """Row-lock these jobs and return their current version (missing ids are gone)."""
+    """Row-lock these jobs and return their current version (missing ids are gone).
+
+    Rows are locked in id order: two writers locking overlapping sets (the monitor's tick and
+    its event path) then wait for each other instead of deadlocking."""
     versions: dict[str, int] = {}
-    for chunk in _chunks(job_ids):
+    for chunk in _chunks(sorted(job_ids)):
         statement = (
             select(TrainingJob.id, TrainingJob.version)
             .where(TrainingJob.id.in_(chunk))
+            .order_by(TrainingJob.id)
             .with_for_update()
         )
         versions.update({row.id: row.version for row in await session.execute(statement)})

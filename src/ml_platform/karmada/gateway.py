@@ -340,12 +340,12 @@ class KarmadaGateway:
             if not token:
                 return items
 
-    async def current_resource_version(self, resource: ApiResource) -> str:
-        """The API server's current resourceVersion, from a one-item LIST (cheap at any size)."""
-        page = await self._call(
-            f"list {resource.plural}", self._json, "GET", resource.path(None), [("limit", 1)]
-        )
-        return str((page.get("metadata") or {}).get("resourceVersion") or "")
+    async def list_with_version(self, resource: ApiResource) -> tuple[list[dict[str, Any]], str]:
+        """Every object of a small kind in one LIST without resourceVersion (a consistent read:
+        the server answers from etcd's current state), and that LIST's resourceVersion."""
+        page = await self._call(f"list {resource.plural}", self._json, "GET", resource.path(None))
+        version = str((page.get("metadata") or {}).get("resourceVersion") or "")
+        return list(page.get("items") or ()), version
 
     async def list_pages(
         self, resource: ApiResource, *, label_selector: str = ""

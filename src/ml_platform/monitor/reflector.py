@@ -14,6 +14,9 @@ resourceVersion older than one already seen (a bookmark or event, or ``request_r
 a reader that compared), and after any loss of the stream longer than
 ``RELIST_AFTER_SECONDS``. Any other error (a defect) is logged with its traceback and also
 re-LISTs, after a backoff: the task never ends on its own.
+
+``on_change``, when set, is called with the entry of every object an event added, changed or
+deleted: the monitor's event path marks that object's job for a sync.
 """
 
 from __future__ import annotations
@@ -83,14 +86,14 @@ class Reflector(Generic[T]):
         self._items: dict[tuple[str, str], T] = {}
         self._stream: Stream[WatchEvent] | None = None
         self._task: asyncio.Task[None] | None = None
-        # Highest resourceVersion applied (events and bookmarks); monotonic time of the last.
+        # Highest resourceVersion applied (from the LIST, events and bookmarks).
         self.resource_version = 0
-        self.last_event_at = 0.0
         self.connected = False
         # From the start of a LIST (the first, or after a 410) until the watch that follows it
         # is open: readers wait for this rather than LIST the kind themselves.
         self.syncing = False
         self.lists = 0
+        self.on_change: Callable[[T], None] | None = None
         # Why the next (re)watch must start with a LIST; when the stream was lost (monotonic).
         self._relist_reason: str | None = None
         self._lost_at: float | None = None
@@ -134,6 +137,10 @@ class Reflector(Generic[T]):
         if self._lost_at is not None and time.monotonic() - self._lost_at > RELIST_AFTER_SECONDS:
             return f"stream lost for more than {RELIST_AFTER_SECONDS:g} s"
         return None
+
+    def get(self, key: tuple[str, str]) -> T | None:
+        """The entry of the object at (namespace, name), if cached."""
+        return self._items.get(key)
 
     def items(self) -> list[T]:
         """The cached entries (a new list; entries are replaced, never changed in place)."""
@@ -197,7 +204,6 @@ class Reflector(Generic[T]):
                     entries[_key(item)] = made
         self._items = entries
         self.resource_version = int(version or 0)
-        self.last_event_at = time.monotonic()
         self._relist_reason = None
         self._lost_at = None
         self.lists += 1
@@ -219,8 +225,6 @@ class Reflector(Generic[T]):
                 return  # requested while the watch was opening: LIST first
             self._lost_at = None
             self._stream = stream
-            # Events queued before the (re)open arrive just after it: quiet counts from here.
-            self.last_event_at = time.monotonic()
             self.connected = True
             self.syncing = False
             try:
@@ -243,9 +247,13 @@ class Reflector(Generic[T]):
                 f"server resourceVersion {version} is behind {self.resource_version}"
             )
         made = self._entry(obj) if kind in ("ADDED", "MODIFIED") else None
+        old: T | None = None
         if made is not None:
+            old = self._items.get(_key(obj))
             self._items[_key(obj)] = made
         elif kind in ("ADDED", "MODIFIED", "DELETED"):
-            self._items.pop(_key(obj), None)
+            old = self._items.pop(_key(obj), None)
         self.resource_version = max(self.resource_version, version)
-        self.last_event_at = time.monotonic()
+        changed = made if made is not None else old
+        if changed is not None and self.on_change is not None:
+            self.on_change(changed)

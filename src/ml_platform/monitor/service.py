@@ -1,15 +1,30 @@
-"""The status monitor: a ``LoopService`` whose run is one tick, on the leading replica only.
+"""The status monitor: a ``LoopService`` whose run is one tick, on the leading replica only,
+and between ticks an event path that writes what watch events bring. A standby replica keeps
+its watch caches following Karmada, so that on taking over its first sync needs no LIST.
 
 One tick, in order: the due submissions, then the due stops and deletions ("due removals"),
-in their own short transactions (``steps``); the snapshot of Karmada (from watch caches kept
-while leading, one cheap LIST per tick, outside any transaction); the status sync in one
-transaction (``sync``). Jobs the sync found past maxRuntimeSeconds are stopped by the due
-removals right away, and finished jobs then go to the ``on_terminal`` hook (the driver-log
-capture), each in its own transaction, and again later until the hook succeeds.
+in their own short transactions (``steps``); the Karmada snapshot (from the watch caches plus
+one consistent LIST of the clusters, outside any transaction); the consistent reads that
+confirm absent workloads; the status sync of every watched job in one transaction (``sync``).
+Jobs the sync found past maxRuntimeSeconds are stopped right away, and finished jobs then go to
+the ``on_terminal`` hook (the driver-log capture), each in its own transaction, and again later
+until the hook succeeds.
+
+The event path (while leading, unless ``monitor.event_window_seconds`` is 0): the watch caches
+mark the jobs whose workload or binding an event changed; after a window of a few tens of
+milliseconds the marked jobs are synced in one transaction, so a change in a member cluster
+reaches the API well before the next tick. The tick stays as the full reconciliation that
+repairs anything an event missed, and for everything time-driven. The two may run at once:
+each write is a compare-and-set on rows locked in id order, and neither writes from a template
+or binding older than the last one written from (``sync``), so whichever writes second either
+writes newer state or drops its change (the event path then takes that job again). The event
+path makes no Karmada calls.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -30,7 +45,7 @@ from ml_platform.metrics import Metrics
 from ml_platform.monitor.leader import LeaderElection
 from ml_platform.monitor.loop import LoopService
 from ml_platform.monitor.steps import StepCounts, finish_due_removals, run_due_steps
-from ml_platform.monitor.sync import SyncResult, SyncState, sync_statuses
+from ml_platform.monitor.sync import SyncResult, SyncState, sync_statuses, sync_touched
 from ml_platform.monitor.watched import WatchedSnapshots
 
 log = structlog.get_logger()
@@ -80,8 +95,11 @@ class StatusMonitor(LoopService):
         self.leader = LeaderElection(engine)
         self.state = SyncState()
         self.last: TickReport | None = None
-        # The Karmada watch caches: kept while this replica leads, dropped when it stops.
+        # The Karmada watch caches: kept while this replica runs (leading or standing by).
         self.snapshots: WatchedSnapshots | None = None
+        self._events: asyncio.Task[None] | None = None
+        self.event_batches = 0
+        self.event_jobs_changed = 0
 
     @property
     def is_leader(self) -> bool:
@@ -97,13 +115,19 @@ class StatusMonitor(LoopService):
         if not leads or not was_leader:
             # A replica that (re)gains the lead must not trust what it saw before.
             self.state.clear()
-        if not leads:
-            await self._drop_snapshots()
-            self.last = TickReport(led=False)
-            return
+        # A standby keeps its watch caches too: on taking over, its first sync starts from
+        # them (and from the keys its predecessor stored) instead of LISTing everything.
         if self.snapshots is None:
             self.snapshots = WatchedSnapshots(self._gateway)
             self.snapshots.start()
+        if not leads:
+            await self._stop_events()
+            self.last = TickReport(led=False)
+            return
+        if self._events is None and self._settings.monitor.event_window_seconds > 0:
+            self._events = asyncio.create_task(
+                self._follow_events(self.snapshots), name="monitor-events"
+            )
         started = time.perf_counter()
         calls_before = self._gateway.calls
         report = TickReport(led=True)
@@ -119,10 +143,47 @@ class StatusMonitor(LoopService):
             self._metrics.tick_seconds.observe(report.seconds)
             self._metrics.api_calls.observe(report.api_calls)
 
+    async def _stop_events(self) -> None:
+        if self._events is not None:
+            events, self._events = self._events, None
+            events.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await events
+
     async def _drop_snapshots(self) -> None:
+        await self._stop_events()
         if self.snapshots is not None:
             snapshots, self.snapshots = self.snapshots, None
             await snapshots.stop()
+
+    async def _follow_events(self, snapshots: WatchedSnapshots) -> None:
+        """The event path: sync the jobs watch events touched, a batch per window, until
+        cancelled (when this replica stops leading or stops)."""
+        window = self._settings.monitor.event_window_seconds
+        while True:
+            snapshot = await snapshots.changed(window)
+            if not snapshot.templates or not self.leader.is_leader:
+                continue
+            try:
+                async with self._sessionmaker() as session, session.begin():
+                    await begin_write(session)
+                    result = await sync_touched(
+                        session=session,
+                        snapshot=snapshot,
+                        state=self.state,
+                        settings=self._settings.monitor,
+                        now=self._clock(),
+                    )
+            except Exception:  # the tick reconciles these jobs
+                self.state.forget(snapshot.templates)
+                log.exception("monitor.event_sync_failed", jobs=len(snapshot.templates))
+                continue
+            except BaseException:
+                self.state.forget(snapshot.templates)
+                raise
+            snapshots.touch_again(result.dropped)
+            self.event_batches += 1
+            self.event_jobs_changed += result.changed
 
     async def _tick(self, report: TickReport, snapshots: WatchedSnapshots) -> None:
         now = self._clock()
@@ -138,6 +199,7 @@ class StatusMonitor(LoopService):
         started = time.perf_counter()
         try:
             snapshot = await snapshots.take()
+            await self._confirm_absent(snapshots)
         except KarmadaUnavailable as exc:
             report.snapshot_error = exc.message
             log.warning("monitor.snapshot_failed", error=exc.message)
@@ -146,15 +208,21 @@ class StatusMonitor(LoopService):
             report.snapshot_seconds = time.perf_counter() - started
         started = time.perf_counter()
         now = self._clock()
-        async with self._sessionmaker() as session, session.begin():
-            await begin_write(session)
-            report.sync = await sync_statuses(
-                session=session,
-                snapshot=snapshot,
-                state=self.state,
-                settings=self._settings.monitor,
-                now=now,
-            )
+        try:
+            async with self._sessionmaker() as session, session.begin():
+                await begin_write(session)
+                report.sync = await sync_statuses(
+                    session=session,
+                    snapshot=snapshot,
+                    state=self.state,
+                    settings=self._settings.monitor,
+                    now=now,
+                )
+        finally:
+            self.state.confirmed_absent.clear()
+        if self._events is not None:
+            # A job whose write lost to the event path's is taken by it again at once.
+            snapshots.touch_again(report.sync.dropped, snapshot)
         report.sync_seconds = time.perf_counter() - started
         if report.sync.stopping:
             # Stop the jobs that just ran out of time now rather than a tick later.
@@ -166,6 +234,13 @@ class StatusMonitor(LoopService):
                 counts=steps,
             )
         await self._run_terminal_hook(self._clock())
+
+    async def _confirm_absent(self, snapshots: WatchedSnapshots) -> None:
+        """Confirm by consistent reads (a batch per tick) the absences the last sync queued."""
+        batch = dict(list(self.state.unconfirmed.items())[: self._settings.monitor.batch_size])
+        for job_id in batch:
+            del self.state.unconfirmed[job_id]
+        self.state.confirmed_absent = await snapshots.confirm_absent(batch)
 
     async def _run_terminal_hook(self, now: datetime) -> None:
         """Run the hook for the finished jobs whose log capture is due; one that fails is

@@ -1,4 +1,4 @@
-"""What the snapshot hands to the status sync: our workload templates (by job id), the
+"""What the Karmada snapshot hands to the status sync: our workload templates (by job id), the
 ResourceBindings (by namespace and name) and cluster readiness, as compact entries.
 
 An entry keeps the parts the sync reads as orjson bytes, decoded only for a job that changed.
@@ -59,6 +59,9 @@ class Binding:
     namespace: str
     name: str
     resource_version: str
+    # The template it binds (``spec.resource``): its kind and name, in the same namespace.
+    owner_kind: str
+    owner_name: str
     document_json: bytes
 
     @property
@@ -93,11 +96,16 @@ def binding_entry(item: Mapping[str, Any]) -> Binding:
     """A ResourceBinding's entry."""
     metadata = _metadata(item)
     spec = item.get("spec")
-    clusters = spec.get("clusters") if isinstance(spec, Mapping) else None
+    spec = spec if isinstance(spec, Mapping) else {}
+    clusters = spec.get("clusters")
+    owner = spec.get("resource")
+    owner = owner if isinstance(owner, Mapping) else {}
     return Binding(
         namespace=metadata.get("namespace") or "",
         name=metadata.get("name") or "",
         resource_version=str(metadata.get("resourceVersion") or ""),
+        owner_kind=str(owner.get("kind") or ""),
+        owner_name=str(owner.get("name") or ""),
         document_json=orjson.dumps({"spec": {"clusters": clusters}, "status": item.get("status")}),
     )
 
@@ -121,16 +129,17 @@ class Source:
         return [made for made in map(self.entry, items) if made is not None]
 
 
-# What a snapshot reads, in order: our workloads of each kind, then all bindings and clusters.
-# Bindings carry none of our labels, so they are read without a selector.
+# What the watch caches keep, in order: our workloads of each kind, then all bindings (they
+# carry none of our labels, so they are read without a selector). Clusters are few and decide
+# every job's observation: each tick LISTs them (``CLUSTERS``) instead.
 SOURCES: tuple[Source, ...] = (
     *(
         Source(resource, OUR_SELECTOR, template_entry(str(kind)))
         for kind, resource in WORKLOAD_APIS.items()
     ),
     Source(RESOURCE_BINDING, "", binding_entry),
-    Source(CLUSTER, "", cluster_entry),
 )
+CLUSTERS = Source(CLUSTER, "", cluster_entry)
 
 
 @dataclass(frozen=True)
@@ -151,12 +160,12 @@ class Snapshot:
         return self.bindings.get((template.namespace, template.binding_name))
 
 
-def build_snapshot(entries: Sequence[Iterable[Any]]) -> Snapshot:
-    """The snapshot from the entries of each of ``SOURCES``, in that order."""
-    *workloads, bindings, clusters = entries
+def build_snapshot(entries: Sequence[Iterable[Any]], cluster_ready: Mapping[str, bool]) -> Snapshot:
+    """The snapshot from the entries of each of ``SOURCES``, in that order, and readiness."""
+    *workloads, bindings = entries
     templates = {t.job_id: t for kind in workloads for t in cast(Iterable[Template], kind)}
     return Snapshot(
         templates=templates,
         bindings={(b.namespace, b.name): b for b in cast(Iterable[Binding], bindings)},
-        cluster_ready=dict(cast(Iterable[tuple[str, bool]], clusters)),
+        cluster_ready=cluster_ready,
     )
