@@ -112,3 +112,31 @@ async def test_stored_json_decodes_as_json_loads_does(
     # json.dumps tells 1 from 1.0 and -0.0 from 0.0, and keeps key order: equal types too.
     assert json.dumps(decoded) == json.dumps(json.loads(stored_text))
     assert decoded["customHyperparameters"]["BIG_INT"] == 2**70
+
+
+async def test_pages_hold_requests_by_job_and_a_job_created_again_shows_its_own(
+    app: FastAPI, client: httpx.AsyncClient, ui_request: dict[str, Any]
+) -> None:
+    """A page reads the requests it does not hold yet (the first read), then holds them (the
+    second); a job deleted and created again under the same id is another job: its new
+    request shows, not the one held for the old."""
+    created = (await client.post(JOBS, json=ui_request)).json()
+    many = TypeAdapter(list[TrainingJobResponse])
+    params = {"q": created["id"]}
+    first = await client.get(JOBS, params=params)
+    second = await client.get(JOBS, params=params)
+    (job,) = await _stored_jobs(app)
+    assert first.content == second.content == many.dump_json([to_response(job)], by_alias=True)
+
+    async with app.state.engine.begin() as connection:
+        await connection.execute(
+            update(TrainingJob)
+            .where(TrainingJob.id == created["id"])
+            .values(
+                created_at=datetime(2027, 1, 1, tzinfo=UTC),
+                request=dict(job.request, jobName="again"),
+            )
+        )
+    again = (await client.get(JOBS, params=params)).json()
+    assert again[0]["request"]["jobName"] == "again"
+    assert (await client.get(f"{JOBS}/{created['id']}")).json()["request"]["jobName"] == "again"

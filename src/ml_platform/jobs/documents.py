@@ -12,28 +12,12 @@ bytes are pydantic's, and it can embed the request's bytes as they are.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from functools import lru_cache
 from typing import Any
 
 import orjson
-import pydantic_core
 from starlette.responses import Response
 
 from ml_platform.jobs.repository import DocumentRow
-
-# Requests held compacted, per process: about 3 KB each with the key.
-COMPACT_CACHE_SIZE = 2048
-
-
-@lru_cache(maxsize=COMPACT_CACHE_SIZE)
-def compact_json(stored: str) -> bytes:
-    """The bytes pydantic writes for the value of this stored JSON text.
-
-    Decoding and re-encoding a job's request was the largest cost of a page of jobs; as a pure
-    function of the text it is done once per distinct request (the pages a UI polls, the jobs
-    read again) while it stays in the cache.
-    """
-    return pydantic_core.to_json(pydantic_core.from_json(stored))
 
 
 def job_document(row: DocumentRow) -> dict[str, Any]:
@@ -54,7 +38,7 @@ def job_document(row: DocumentRow) -> dict[str, Any]:
         "namespace": namespace,
         "algorithm": algorithm,
         "priority": priority,
-        "request": orjson.Fragment(compact_json(request)),
+        "request": orjson.Fragment(request),
         "status": status,
         "reason": reason,
         "message": message or "",

@@ -31,6 +31,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from ml_platform.auth.context import current_actor
 from ml_platform.db.readpool import ReadPool
 from ml_platform.jobs.models import JobEvent, JobLog, TrainingJob
+from ml_platform.jobs.stored_requests import REQUESTS, RequestKey
 
 _S = TypeVar("_S", bound=Select[*tuple[Any, ...]])
 
@@ -103,9 +104,9 @@ async def get_job_by_idempotency_key(*, session: AsyncSession, key: str) -> Trai
 
 
 # What the API shows of a job (documents.job_document), in this order: table columns, except
-# that ``request`` is the stored JSON's text (see documents.compact_json) and ``clusters`` is
-# the JSON list of ``cluster_status``'s keys, built by the database (the whole per-cluster
-# status is not needed for its names).
+# that ``request`` is the bytes the API writes for the stored request (held per process, see
+# stored_requests) and ``clusters`` is the JSON list of ``cluster_status``'s keys, built by the
+# database (the whole per-cluster status is not needed for its names).
 DOCUMENT_FIELDS = (
     "id", "job_name", "namespace", "algorithm", "priority", "request", "status", "reason",
     "message", "target_clusters", "clusters", "workload_kind", "created_by", "created_at",
@@ -113,6 +114,7 @@ DOCUMENT_FIELDS = (
 )  # fmt: skip
 DOCUMENT_ID = DOCUMENT_FIELDS.index("id")
 DOCUMENT_CREATED_AT = DOCUMENT_FIELDS.index("created_at")
+_DOCUMENT_REQUEST = DOCUMENT_FIELDS.index("request")
 _CLUSTER_NAMES = {
     "postgresql": "CASE jsonb_typeof(cluster_status) WHEN 'object' THEN"
     " (SELECT jsonb_agg(k) FROM jsonb_object_keys(cluster_status) AS k) END",
@@ -137,6 +139,9 @@ def _document_columns(dialect: str) -> list[ColumnElement[Any]]:
 _PG_SPECIAL = {"request": "request::text", "clusters": _CLUSTER_NAMES["postgresql"]}
 _PG_DOCUMENT_COLUMNS = ", ".join(_PG_SPECIAL.get(name, name) for name in DOCUMENT_FIELDS)
 _PG_DOCUMENT_SELECT = f"SELECT {_PG_DOCUMENT_COLUMNS} FROM training_job"
+# A page leaves the requests out: those not held yet are read by _PG_REQUESTS_SELECT.
+_PG_PAGE_SELECT = _PG_DOCUMENT_SELECT.replace("request::text", "NULL")
+_PG_REQUESTS_SELECT = "SELECT id, created_at, request::text FROM training_job WHERE id = ANY(%s)"
 
 # A document read's connection: the read pool on Postgres, else a read session.
 DocumentReader = ReadPool | AsyncSession
@@ -147,10 +152,11 @@ async def get_job_document_row(*, reader: DocumentReader, job_id: str) -> Docume
     """The ``DOCUMENT_FIELDS`` of the job with this id."""
     if isinstance(reader, ReadPool):
         rows = await reader.fetch(f"{_PG_DOCUMENT_SELECT} WHERE id = %s", (job_id,))
-        return rows[0] if rows else None
+        return _with_request(rows[0]) if rows else None
     columns = _document_columns(reader.get_bind().dialect.name)
     statement = select(*columns).where(_JOB_TABLE.c.id == job_id)
-    return (await reader.execute(statement)).one_or_none()
+    row = (await reader.execute(statement)).one_or_none()
+    return _with_request(row) if row is not None else None
 
 
 async def list_jobs(
@@ -158,8 +164,7 @@ async def list_jobs(
 ) -> list[DocumentRow]:
     """The ``DOCUMENT_FIELDS`` of up to ``limit`` jobs, newest first, strictly after ``after``."""
     if isinstance(reader, ReadPool):
-        query, params = _pg_list_query(filters, after, limit)
-        return list(await reader.fetch(query, params))
+        return await _pg_list_jobs(reader, filters, after, limit)
     job = _JOB_TABLE.c
     columns = _document_columns(reader.get_bind().dialect.name)
     statement = _filtered(select(*columns), filters)
@@ -168,11 +173,43 @@ async def list_jobs(
             tuple_(job.created_at, job.id) < tuple_(after.created_at, after.id)
         )
     statement = statement.order_by(job.created_at.desc(), job.id.desc())
-    return list((await reader.execute(statement.limit(limit))).all())
+    return [_with_request(row) for row in (await reader.execute(statement.limit(limit))).all()]
+
+
+def _request_key(row: DocumentRow) -> RequestKey:
+    return (row[DOCUMENT_ID], row[DOCUMENT_CREATED_AT])
+
+
+def _with_request(row: DocumentRow) -> DocumentRow:
+    """The row with the bytes of its stored request text in place of the text."""
+    return _replace_request(row, REQUESTS.add(_request_key(row), row[_DOCUMENT_REQUEST]))
+
+
+def _replace_request(row: DocumentRow, request: bytes) -> DocumentRow:
+    return (*row[:_DOCUMENT_REQUEST], request, *row[_DOCUMENT_REQUEST + 1 :])
+
+
+async def _pg_list_jobs(
+    reader: ReadPool, filters: JobFilters, after: Position | None, limit: int
+) -> list[DocumentRow]:
+    """A page without its requests, then the requests not held yet; the whole page in one
+    statement when a job of the page was deleted (or created again) between the two."""
+    rows = await reader.fetch(*_pg_list_query(_PG_PAGE_SELECT, filters, after, limit))
+    keys = [_request_key(row) for row in rows]
+    held = {key: request for key in keys if (request := REQUESTS.get(key)) is not None}
+    missing = [key for key in keys if key not in held]
+    if missing:
+        found = await reader.fetch(_PG_REQUESTS_SELECT, ([job_id for job_id, _ in missing],))
+        stored = {(job_id, created_at): text for job_id, created_at, text in found}
+        if any(key not in stored for key in missing):
+            rows = await reader.fetch(*_pg_list_query(_PG_DOCUMENT_SELECT, filters, after, limit))
+            return [_with_request(row) for row in rows]
+        held.update((key, REQUESTS.add(key, stored[key])) for key in missing)
+    return [_replace_request(row, held[key]) for row, key in zip(rows, keys, strict=True)]
 
 
 def _pg_list_query(
-    filters: JobFilters, after: Position | None, limit: int
+    select_columns: str, filters: JobFilters, after: Position | None, limit: int
 ) -> tuple[str, dict[str, Any]]:
     """``list_jobs`` as SQL with named parameters: the conditions of ``_filtered``."""
     conditions: list[str] = []
@@ -193,7 +230,7 @@ def _pg_list_query(
         params.update(after_created_at=after.created_at, after_id=after.id)
     where = f" WHERE {' AND '.join(conditions)}" if conditions else ""
     order = " ORDER BY created_at DESC, id DESC LIMIT %(limit)s"
-    return f"{_PG_DOCUMENT_SELECT}{where}{order}", params
+    return f"{select_columns}{where}{order}", params
 
 
 def _like_pattern(q: str) -> str:
